@@ -1,0 +1,37 @@
+# One-command set-up: `make demo` and `make test` create the venv and install on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.v2l-installed
+export HF_HUB_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export RAY_USAGE_STATS_ENABLED := 0
+export RAY_AUTH_MODE := disabled
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := true
+
+.PHONY: setup ffmpeg test demo bench clean
+
+setup: $(STAMP) ffmpeg
+
+# Reinstalls only when the dependency pins change. The lock pins every package (pip's -c).
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+ffmpeg:
+	@sh scripts/ensure_ffmpeg.sh $(PY)
+
+test: setup
+	@$(PY) -m pytest -q; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+demo: setup
+	$(VENV)/bin/v2l demo --out runs/demo
+
+bench: setup
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf runs .pytest_cache

@@ -1,0 +1,40 @@
+"""Shared fixtures: offline and quiet environment, the tiny preset built once per session."""
+
+from __future__ import annotations
+
+import os
+
+for key, value in {
+    "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_AUTH_MODE": "disabled", "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
+}.items():
+    os.environ.setdefault(key, value)
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture(scope="session")
+def tiny_spec():
+    from v2l.backbones import get_spec
+
+    return get_spec("tiny")
+
+
+@pytest.fixture()
+def tiny_model():
+    """A fresh tiny Video2LoRA (the backbone gets wrapped in place, so never share one across tests)."""
+    from v2l.model import default_model
+
+    return default_model()
+
+
+@pytest.fixture()
+def sample_paths(tmp_path, tiny_spec):
+    from v2l.video.sample import write_sample
+
+    ref, _ = write_sample(tmp_path / "in", "astronaut", tiny_spec.num_frames, tiny_spec.height)
+    _, image = write_sample(tmp_path / "in", "coffee", tiny_spec.num_frames, tiny_spec.height)
+    return ref, image

@@ -1,0 +1,211 @@
+"""One spec class per backbone preset (finetrainers-style) and the loaded `Backbone` it produces.
+
+A spec holds the component configs and knows how to build or load them; a `Backbone` holds the frozen
+components and implements what Video2LoRA needs: encode video to latents, encode text, the I2V
+training forward (v-prediction), and I2V sampling through diffusers' stock pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+@dataclass
+class BackboneSpec:
+    name: str
+    transformer_config: dict[str, Any]
+    vae_config: dict[str, Any]
+    text_encoder_config: dict[str, Any]
+    scheduler_config: dict[str, Any]
+    num_frames: int
+    height: int
+    width: int
+    fps: int
+    max_text_len: int
+    # Diffusers-layout directory with transformer/, vae/, text_encoder/, tokenizer/ subfolders, if any.
+    default_weights: Path | None = None
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # -- construction -------------------------------------------------------------------------
+    def build_transformer(self):
+        from diffusers import CogVideoXTransformer3DModel
+
+        return CogVideoXTransformer3DModel(**self.transformer_config)
+
+    def build_vae(self):
+        from diffusers import AutoencoderKLCogVideoX
+
+        return AutoencoderKLCogVideoX(**self.vae_config)
+
+    def build_text_encoder(self):
+        from transformers import T5Config, T5EncoderModel
+
+        return T5EncoderModel(T5Config(**self.text_encoder_config))
+
+    def build_tokenizer(self):
+        raise NotImplementedError(f"preset {self.name} has no built-in tokenizer; load it from its weights directory")
+
+    def build_scheduler(self):
+        from diffusers import CogVideoXDDIMScheduler
+
+        return CogVideoXDDIMScheduler(**self.scheduler_config)
+
+    def meta_transformer(self):
+        """The transformer with no storage: exact shapes and parameter counts on any machine."""
+        with torch.device("meta"):
+            return self.build_transformer()
+
+    def latent_channels(self) -> int:
+        return int(self.vae_config.get("latent_channels", 16))
+
+    def random_init(self, seed: int = 0, dtype: torch.dtype = torch.float32) -> "Backbone":
+        """Deterministic random weights: the same seed gives bit-identical components."""
+        parts = {}
+        for i, (key, build) in enumerate(
+            (("transformer", self.build_transformer), ("vae", self.build_vae), ("text_encoder", self.build_text_encoder))
+        ):
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed + i)
+                module = build()
+                parts[key] = module if dtype == torch.float32 else module.to(dtype)
+        return Backbone(self, tokenizer=self.build_tokenizer(), scheduler=self.build_scheduler(), random_weights=True,
+                        source=f"random-init(seed={seed})", **parts)
+
+    def load(self, path: str | Path, dtype: torch.dtype = torch.float32, device: str = "cpu") -> "Backbone":
+        """Load components from a diffusers-layout directory (local only: nothing is downloaded)."""
+        from diffusers import AutoencoderKLCogVideoX, CogVideoXDDIMScheduler, CogVideoXTransformer3DModel
+        from transformers import AutoTokenizer, T5EncoderModel
+
+        from v2l.errors import V2LError
+
+        path = Path(path)
+        missing = [s for s in ("transformer", "vae", "text_encoder") if not (path / s).is_dir()]
+        if missing:
+            raise V2LError(
+                f"{path} is not a backbone weights directory (missing {', '.join(missing)}/); pass a local "
+                f"diffusers-layout folder such as a downloaded THUDM/CogVideoX-5b-I2V"
+            )
+        kw = dict(torch_dtype=dtype, local_files_only=True)
+        transformer = CogVideoXTransformer3DModel.from_pretrained(path / "transformer", **kw)
+        vae = AutoencoderKLCogVideoX.from_pretrained(path / "vae", **kw)
+        text_encoder = T5EncoderModel.from_pretrained(path / "text_encoder", **kw)
+        tokenizer = (AutoTokenizer.from_pretrained(path / "tokenizer", local_files_only=True)
+                     if (path / "tokenizer").is_dir() else self.build_tokenizer())
+        scheduler = (CogVideoXDDIMScheduler.from_pretrained(path / "scheduler", local_files_only=True)
+                     if (path / "scheduler").is_dir() else self.build_scheduler())
+        bb = Backbone(self, transformer=transformer, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+                      scheduler=scheduler, random_weights=False, source=str(path))
+        return bb.to(device)
+
+    def default(self, dtype: torch.dtype = torch.float32) -> "Backbone":
+        """Committed weights when the preset ships them, else deterministic random init."""
+        if self.default_weights is not None and (self.default_weights / "transformer").is_dir():
+            return self.load(self.default_weights, dtype=dtype)
+        return self.random_init(dtype=dtype)
+
+
+@dataclass
+class Backbone:
+    spec: BackboneSpec
+    transformer: Any
+    vae: Any
+    text_encoder: Any
+    tokenizer: Any
+    scheduler: Any
+    random_weights: bool
+    source: str
+
+    def __post_init__(self) -> None:
+        for m in (self.transformer, self.vae, self.text_encoder):
+            m.requires_grad_(False)
+            m.eval()
+
+    def to(self, device) -> "Backbone":
+        for m in (self.transformer, self.vae, self.text_encoder):
+            m.to(device)
+        return self
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.transformer.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.transformer.parameters()).dtype
+
+    @property
+    def scaling_factor(self) -> float:
+        return float(self.vae.config.scaling_factor)
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        for key in ("transformer", "vae", "text_encoder", "tokenizer", "scheduler"):
+            getattr(self, key).save_pretrained(path / key)
+
+    def pipeline(self):
+        from diffusers import CogVideoXImageToVideoPipeline
+
+        return CogVideoXImageToVideoPipeline(tokenizer=self.tokenizer, text_encoder=self.text_encoder, vae=self.vae,
+                                             transformer=self.transformer, scheduler=self.scheduler)
+
+    # -- encoders (all frozen, no grad) -----------------------------------------------------------
+    @torch.no_grad()
+    def encode_video(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(B, 3, F, H, W) in [-1, 1] -> scaled latents (B, C, T, h, w); posterior mode unless a generator is given."""
+        dist = self.vae.encode(frames.to(self.device, self.vae.dtype)).latent_dist
+        latents = dist.sample(generator) if generator is not None else dist.mode()
+        return latents * self.scaling_factor
+
+    @torch.no_grad()
+    def image_latents(self, first_frame: torch.Tensor, latent_frames: int,
+                      generator: torch.Generator | None = None) -> torch.Tensor:
+        """The I2V condition exactly as CogVideoXImageToVideoPipeline builds it: (B, T, C, h, w)."""
+        dist = self.vae.encode(first_frame.unsqueeze(2).to(self.device, self.vae.dtype)).latent_dist
+        lat = dist.sample(generator).permute(0, 2, 1, 3, 4)
+        sf = self.scaling_factor
+        lat = lat / sf if getattr(self.vae.config, "invert_scale_latents", False) else lat * sf
+        pad = lat.new_zeros(lat.shape[0], latent_frames - 1, *lat.shape[2:])
+        return torch.cat([lat, pad], dim=1)
+
+    @torch.no_grad()
+    def encode_text(self, captions: list[str]) -> torch.Tensor:
+        ids = self.tokenizer(captions, padding="max_length", max_length=self.spec.max_text_len, truncation=True,
+                             add_special_tokens=True, return_tensors="pt").input_ids
+        return self.text_encoder(ids.to(self.device))[0]
+
+    # -- the transformer forward used in training ------------------------------------------------
+    def rotary_emb(self, latent_frames: int, height: int, width: int):
+        if not self.transformer.config.use_rotary_positional_embeddings:
+            return None
+        return self.pipeline()._prepare_rotary_positional_embeddings(height, width, latent_frames, self.device)
+
+    def predict_velocity(self, noisy: torch.Tensor, image_latents: torch.Tensor, timesteps: torch.Tensor,
+                         text: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """Transformer output for (B, T, C, h, w) noisy latents with the I2V image latents on channels."""
+        cfg = self.transformer.config
+        ofs = None if cfg.ofs_embed_dim is None else noisy.new_full((1,), 2.0)
+        return self.transformer(
+            hidden_states=torch.cat([noisy, image_latents], dim=2),
+            encoder_hidden_states=text,
+            timestep=timesteps,
+            ofs=ofs,
+            image_rotary_emb=self.rotary_emb(noisy.shape[1], height, width),
+            return_dict=False,
+        )[0]
+
+    def diffusion_loss(self, target_latents: torch.Tensor, image_latents: torch.Tensor, text: torch.Tensor,
+                       height: int, width: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """v-prediction MSE on the I2V formulation, uniform t over the scheduler's training steps."""
+        x0 = target_latents.permute(0, 2, 1, 3, 4)  # (B, T, C, h, w)
+        b = x0.shape[0]
+        noise = torch.randn(x0.shape, generator=generator, dtype=x0.dtype, device="cpu").to(x0.device)
+        t = torch.randint(0, self.scheduler.config.num_train_timesteps, (b,), generator=generator).to(x0.device)
+        noisy = self.scheduler.add_noise(x0, noise, t)
+        target = self.scheduler.get_velocity(x0, noise, t)
+        pred = self.predict_velocity(noisy, image_latents, t, text, height, width)
+        return torch.nn.functional.mse_loss(pred.float(), target.float())

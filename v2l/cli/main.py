@@ -1,0 +1,156 @@
+"""The `v2l` command line (typer). Errors caused by input print one line and exit 2, no traceback."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Video2LoRA: turn a reference video into a tiny LoRA for a frozen CogVideoX I2V backbone.")
+
+
+def _say(msg: str) -> None:
+    typer.echo(msg, err=True)
+
+
+def handles_errors(fn):
+    """Print V2LError as `error: ...` (exit 2) and warnings as `warning: ...`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from v2l.errors import V2LError
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            _say(f"warning: {message}")
+
+        old = warnings.showwarning
+        warnings.showwarning = show
+        try:
+            return fn(*args, **kwargs)
+        except V2LError as exc:
+            _say(f"error: {exc}")
+            raise typer.Exit(2)
+        finally:
+            warnings.showwarning = old
+
+    return wrapper
+
+
+def _load_model(checkpoint: Optional[Path], preset: str, backbone_weights: Optional[Path]):
+    from v2l.model import default_model
+
+    model = default_model(checkpoint, preset, backbone_weights)
+    if model.backbone.random_weights:
+        _say(f"note: backbone {preset!r} is the deterministic random init (no trained weights committed yet); "
+             f"outputs show the pipeline working, not learned semantics")
+    if model.random_weights:
+        _say("note: hypernetwork is the deterministic random init (no --checkpoint and no trained one committed yet)")
+    return model
+
+
+CheckpointOpt = typer.Option(None, "--checkpoint", help="v2l checkpoint directory (config.json + weights.safetensors)")
+PresetOpt = typer.Option("tiny", "--preset", help="backbone preset: tiny or cogvideox-5b-i2v")
+WeightsOpt = typer.Option(None, "--backbone-weights", help="local diffusers-layout backbone folder (for real presets)")
+
+
+@app.command()
+@handles_errors
+def info(preset: str = typer.Option("tiny", help="backbone preset: tiny or cogvideox-5b-i2v"),
+         as_json: bool = typer.Option(False, "--json", help="print JSON")):
+    """Sizes of a preset's LoRA, aux matrices and hypernetwork, computed on the meta device."""
+    from v2l.info import preset_info
+
+    data = preset_info(preset)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        typer.echo(f"{key:24s} {value}")
+
+
+@app.command()
+@handles_errors
+def predict(reference: Path = typer.Option(..., "--reference", help="reference video (mp4 or any ffmpeg format)"),
+            out: Path = typer.Option(..., "--out", help="LoRA file to write (.safetensors)"),
+            fmt: str = typer.Option("compact", "--format", help="compact | diffusers | kohya"),
+            checkpoint: Optional[Path] = CheckpointOpt, preset: str = PresetOpt,
+            backbone_weights: Optional[Path] = WeightsOpt):
+    """Predict the LoRA of one reference video (one hypernetwork pass)."""
+    from v2l.errors import V2LError
+    from v2l.inference.predict import predict_lora, write_lora
+    from v2l.lora.files import FORMATS
+
+    if fmt not in FORMATS:
+        raise V2LError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+    model = _load_model(checkpoint, preset, backbone_weights)
+    lora = predict_lora(model, reference)
+    path = write_lora(out, lora, model, fmt)
+    typer.echo(f"wrote {fmt} LoRA {path} ({path.stat().st_size} bytes, {len(model.network)} modules)")
+
+
+@app.command()
+@handles_errors
+def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/JPEG) to animate"),
+             prompt: str = typer.Option(..., "--prompt", help="content caption"),
+             out: Path = typer.Option(..., "--out", help="mp4 to write"),
+             reference: Optional[Path] = typer.Option(None, "--reference", help="reference video to take the semantic from"),
+             lora: Optional[Path] = typer.Option(None, "--lora", help="compact LoRA from `v2l predict` (instead of --reference)"),
+             scale: Optional[float] = typer.Option(None, "--scale", help="effective LoRA scale (default: the trained scale)"),
+             seed: int = typer.Option(0, "--seed"),
+             frames: Optional[int] = typer.Option(None, "--frames", help="frame count, 4k+1 (default: the preset's)"),
+             steps: int = typer.Option(25, "--steps", help="sampling steps"),
+             guidance: float = typer.Option(1.0, "--guidance", help="classifier-free guidance scale (1 = off)"),
+             no_lora: bool = typer.Option(False, "--no-lora", help="the base backbone alone"),
+             checkpoint: Optional[Path] = CheckpointOpt, preset: str = PresetOpt,
+             backbone_weights: Optional[Path] = WeightsOpt):
+    """Generate a video from a first frame, steered by a reference video's LoRA."""
+    from v2l.errors import V2LError
+    from v2l.inference.generate import generate as run
+    from v2l.inference.predict import predict_lora
+    from v2l.lora.files import check_compatible, load_compact
+    from v2l.video.io import is_valid_frame_count, load_image, to_uint8, write_video
+
+    if sum(x is not None for x in (reference, lora)) + no_lora != 1:
+        raise V2LError("pass exactly one of --reference VIDEO, --lora FILE or --no-lora")
+    if frames is not None and not is_valid_frame_count(frames):
+        raise V2LError(f"--frames {frames} is not 4k+1; use 1, 5, 9, 13, ...")
+    model = _load_model(checkpoint, preset, backbone_weights)
+    spec = model.backbone.spec
+    first = load_image(image, spec.height, spec.width)
+    A = B = None
+    if reference is not None:
+        compact = predict_lora(model, reference)
+        A, B = compact.A_pred[None], compact.B_pred[None]
+    elif lora is not None:
+        compact = load_compact(lora)
+        check_compatible(compact, model, source=f"LoRA file {lora}")
+        A, B = compact.A_pred[None].float(), compact.B_pred[None].float()
+    video = run(model, first[None], [prompt], A, B, scale=scale, num_frames=frames, steps=steps,
+                guidance=guidance, seed=seed)
+    path = write_video(out, to_uint8(video[0]), fps=spec.fps)
+    typer.echo(f"wrote {path} ({video.shape[2]} frames, {spec.height}x{spec.width}, seed {seed})")
+
+
+@app.command()
+@handles_errors
+def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output folder"),
+         steps: int = typer.Option(25, "--steps", help="sampling steps")):
+    """End to end on the tiny default: sample reference -> LoRA in every format -> generated video."""
+    from v2l.demo import run_demo
+
+    for label, path in run_demo(out, steps=steps, say=_say).items():
+        typer.echo(f"{label:22s} {path}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,48 @@
+"""I2V sampling with a predicted LoRA through diffusers' stock CogVideoXImageToVideoPipeline.
+
+The LoRA is composed once and stays fixed for all steps; with CFG the pipeline doubles the batch as
+[uncond, cond] and every LightLoRA module tiles its per-sample weights to match.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+
+from v2l.video.io import is_valid_frame_count
+
+
+def _to_pil(image: torch.Tensor) -> Image.Image:
+    arr = ((image.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return Image.fromarray(arr.permute(1, 2, 0).numpy())
+
+
+@torch.no_grad()
+def generate(model, images: torch.Tensor, prompts: list[str], A_pred: torch.Tensor | None = None,
+             B_pred: torch.Tensor | None = None, scale: float | None = None, num_frames: int | None = None,
+             steps: int = 25, guidance: float = 1.0, seed: int = 0) -> torch.Tensor:
+    """images (B, 3, H, W) in [-1, 1] -> videos (B, 3, F, H, W) in [-1, 1]; no LoRA when A_pred is None."""
+    spec = model.backbone.spec
+    num_frames = num_frames or spec.num_frames
+    if not is_valid_frame_count(num_frames):
+        raise ValueError(f"num_frames={num_frames} is not 4k+1; use 1, 5, 9, 13, ...")
+    height, width = images.shape[-2:]
+    pipe = model.backbone.pipeline()
+    pipe.set_progress_bar_config(disable=True)
+    generator = torch.Generator().manual_seed(seed)
+    kwargs = dict(image=[_to_pil(im) for im in images], prompt=list(prompts), num_frames=num_frames, height=height,
+                  width=width, num_inference_steps=steps, guidance_scale=guidance, generator=generator,
+                  output_type="pt", max_sequence_length=spec.max_text_len, use_dynamic_cfg=False)
+    if A_pred is None:
+        out = pipe(**kwargs).frames
+    else:
+        with model.network.applied(A_pred, B_pred, scale):
+            out = pipe(**kwargs).frames
+    return (out.permute(0, 2, 1, 3, 4).float() * 2 - 1).clamp(-1, 1)
+
+
+def first_frame_psnr(video: torch.Tensor, image: torch.Tensor) -> float:
+    """PSNR (dB) of a generated first frame against the conditioning image, both in [-1, 1]."""
+    mse = float(((video[:, 0] - image) / 2).pow(2).mean())
+    return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)

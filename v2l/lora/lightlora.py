@@ -1,0 +1,148 @@
+"""LightLoRA injection: frozen nn.Linear layers get dW = scale * B_aux @ B_pred @ A_pred @ A_aux.
+
+A_aux and B_aux are trainable and shared across references. A_pred and B_pred come per reference from
+the hypernetwork and are composed once per reference into down (r x in) and up (out x r), so each
+token pays only r*(in+out) extra multiply-adds, and each sample in a batch carries its own LoRA.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from typing import Iterator
+
+import torch
+from torch import nn
+
+from v2l.config import LoRAConfig
+
+
+class LightLoRALinear(nn.Module):
+    """A frozen Linear plus a per-sample low-rank delta (None means: behave exactly like the base)."""
+
+    def __init__(self, base: nn.Linear, cfg: LoRAConfig):
+        super().__init__()
+        self.base = base
+        self.in_features, self.out_features = base.in_features, base.out_features
+        device = base.weight.device
+        self.A_aux = nn.Parameter(torch.empty(cfg.a, self.in_features, device=device))
+        self.B_aux = nn.Parameter(torch.empty(self.out_features, cfg.b, device=device))
+        if device.type != "meta":
+            nn.init.orthogonal_(self.A_aux)
+            nn.init.orthogonal_(self.B_aux)
+        self.down: torch.Tensor | None = None  # (B, r, in)
+        self.up: torch.Tensor | None = None  # (B, out, r), scale folded in
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.base(x)
+        if self.down is None:
+            return y
+        down, up = self.down.to(x.dtype), self.up.to(x.dtype)
+        batch = x.shape[0]
+        if batch != down.shape[0]:
+            # CFG doubles the batch as [uncond, cond]: both halves use the same per-sample LoRAs.
+            if batch % down.shape[0]:
+                raise ValueError(f"input batch {batch} is not a multiple of the LoRA batch {down.shape[0]}")
+            reps = batch // down.shape[0]
+            down, up = down.repeat(reps, 1, 1), up.repeat(reps, 1, 1)
+        x3 = x.reshape(batch, -1, self.in_features)
+        hidden = torch.bmm(x3, down.transpose(1, 2))
+        out = torch.baddbmm(y.reshape(batch, -1, self.out_features), hidden, up.transpose(1, 2))
+        return out.view(y.shape)
+
+
+def _get_parent(root: nn.Module, name: str) -> tuple[nn.Module, str]:
+    parent_name, _, child = name.rpartition(".")
+    return (root.get_submodule(parent_name) if parent_name else root), child
+
+
+class LightLoRANetwork:
+    """All LightLoRA modules of one transformer, in a fixed order (the hypernetwork's output order).
+
+    A plain handle, not an nn.Module: the aux parameters are registered once, inside the transformer.
+    """
+
+    def __init__(self, transformer: nn.Module, cfg: LoRAConfig):
+        self.cfg = cfg
+        self.names: list[str] = target_module_names(transformer, cfg)
+        if not self.names:
+            raise ValueError(f"no module of the transformer matches target_modules={cfg.target_modules}")
+        wrapped = []
+        for name in self.names:
+            parent, child = _get_parent(transformer, name)
+            base = getattr(parent, child)
+            module = base if isinstance(base, LightLoRALinear) else LightLoRALinear(base, cfg)
+            setattr(parent, child, module)
+            wrapped.append(module)
+        self.modules_list: list[LightLoRALinear] = wrapped
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def aux_parameters(self) -> list[nn.Parameter]:
+        return [p for m in self.modules_list for p in (m.A_aux, m.B_aux)]
+
+    def aux_state_dict(self) -> dict[str, torch.Tensor]:
+        return {f"{n}.{k}": getattr(m, k).detach() for n, m in zip(self.names, self.modules_list) for k in ("A_aux", "B_aux")}
+
+    def load_aux_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        for n, m in zip(self.names, self.modules_list):
+            for k in ("A_aux", "B_aux"):
+                getattr(m, k).data.copy_(state[f"{n}.{k}"])
+
+    def modules_sha256(self) -> str:
+        """Identifies the wrapped module list and LoRA shape; a LoRA from another list cannot be applied."""
+        text = "\n".join(f"{n}:{m.in_features}x{m.out_features}" for n, m in zip(self.names, self.modules_list))
+        text += f"\nr={self.cfg.r};a={self.cfg.a};b={self.cfg.b}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def split(self, pred: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, N, (a+b)*r) -> A_pred (B, N, r, a), B_pred (B, N, b, r)."""
+        r, a, b = self.cfg.r, self.cfg.a, self.cfg.b
+        if pred.shape[-2:] != (len(self), (a + b) * r):
+            raise ValueError(f"predicted LoRA shape {tuple(pred.shape)} does not match ({len(self)}, {(a + b) * r})")
+        return pred[..., : a * r].unflatten(-1, (r, a)), pred[..., a * r :].unflatten(-1, (b, r))
+
+    def compose(self, A_pred: torch.Tensor, B_pred: torch.Tensor, scale: float | None = None):
+        """Per module: down = A_pred @ A_aux (B, r, in), up = scale * B_aux @ B_pred (B, out, r)."""
+        scale = self.cfg.scale if scale is None else scale
+        A_pred, B_pred = A_pred.float(), B_pred.float()
+        out = []
+        for i, m in enumerate(self.modules_list):
+            down = A_pred[:, i] @ m.A_aux.float()
+            up = (m.B_aux.float() @ B_pred[:, i]) * scale
+            out.append((down, up))
+        return out
+
+    def set(self, A_pred: torch.Tensor, B_pred: torch.Tensor, scale: float | None = None) -> None:
+        for m, (down, up) in zip(self.modules_list, self.compose(A_pred, B_pred, scale)):
+            m.down, m.up = down, up
+
+    def clear(self) -> None:
+        for m in self.modules_list:
+            m.down = m.up = None
+
+    @contextlib.contextmanager
+    def applied(self, A_pred: torch.Tensor, B_pred: torch.Tensor, scale: float | None = None) -> Iterator[None]:
+        """Within the block, sample i of every forward uses LoRA i (batch-tiled for CFG)."""
+        self.set(A_pred, B_pred, scale)
+        try:
+            yield
+        finally:
+            self.clear()
+
+
+def target_module_names(transformer: nn.Module, cfg: LoRAConfig) -> list[str]:
+    """Names of `transformer_blocks.{i}.<target>` Linear layers, in block then target order."""
+    names = []
+    blocks = transformer.get_submodule("transformer_blocks")
+    for i in range(len(blocks)):
+        for target in cfg.target_modules:
+            name = f"transformer_blocks.{i}.{target}"
+            try:
+                module = transformer.get_submodule(name)
+            except AttributeError:
+                continue
+            if isinstance(module, (nn.Linear, LightLoRALinear)):
+                names.append(name)
+    return names

@@ -1,0 +1,106 @@
+"""Video2LoRA = frozen backbone + LightLoRA network + hypernetwork, and its checkpoint directory.
+
+A checkpoint directory holds `config.json` (the V2LConfig) and `weights.safetensors` (hypernetwork and
+aux matrices, fp32). Its `version` is a hash of those tensors: compact LoRA files record it, because
+a predicted LoRA means nothing without the aux matrices that made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from v2l.atomic import atomic_path, write_text_atomic
+from v2l.backbones import Backbone, get_spec
+from v2l.config import V2LConfig
+from v2l.errors import V2LError
+from v2l.hypernet.model import Hypernetwork
+from v2l.lora.lightlora import LightLoRANetwork
+
+WEIGHTS_FILE = "weights.safetensors"
+CONFIG_FILE = "config.json"
+
+
+class Video2LoRA(torch.nn.Module):
+    def __init__(self, backbone: Backbone, cfg: V2LConfig, seed: int = 0):
+        super().__init__()
+        self.cfg = cfg
+        self.backbone = backbone
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.network = LightLoRANetwork(backbone.transformer, cfg.lora)
+            self.hypernet = Hypernetwork(backbone.spec.latent_channels(), len(self.network),
+                                         cfg.lora.numbers_per_module, cfg.hypernet).to(backbone.device)
+        self.random_weights = True
+        self.source = f"random-init(seed={seed})"
+
+    # -- parameters ----------------------------------------------------------------------------
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
+        return list(self.hypernet.parameters()) + self.network.aux_parameters()
+
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        state = {f"hypernet.{k}": v.detach() for k, v in self.hypernet.state_dict().items()}
+        state.update({f"aux.{k}": v for k, v in self.network.aux_state_dict().items()})
+        return state
+
+    def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        hyper = {k[len("hypernet."):]: v for k, v in state.items() if k.startswith("hypernet.")}
+        self.hypernet.load_state_dict(hyper)
+        self.network.load_aux_state_dict({k[len("aux."):]: v for k, v in state.items() if k.startswith("aux.")})
+
+    def version(self) -> str:
+        """sha256 over the trainable tensors (names, shapes and fp32 bytes), in sorted order."""
+        h = hashlib.sha256()
+        for k, v in sorted(self.trainable_state_dict().items()):
+            h.update(f"{k}:{tuple(v.shape)}".encode())
+            h.update(v.detach().float().cpu().contiguous().numpy().tobytes())
+        return h.hexdigest()
+
+    # -- prediction ------------------------------------------------------------------------------
+    def predict(self, reference: torch.Tensor) -> torch.Tensor:
+        """Reference frames (B, 3, F, H, W) in [-1, 1] -> LoRA vectors (B, N, (a+b)*r)."""
+        latents = self.backbone.encode_video(reference)
+        return self.hypernet(latents.float())
+
+    def predict_factors(self, reference: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.network.split(self.predict(reference))
+
+    # -- checkpoints -----------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        with atomic_path(directory / WEIGHTS_FILE) as tmp:
+            save_file({k: v.float().contiguous() for k, v in self.trainable_state_dict().items()}, str(tmp),
+                      metadata={"format": "v2l-checkpoint/1", "version": self.version()})
+        write_text_atomic(directory / CONFIG_FILE, self.cfg.model_dump_json(indent=2))
+        return directory
+
+    @classmethod
+    def from_checkpoint(cls, directory: str | Path, backbone: Backbone | None = None) -> "Video2LoRA":
+        directory = Path(directory)
+        cfg_path, weights_path = directory / CONFIG_FILE, directory / WEIGHTS_FILE
+        if not cfg_path.is_file() or not weights_path.is_file():
+            raise V2LError(f"{directory} is not a v2l checkpoint (needs {CONFIG_FILE} and {WEIGHTS_FILE}); "
+                           f"pass a directory written by training or `Video2LoRA.save`")
+        cfg = V2LConfig.model_validate(json.loads(cfg_path.read_text()))
+        backbone = backbone or get_spec(cfg.preset).default()
+        model = cls(backbone, cfg)
+        model.load_trainable_state_dict(load_file(str(weights_path)))
+        model.random_weights = False
+        model.source = str(directory)
+        return model
+
+
+def default_model(checkpoint: str | Path | None = None, preset: str = "tiny",
+                  backbone_weights: str | Path | None = None) -> Video2LoRA:
+    """The model the CLI uses: a checkpoint if given, else the preset's deterministic random init."""
+    spec = get_spec(preset)
+    backbone = spec.load(backbone_weights) if backbone_weights else spec.default()
+    if checkpoint is not None:
+        return Video2LoRA.from_checkpoint(checkpoint, backbone)
+    return Video2LoRA(backbone, V2LConfig(preset=preset))
+
