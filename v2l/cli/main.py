@@ -148,6 +148,12 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output folde
         typer.echo(f"{label:22s} {path}")
 
 
+from v2l.cli.data import content_app, data_app  # noqa: E402
+
+app.add_typer(data_app, name="data")
+app.add_typer(content_app, name="content")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
