@@ -38,3 +38,18 @@ def sample_paths(tmp_path, tiny_spec):
     ref, _ = write_sample(tmp_path / "in", "astronaut", tiny_spec.num_frames, tiny_spec.height)
     _, image = write_sample(tmp_path / "in", "coffee", tiny_spec.num_frames, tiny_spec.height)
     return ref, image
+
+
+def _transformer_inputs(spec, batch, seed=0):
+    """Random but fixed inputs for one tiny transformer forward (latent 3x12x12, I2V channels)."""
+    g = torch.Generator().manual_seed(seed)
+    cfg = spec.transformer_config
+    hidden = torch.randn(batch, 3, cfg["in_channels"], 12, 12, generator=g)
+    text = torch.randn(batch, cfg["max_text_seq_length"], cfg["text_embed_dim"], generator=g)
+    t = torch.randint(0, 1000, (batch,), generator=g)
+    return dict(hidden_states=hidden, encoder_hidden_states=text, timestep=t, return_dict=False)
+
+
+@pytest.fixture(scope="session")
+def transformer_inputs():
+    return _transformer_inputs

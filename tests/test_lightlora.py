@@ -1,0 +1,78 @@
+"""LightLoRA maths: composition, per-sample batching, zero LoRA, CFG tiling."""
+
+import torch
+
+from v2l.config import LoRAConfig
+from v2l.lora.lightlora import LightLoRALinear, LightLoRANetwork
+
+
+def test_composed_delta_equals_explicit_four_matrix_product():
+    torch.manual_seed(0)
+    cfg = LoRAConfig(r=2, a=12, b=6, scale=0.7)
+    base = torch.nn.Linear(20, 16)
+    module = LightLoRALinear(base, cfg)
+    net_like = LightLoRANetwork.__new__(LightLoRANetwork)
+    net_like.cfg, net_like.modules_list = cfg, [module]
+    A_pred, B_pred = torch.randn(1, 1, 2, 12), torch.randn(1, 1, 6, 2)
+    (down, up), = net_like.compose(A_pred, B_pred)
+    module.down, module.up = down, up
+    x = torch.randn(3, 5, 20)
+    dW = 0.7 * module.B_aux @ B_pred[0, 0] @ A_pred[0, 0] @ module.A_aux  # (out x in)
+    expected = x @ (base.weight + dW).T + base.bias
+    torch.testing.assert_close(module(x[None].reshape(1, 15, 20)).reshape(3, 5, 16), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_aux_matrices_start_orthogonal(tiny_model):
+    m = tiny_model.network.modules_list[0]
+    eye = torch.eye(m.A_aux.shape[0])
+    torch.testing.assert_close(m.A_aux @ m.A_aux.T, eye, atol=1e-5, rtol=0)
+    torch.testing.assert_close(m.B_aux.T @ m.B_aux, torch.eye(m.B_aux.shape[1]), atol=1e-5, rtol=0)
+
+
+def test_batch_of_different_loras_equals_one_by_one(tiny_model, tiny_spec, transformer_inputs):
+    tr, net = tiny_model.backbone.transformer, tiny_model.network
+    g = torch.Generator().manual_seed(1)
+    A = torch.randn(4, len(net), 1, 100, generator=g) * 0.5
+    B = torch.randn(4, len(net), 50, 1, generator=g) * 0.5
+    inputs = transformer_inputs(tiny_spec, 4)
+    with torch.no_grad(), net.applied(A, B):
+        batched = tr(**inputs)[0]
+    for i in range(4):
+        single = {k: (v[i : i + 1] if torch.is_tensor(v) else v) for k, v in inputs.items()}
+        with torch.no_grad(), net.applied(A[i : i + 1], B[i : i + 1]):
+            one = tr(**single)[0]
+        assert (batched[i : i + 1] - one).abs().max() <= 1e-5
+    with torch.no_grad():
+        base = tr(**inputs)[0]
+    assert (batched - base).abs().max() > 1e-3, "the LoRAs must actually change the output"
+
+
+def test_all_zero_lora_equals_base(tiny_model, tiny_spec, transformer_inputs):
+    tr, net = tiny_model.backbone.transformer, tiny_model.network
+    inputs = transformer_inputs(tiny_spec, 2)
+    with torch.no_grad():
+        base = tr(**inputs)[0]
+        with net.applied(torch.zeros(2, len(net), 1, 100), torch.zeros(2, len(net), 50, 1)):
+            zero = tr(**inputs)[0]
+    torch.testing.assert_close(zero, base, atol=0, rtol=0)
+
+
+def test_cfg_doubled_batch_reuses_each_lora(tiny_model, tiny_spec, transformer_inputs):
+    """The pipeline doubles the batch as [uncond, cond]; both halves must see the same per-sample LoRA."""
+    tr, net = tiny_model.backbone.transformer, tiny_model.network
+    A = torch.randn(2, len(net), 1, 100) * 0.5
+    B = torch.randn(2, len(net), 50, 1) * 0.5
+    inputs = transformer_inputs(tiny_spec, 2)
+    doubled = {k: (torch.cat([v, v]) if torch.is_tensor(v) else v) for k, v in inputs.items()}
+    with torch.no_grad(), net.applied(A, B):
+        once = tr(**inputs)[0]
+        twice = tr(**doubled)[0]
+    torch.testing.assert_close(twice[:2], once, atol=1e-5, rtol=0)
+    torch.testing.assert_close(twice[2:], once, atol=1e-5, rtol=0)
+
+
+def test_modules_follow_the_paper_target_set(tiny_model, tiny_spec, transformer_inputs):
+    names = tiny_model.network.names
+    layers = tiny_spec.transformer_config["num_layers"]
+    assert len(names) == 4 * layers
+    assert names[:4] == [f"transformer_blocks.0.attn1.{t}" for t in ("to_q", "to_k", "to_v", "to_out.0")]
