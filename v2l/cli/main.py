@@ -103,7 +103,7 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
              lora: Optional[Path] = typer.Option(None, "--lora", help="compact LoRA from `v2l predict` (instead of --reference)"),
              scale: Optional[float] = typer.Option(None, "--scale", help="effective LoRA scale (default: the trained scale)"),
              seed: int = typer.Option(0, "--seed"),
-             frames: Optional[int] = typer.Option(None, "--frames", help="frame count, 4k+1 (default: the preset's)"),
+             frames: Optional[int] = typer.Option(None, "--frames", help="frame count, 8k+1 (default: the preset's)"),
              steps: int = typer.Option(25, "--steps", help="sampling steps"),
              guidance: float = typer.Option(1.0, "--guidance", help="classifier-free guidance scale (1 = off)"),
              no_lora: bool = typer.Option(False, "--no-lora", help="the base backbone alone"),
@@ -114,12 +114,13 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
     from v2l.inference.generate import generate as run
     from v2l.inference.predict import predict_lora
     from v2l.lora.files import check_compatible, load_compact
-    from v2l.video.io import is_valid_frame_count, load_image, to_uint8, write_video
+    from v2l.video.io import FRAME_STEP, frame_count_hint, is_valid_frame_count, load_image, to_uint8, write_video
 
     if sum(x is not None for x in (reference, lora)) + no_lora != 1:
         raise V2LError("pass exactly one of --reference VIDEO, --lora FILE or --no-lora")
     if frames is not None and not is_valid_frame_count(frames):
-        raise V2LError(f"--frames {frames} is not 4k+1; use 1, 5, 9, 13, ...")
+        raise V2LError(f"--frames {frames} is not {FRAME_STEP}k+1 (CogVideoX's VAE decodes an even number of "
+                       f"latent frames to the wrong length); use {frame_count_hint()}")
     model = _load_model(checkpoint, preset, backbone_weights)
     spec = model.backbone.spec
     first = load_image(image, spec.height, spec.width)

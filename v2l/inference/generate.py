@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from v2l.video.io import is_valid_frame_count
+from v2l.video.io import FRAME_STEP, frame_count_hint, is_valid_frame_count
 
 
 def _to_pil(image: torch.Tensor) -> Image.Image:
@@ -26,7 +26,7 @@ def generate(model, images: torch.Tensor, prompts: list[str], A_pred: torch.Tens
     spec = model.backbone.spec
     num_frames = num_frames or spec.num_frames
     if not is_valid_frame_count(num_frames):
-        raise ValueError(f"num_frames={num_frames} is not 4k+1; use 1, 5, 9, 13, ...")
+        raise ValueError(f"num_frames={num_frames} is not {FRAME_STEP}k+1; use {frame_count_hint()}")
     height, width = images.shape[-2:]
     pipe = model.backbone.pipeline()
     pipe.set_progress_bar_config(disable=True)

@@ -14,12 +14,22 @@ from v2l.atomic import atomic_path
 from v2l.errors import BadVideoError
 
 
+# CogVideoX compresses time 4x and its VAE decodes latents in pairs after a first frame, so only an odd
+# number of latent frames decodes back to 4T-3 frames (an even number gives 4T): valid counts are 8k+1
+# (1, 9, 17, ..., 49). The 4k+1 counts in between decode to the wrong length.
+FRAME_STEP = 8
+
+
 class FrameCountWarning(UserWarning):
     """A video's frame count was changed by resampling."""
 
 
-def is_valid_frame_count(n: int) -> bool:
-    return n >= 1 and (n - 1) % 4 == 0
+def is_valid_frame_count(n: int, step: int = FRAME_STEP) -> bool:
+    return n >= 1 and (n - 1) % step == 0
+
+
+def frame_count_hint(step: int = FRAME_STEP) -> str:
+    return ", ".join(str(1 + step * k) for k in range(4)) + ", ..."
 
 
 def file_sha256(path: str | Path) -> str:
@@ -81,17 +91,18 @@ def load_video(path: str | Path, num_frames: int | None = None, height: int | No
     """A video as (3, F, H, W) in [-1, 1].
 
     With `num_frames`, frames are resampled evenly over the whole clip to that count. Without it, a clip
-    whose count is not 4k+1 is resampled to the nearest 4k+1 count. Either change is warned about.
+    whose count is not 8k+1 (see FRAME_STEP) is resampled to the nearest valid count. Either change is
+    warned about.
     """
     raw, _ = decode_frames(path)
     n = raw.shape[0]
     target = num_frames
     if target is None and not is_valid_frame_count(n):
-        target = max(1, 4 * round((n - 1) / 4) + 1)
+        target = max(1, FRAME_STEP * round((n - 1) / FRAME_STEP) + 1)
     if target is not None and not is_valid_frame_count(target):
-        raise BadVideoError(f"requested frame count {target} is not 4k+1 (CogVideoX needs 1, 5, 9, 13, ...)")
+        raise BadVideoError(f"requested frame count {target} is not {FRAME_STEP}k+1 (use {frame_count_hint()})")
     if target is not None and target != n:
-        why = "not 4k+1" if not is_valid_frame_count(n) else f"the model uses {target}"
+        why = f"not {FRAME_STEP}k+1" if not is_valid_frame_count(n) else f"the model uses {target}"
         warnings.warn(f"video {path} has {n} frames ({why}); resampled evenly over the clip to {target} frames",
                       FrameCountWarning, stacklevel=2)
         raw = raw[resample_indices(n, target)]

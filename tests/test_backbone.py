@@ -1,0 +1,47 @@
+"""Backbone presets: deterministic tiny init, save/load through the same path real weights use, meta 5B."""
+
+import torch
+
+from v2l.backbones import get_spec
+
+
+def test_tiny_random_init_is_deterministic(tiny_spec):
+    a, b = tiny_spec.random_init(seed=3), tiny_spec.random_init(seed=3)
+    for x, y in zip(a.transformer.state_dict().values(), b.transformer.state_dict().values()):
+        assert torch.equal(x, y)
+    c = tiny_spec.random_init(seed=4)
+    assert not torch.equal(next(iter(a.vae.parameters())), next(iter(c.vae.parameters())))
+
+
+def test_save_and_load_from_a_diffusers_folder(tiny_spec, tmp_path, transformer_inputs):
+    """`load(DIR)` is how cogvideox-5b-i2v loads a user's weights; round-trip the tiny preset through it."""
+    bb = tiny_spec.random_init(seed=1)
+    bb.save(tmp_path / "weights")
+    loaded = tiny_spec.load(tmp_path / "weights")
+    assert not loaded.random_weights
+    for name in ("transformer", "vae", "text_encoder"):
+        ours, theirs = getattr(bb, name).state_dict(), getattr(loaded, name).state_dict()
+        assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
+    inputs = transformer_inputs(tiny_spec, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.transformer(**inputs)[0], bb.transformer(**inputs)[0], atol=1e-5, rtol=0)
+    captions = ["a photo of a cat", "a red car on a street"]
+    torch.testing.assert_close(loaded.encode_text(captions), bb.encode_text(captions), atol=0, rtol=0)
+
+
+def test_vae_frame_rule_8k_plus_1(tiny_spec):
+    """Why valid counts are 8k+1: an even number of latent frames does not decode back to its length."""
+    vae = tiny_spec.random_init().vae
+    for frames, decoded in ((9, 9), (17, 17), (13, 16)):
+        with torch.no_grad():
+            z = vae.encode(torch.zeros(1, 3, frames, 16, 16)).latent_dist.mode()
+            assert vae.decode(z).sample.shape[2] == decoded
+
+
+def test_5b_preset_on_meta_device():
+    spec = get_spec("cogvideox-5b-i2v")
+    tr = spec.meta_transformer()
+    assert next(tr.parameters()).device.type == "meta"
+    assert len(tr.transformer_blocks) == 42
+    assert tr.transformer_blocks[0].attn1.to_q.in_features == 3072
+    assert tr.config.in_channels == 2 * spec.latent_channels()  # I2V: image latents concatenated on channels
