@@ -1,0 +1,15 @@
+"""Semantics library: named, parametrised, seeded transformations of content into clips."""
+
+from v2l.data.semantics.registry import FAMILIES, Semantic, all_semantics, get_semantic
+from v2l.data.semantics.split import DEFAULT_HELDOUT, parse_heldout, semantic_split
+
+
+def describe(heldout=None) -> list[dict]:
+    """What `v2l data semantics --json` prints: name, family, split, description, parameter ranges."""
+    split = semantic_split(heldout)
+    return [{"name": s.name, "family": s.family, "split": split[s.name], "description": s.description,
+             "params": {k: list(v[:2]) for k, v in sorted(s.ranges.items())}} for s in all_semantics()]
+
+
+__all__ = ["DEFAULT_HELDOUT", "FAMILIES", "Semantic", "all_semantics", "describe", "get_semantic",
+           "parse_heldout", "semantic_split"]
