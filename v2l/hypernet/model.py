@@ -51,13 +51,18 @@ class Attention(nn.Module):
         self.v = nn.Linear(context_dim, dim, bias=False)
         self.out = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        context = x if context is None else context
-        b, n, d = x.shape
-        q, k, v = (p(s).view(b, -1, self.heads, d // self.heads).transpose(1, 2)
-                   for p, s in ((self.q, x), (self.k, context), (self.v, context)))
-        y = F.scaled_dot_product_attention(q, k, v)
-        return self.out(y.transpose(1, 2).reshape(b, n, d))
+    def _heads(self, t: torch.Tensor) -> torch.Tensor:
+        b, n, d = t.shape
+        return t.view(b, n, self.heads, d // self.heads).transpose(1, 2)
+
+    def project_kv(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._heads(self.k(context)), self._heads(self.v(context))
+
+    def forward(self, x: torch.Tensor, kv: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """Self-attention, or cross-attention to precomputed keys/values of the context."""
+        k, v = self.project_kv(x) if kv is None else kv
+        y = F.scaled_dot_product_attention(self._heads(self.q(x)), k, v)
+        return self.out(y.transpose(1, 2).reshape(x.shape))
 
 
 class DecoderBlock(nn.Module):
@@ -70,9 +75,9 @@ class DecoderBlock(nn.Module):
         self.cross_attn = Attention(dim, heads)
         self.ff = nn.Sequential(nn.Linear(dim, dim * ff_mult), nn.GELU(), nn.Linear(dim * ff_mult, dim))
 
-    def forward(self, h: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, context_kv: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         h = h + self.self_attn(self.norm1(h))
-        h = h + self.cross_attn(self.norm2(h), context)
+        h = h + self.cross_attn(self.norm2(h), context_kv)
         return h + self.ff(self.norm3(h))
 
 
@@ -113,11 +118,13 @@ class Hypernetwork(nn.Module):
 
     def forward(self, latents: torch.Tensor) -> torch.Tensor:
         context = self.reference_tokens(latents)
+        # The video tokens are the same in every refinement pass: project their keys/values once per block.
+        context_kv = [block.cross_attn.project_kv(context) for block in self.blocks]
         weights = context.new_zeros(latents.shape[0], self.num_modules, self.width)
         pos = self.pos_emb_proj(self.module_pos_table.to(context))
         for _ in range(self.cfg.iterations):
             h = weights + pos
-            for block in self.blocks:
-                h = block(h, context)
+            for block, kv in zip(self.blocks, context_kv):
+                h = block(h, kv)
             weights = weights + self.delta_proj(h)
         return weights if self.out_proj is None else self.out_proj(weights)
