@@ -16,6 +16,9 @@ from torch import nn
 
 from v2l.config import LoRAConfig
 
+# Merge per-sample weights only while each module's merged batch stays this small (elements).
+MERGE_LIMIT = 1 << 22
+
 
 class LightLoRALinear(nn.Module):
     """A frozen Linear plus a per-sample low-rank delta (None means: behave exactly like the base)."""
@@ -32,19 +35,37 @@ class LightLoRALinear(nn.Module):
             nn.init.orthogonal_(self.B_aux)
         self.down: torch.Tensor | None = None  # (B, r, in)
         self.up: torch.Tensor | None = None  # (B, out, r), scale folded in
+        self.merged: torch.Tensor | None = None  # (B, in, out) = (W + up @ down)^T, inference only
+
+    def set(self, down: torch.Tensor, up: torch.Tensor, merge: bool) -> None:
+        self.down, self.up, self.merged = down, up, None
+        if merge:
+            w = self.base.weight.float()
+            self.merged = torch.baddbmm(w.expand(down.shape[0], -1, -1), up, down).transpose(1, 2).contiguous()
+
+    def clear(self) -> None:
+        self.down = self.up = self.merged = None
+
+    @staticmethod
+    def _tile(t: torch.Tensor, batch: int) -> torch.Tensor:
+        """CFG doubles the batch as [uncond, cond]: every copy of the batch uses the same per-sample LoRAs."""
+        if batch == t.shape[0]:
+            return t
+        if batch % t.shape[0]:
+            raise ValueError(f"input batch {batch} is not a multiple of the LoRA batch {t.shape[0]}")
+        return t.repeat(batch // t.shape[0], *([1] * (t.ndim - 1)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch = x.shape[0]
+        if self.merged is not None:
+            w = self._tile(self.merged.to(x.dtype), batch)
+            x3 = x.reshape(batch, -1, self.in_features)
+            out = torch.bmm(x3, w) if self.base.bias is None else torch.baddbmm(self.base.bias.to(x.dtype), x3, w)
+            return out.view(*x.shape[:-1], self.out_features)
         y = self.base(x)
         if self.down is None:
             return y
-        down, up = self.down.to(x.dtype), self.up.to(x.dtype)
-        batch = x.shape[0]
-        if batch != down.shape[0]:
-            # CFG doubles the batch as [uncond, cond]: both halves use the same per-sample LoRAs.
-            if batch % down.shape[0]:
-                raise ValueError(f"input batch {batch} is not a multiple of the LoRA batch {down.shape[0]}")
-            reps = batch // down.shape[0]
-            down, up = down.repeat(reps, 1, 1), up.repeat(reps, 1, 1)
+        down, up = self._tile(self.down.to(x.dtype), batch), self._tile(self.up.to(x.dtype), batch)
         hidden = torch.bmm(x.reshape(batch, -1, self.in_features), down.transpose(1, 2))  # (B, L, r)
         y3 = y.reshape(batch, -1, self.out_features)
         if hidden.shape[-1] == 1:
@@ -118,18 +139,24 @@ class LightLoRANetwork:
             out.append((down, up))
         return out
 
-    def set(self, A_pred: torch.Tensor, B_pred: torch.Tensor, scale: float | None = None) -> None:
+    def set(self, A_pred: torch.Tensor, B_pred: torch.Tensor, scale: float | None = None,
+            merge: bool | None = None) -> None:
+        """merge=None merges small layers when no gradient is needed (inference), else keeps factors."""
+        no_grad = not (torch.is_grad_enabled() and (A_pred.requires_grad or B_pred.requires_grad
+                                                    or any(p.requires_grad for p in self.aux_parameters())))
         for m, (down, up) in zip(self.modules_list, self.compose(A_pred, B_pred, scale)):
-            m.down, m.up = down, up
+            small = down.shape[0] * m.in_features * m.out_features <= MERGE_LIMIT
+            m.set(down, up, merge if merge is not None else (no_grad and small))
 
     def clear(self) -> None:
         for m in self.modules_list:
-            m.down = m.up = None
+            m.clear()
 
     @contextlib.contextmanager
-    def applied(self, A_pred: torch.Tensor, B_pred: torch.Tensor, scale: float | None = None) -> Iterator[None]:
+    def applied(self, A_pred: torch.Tensor, B_pred: torch.Tensor, scale: float | None = None,
+                merge: bool | None = None) -> Iterator[None]:
         """Within the block, sample i of every forward uses LoRA i (batch-tiled for CFG)."""
-        self.set(A_pred, B_pred, scale)
+        self.set(A_pred, B_pred, scale, merge)
         try:
             yield
         finally:
