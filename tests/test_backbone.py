@@ -45,3 +45,27 @@ def test_5b_preset_on_meta_device():
     assert len(tr.transformer_blocks) == 42
     assert tr.transformer_blocks[0].attn1.to_q.in_features == 3072
     assert tr.config.in_channels == 2 * spec.latent_channels()  # I2V: image latents concatenated on channels
+
+
+def test_5b_i2v_training_forward_with_lora_on_meta():
+    """The real-size path (RoPE, learned positions, 49 frames at 480x720, 168 LoRA modules) checks its shapes."""
+    from v2l.backbones.spec import Backbone
+    from v2l.config import HypernetConfig, LoRAConfig
+    from v2l.hypernet.model import Hypernetwork
+    from v2l.lora.lightlora import LightLoRANetwork
+
+    spec = get_spec("cogvideox-5b-i2v")
+    with torch.device("meta"):
+        tr, vae = spec.build_transformer(), spec.build_vae()
+    bb = Backbone.__new__(Backbone)  # no text encoder or tokenizer needed for the transformer forward
+    bb.spec, bb.transformer, bb.vae = spec, tr, vae
+    net = LightLoRANetwork(tr, LoRAConfig())
+    with torch.device("meta"):
+        hypernet = Hypernetwork(spec.latent_channels(), len(net), 150, HypernetConfig())
+        A, B = net.split(hypernet(torch.randn(1, 16, 13, 60, 90)))
+        noisy, image = torch.randn(1, 13, 16, 60, 90), torch.randn(1, 13, 16, 60, 90)
+        with net.applied(A, B):
+            out = bb.predict_velocity(noisy, image, torch.zeros(1, dtype=torch.long), torch.randn(1, 226, 4096),
+                                      480, 720)
+    assert len(net) == 168 and A.shape == (1, 168, 1, 100) and B.shape == (1, 168, 50, 1)
+    assert out.shape == (1, 13, 16, 60, 90)

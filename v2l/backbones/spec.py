@@ -180,9 +180,17 @@ class Backbone:
 
     # -- the transformer forward used in training ------------------------------------------------
     def rotary_emb(self, latent_frames: int, height: int, width: int):
+        """RoPE exactly as the I2V pipeline computes it (its method, without building a whole pipeline)."""
         if not self.transformer.config.use_rotary_positional_embeddings:
             return None
-        return self.pipeline()._prepare_rotary_positional_embeddings(height, width, latent_frames, self.device)
+        from types import SimpleNamespace
+
+        from diffusers import CogVideoXImageToVideoPipeline
+
+        spatial = 2 ** (len(self.vae.config.block_out_channels) - 1)
+        holder = SimpleNamespace(transformer=self.transformer, vae_scale_factor_spatial=spatial)
+        return CogVideoXImageToVideoPipeline._prepare_rotary_positional_embeddings(
+            holder, height, width, latent_frames, self.device)
 
     def predict_velocity(self, noisy: torch.Tensor, image_latents: torch.Tensor, timesteps: torch.Tensor,
                          text: torch.Tensor, height: int, width: int) -> torch.Tensor:
