@@ -37,7 +37,7 @@ def test_diffusers_export_loads_with_stock_load_lora_weights(lora_and_model, tmp
     lora, model = lora_and_model
     path = write_lora(tmp_path / "d.safetensors", lora, model, "diffusers")
     # A freshly built pipeline: same deterministic backbone weights, no v2l code involved.
-    pipe = tiny_spec.random_init().pipeline()
+    pipe = tiny_spec.default().pipeline()
     pipe.load_lora_weights(str(path), adapter_name="v2l")
     inputs = transformer_inputs(tiny_spec, 1, seed=5)
     stored = load_compact(write_lora(tmp_path / "c.safetensors", lora, model, "compact"))

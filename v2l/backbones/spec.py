@@ -103,10 +103,26 @@ class BackboneSpec:
         return bb.to(device)
 
     def default(self, dtype: torch.dtype = torch.float32) -> "Backbone":
-        """Committed weights when the preset ships them, else deterministic random init."""
-        if self.default_weights is not None and (self.default_weights / "transformer").is_dir():
-            return self.load(self.default_weights, dtype=dtype)
-        return self.random_init(dtype=dtype)
+        """Committed weights where the preset ships them (per component), else deterministic random init."""
+        bb = self.random_init(dtype=dtype)
+        root = self.default_weights
+        if root is None:
+            return bb
+        from diffusers import AutoencoderKLCogVideoX, CogVideoXTransformer3DModel
+        from transformers import T5EncoderModel
+
+        loaders = {"transformer": CogVideoXTransformer3DModel, "vae": AutoencoderKLCogVideoX,
+                   "text_encoder": T5EncoderModel}
+        trained = []
+        for key, cls in loaders.items():
+            if (root / key / "config.json").is_file():
+                setattr(bb, key, cls.from_pretrained(root / key, torch_dtype=dtype, local_files_only=True))
+                trained.append(key)
+        if trained:
+            bb.__post_init__()
+            bb.random_weights = len(trained) < len(loaders)
+            bb.source = f"{root} ({', '.join(trained)} trained" + (", rest random-init)" if bb.random_weights else ")")
+        return bb
 
 
 @dataclass

@@ -47,8 +47,8 @@ def _load_model(checkpoint: Optional[Path], preset: str, backbone_weights: Optio
 
     model = default_model(checkpoint, preset, backbone_weights)
     if model.backbone.random_weights:
-        _say(f"note: backbone {preset!r} is the deterministic random init (no trained weights committed yet); "
-             f"outputs show the pipeline working, not learned semantics")
+        _say(f"note: backbone {preset!r} is not fully trained ({model.backbone.source}; the rest is the "
+             f"deterministic random init); outputs show the pipeline working, not learned semantics")
     if model.random_weights:
         _say("note: hypernetwork is the deterministic random init (no --checkpoint and no trained one committed yet)")
     return model
@@ -150,9 +150,11 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output folde
 
 
 from v2l.cli.data import content_app, data_app  # noqa: E402
+from v2l.cli.pretrain import pretrain_app  # noqa: E402
 
 app.add_typer(data_app, name="data")
 app.add_typer(content_app, name="content")
+app.add_typer(pretrain_app, name="pretrain")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,1 @@
+"""Evaluation: the project's own judges and the measurements behind every reported bar."""

@@ -1,0 +1,51 @@
+"""Write a pretrained model's card and, on request, copy it into the committed tiny weights (v2l/assets/tiny)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from v2l.backbones.tiny import TINY_WEIGHTS
+from v2l.pretrain.cards import write_card
+
+BARS = {
+    "vae": {"psnr_db": ">= 25 dB on held-out content"},
+    "judge": {"heldout_content_accuracy": ">= 0.90 over all semantics"},
+    "backbone": {"first_frame_psnr_gap_db": "<= 0.5 (VAE reconstruction of the image minus generated first frame)",
+                 "judge_mean_max_probability": ">= 0.5 on base generations",
+                 "missing_training_semantics": "none"},
+}
+
+
+def install_model(name: str, model_dir: Path, result: dict, command: str, seed: int, install: bool) -> dict:
+    card = write_card(model_dir, f"tiny {name}", command, result["data_version"], seed, result["minutes"],
+                      result["metrics"], BARS.get(name))
+    location = model_dir
+    if install:
+        location = TINY_WEIGHTS / name
+        swap_in(model_dir, location)
+    return {**card, "location": str(location)}
+
+
+def swap_in(source: Path, target: Path) -> None:
+    """Copy a folder next to `target`, then swap it in whole: the committed folder is never half-copied."""
+    staging = target.with_name(f".{target.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(source, staging)
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+
+
+def install_backbone(model_dir: Path, result: dict, command: str, seed: int, install: bool) -> dict:
+    """The backbone run saves transformer + text encoder + tokenizer + scheduler; each becomes a committed part."""
+    card = write_card(model_dir, "tiny backbone (I2V transformer + frozen text encoder)", command,
+                      result["data_version"], seed, result["minutes"],
+                      {k: v for k, v in result.items() if k in ("steps", "final_loss")}, BARS["backbone"])
+    location = model_dir
+    if install:
+        for part in ("transformer", "text_encoder", "tokenizer", "scheduler"):
+            swap_in(model_dir / part, TINY_WEIGHTS / part)
+        shutil.copy(model_dir / "card.json", TINY_WEIGHTS / "transformer" / "card.json")
+        shutil.copy(model_dir / "README.md", TINY_WEIGHTS / "transformer" / "README.md")
+        location = TINY_WEIGHTS
+    return {**card, "location": str(location)}
