@@ -82,12 +82,18 @@ def test_good_videos_are_normalised_to_the_corpus_format(tmp_path, good_folder):
         assert (tmp_path / "corpus" / item.clip).read_bytes() == (tmp_path / "corpus2" / item.clip).read_bytes()
 
 
-def test_normalise_works_with_the_bundled_ffmpeg_and_keeps_the_clip_start(tmp_path):
+@pytest.mark.parametrize("which", ["bundled", "system"])
+def test_normalise_works_with_either_ffmpeg_and_keeps_the_clip_start(tmp_path, which):
+    import shutil
+
     import imageio_ffmpeg
 
+    exe = imageio_ffmpeg.get_ffmpeg_exe() if which == "bundled" else shutil.which("ffmpeg")
+    if exe is None:
+        pytest.skip("no system ffmpeg on this machine")
     src = write_clip(tmp_path / "src.mp4", "coffee", frames=16, fps=8, size=64)
     rules = CurationRules(frames=9, height=48, width=48, fps=8)
-    out = normalise_video(src, tmp_path / "out.mp4", rules, exe=imageio_ffmpeg.get_ffmpeg_exe())
+    out = normalise_video(src, tmp_path / "out.mp4", rules, exe=exe)
     frames, fps = decode_frames(out)
     original, _ = decode_frames(src)
     assert frames.shape == (9, 48, 48, 3) and fps == 8

@@ -36,3 +36,65 @@ def semantics(as_json: bool = typer.Option(False, "--json", help="print a JSON l
             typer.echo(f"{r['name']:14s} {r['family']:7s} {r['split']:8s} {r['description']}")
 
     run()
+
+
+LABELS_HELP = ("Each --content folder may hold labels.csv (header path,caption,semantic) or labels.jsonl "
+               "({\"path\", \"caption\", \"semantic\"} per line); paths relative to the folder, semantic optional.")
+
+
+@data_app.command("build", help="Curate content and write a WebDataset pair corpus: DIR/manifest.json, "
+                  "DIR/shards/<split>/shard-*.tar, DIR/quarantine.jsonl. " + LABELS_HELP)
+def build(out: str = typer.Option(..., "--out", help="corpus directory to write"),
+          content: list[str] = typer.Option([], "--content", help="folder of videos/images (repeatable)"),
+          pairs_per_semantic: int = typer.Option(8, "--pairs-per-semantic", help="train pairs per training semantic"),
+          eval_pairs: int = typer.Option(None, "--eval-pairs", help="val/heldout pairs per semantic "
+                                         "(default max(2, N/4))"),
+          size: str = typer.Option("48x48", "--size", help="clip size HxW (even)"),
+          frames: int = typer.Option(9, "--frames", help="frames per clip (1, 9, 17, ...)"),
+          fps: int = typer.Option(8, "--fps", help="clip frame rate"),
+          seed: int = typer.Option(0, "--seed", help="seed: same inputs and seed give byte-identical shards"),
+          heldout: str = typer.Option("", "--heldout", help="comma-separated held-out semantics (default split)"),
+          refs_per_target: int = typer.Option(1, "--refs-per-target", help="references (samples) per target"),
+          photos: bool = typer.Option(True, "--photos/--no-photos", help="include the scikit-image photos"),
+          procedural: int = typer.Option(12, "--procedural", help="number of procedural scenes"),
+          shard_samples: int = typer.Option(100, "--shard-samples", help="samples per shard"),
+          latents: str = typer.Option("", "--latents", help="also cache VAE latents and text embeddings with this "
+                                      "backbone preset (e.g. tiny)")):
+    @_handles_errors
+    def run():
+        from v2l.data.build import build_corpus
+        from v2l.data.curation.rules import parse_size
+        from v2l.data.semantics import parse_heldout
+
+        say = lambda m: typer.echo(m, err=True)  # noqa: E731 - progress goes to stderr, results to stdout
+        result = build_corpus(out, content, pairs_per_semantic, parse_size(size), frames, seed, say=say, fps=fps,
+                              heldout=parse_heldout(heldout), eval_pairs_per_semantic=eval_pairs,
+                              refs_per_target=refs_per_target, photos=photos, procedural=procedural,
+                              shard_samples=shard_samples)
+        c = result.counts
+        if latents:
+            from v2l.data.latent_cache import cache_latents
+
+            cache_latents(out, latents, say=say)
+        typer.echo(f"manifest     {result.manifest}")
+        typer.echo(f"shards       {result.shards}")
+        typer.echo(f"quarantine   {result.quarantine}  ({c['quarantined']} files, {c['label_quarantined']} labels "
+                   f"rows)")
+        typer.echo(f"inputs       {c['inputs']} = {c['accepted']} accepted + {c['quarantined']} quarantined")
+        typer.echo("samples      " + ", ".join(f"{k} {v}" for k, v in c["samples"].items()))
+
+    run()
+
+
+@data_app.command("verify")
+def verify(corpus: str = typer.Argument(..., help="corpus directory (with manifest.json)")):
+    """Check every shard against the sha256 in the manifest."""
+    @_handles_errors
+    def run():
+        from v2l.data.reader import Corpus
+
+        c = Corpus(corpus)
+        paths = c.verify()
+        typer.echo(f"ok: {len(paths)} shards, version {c.version}")
+
+    run()

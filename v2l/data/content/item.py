@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
-
-import numpy as np
 
 
 @dataclass
@@ -18,7 +15,7 @@ class RawInput:
     caption: str | None = None     # from a labels file or hand-written; None -> a neutral default
     semantic: str | None = None    # a labelled semantic for a real clip, if any
     path: Path | None = None       # for files
-    render: Callable[[int], np.ndarray] | None = field(default=None, repr=False)  # size -> uint8 (S, S, 3)
+    builtin: str | None = None     # "photo:<name>" or "procedural:<kind>:<seed>": rendered on demand (picklable)
     licence: str = ""
     origin: str = ""
     id_hint: str | None = None     # a readable id for built-ins ("photo-astronaut"); files get "<kind>-<hash>"
@@ -51,3 +48,18 @@ class ContentItem:
 
 
 DEFAULT_CAPTION = {"image": "a picture", "video": "a video"}
+
+
+def render_builtin(spec: str, size: int):
+    """The picture of a built-in input as uint8 (size, size, 3)."""
+    kind, _, rest = spec.partition(":")
+    if kind == "photo":
+        from v2l.data.content.photos import load_photo
+
+        return load_photo(rest, size)
+    if kind == "procedural":
+        from v2l.data.content.procedural import draw
+
+        name, seed = rest.rsplit(":", 1)
+        return draw(name, int(seed), size)[0]
+    raise ValueError(f"unknown built-in content {spec!r}")

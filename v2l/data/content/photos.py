@@ -64,5 +64,5 @@ def photo_inputs(names: list[str] | None = None) -> list[RawInput]:
         caption, licence = PHOTOS[n]
         out.append(RawInput(name=f"builtin:photo/{n}", source="photo", caption=caption, licence=licence,
                             origin=f"scikit-image skimage.data.{n}()", id_hint=f"photo-{n.replace('_', '')}",
-                            render=lambda size, n=n: load_photo(n, size)))
+                            builtin=f"photo:{n}"))
     return out

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from v2l.data.content.item import DEFAULT_CAPTION, ContentItem, RawInput
+from v2l.data.content.item import DEFAULT_CAPTION, ContentItem, RawInput, render_builtin
 from v2l.data.content.photos import square_resize
 from v2l.data.curation.normalise import normalise_video
 from v2l.data.curation.quarantine import Rejection, reason_counts
@@ -109,7 +109,7 @@ def _curate_file(raw: RawInput, rules: CurationRules, corpus: Path, seen: _Seen)
 
 
 def _curate_builtin(raw: RawInput, rules: CurationRules, corpus: Path, seen: _Seen) -> ContentItem:
-    picture = np.ascontiguousarray(raw.render(rules.content_size))
+    picture = np.ascontiguousarray(render_builtin(raw.builtin, rules.content_size))
     check_not_blank([picture], rules)
     digest = hashlib.sha256(picture.tobytes()).hexdigest()
     if digest in seen.content:
@@ -131,7 +131,7 @@ def curate(inputs: list[RawInput], rules: CurationRules, corpus: str | Path,
     result = CurationResult(inputs=len(inputs))
     for i, raw in enumerate(inputs):
         try:
-            item = (_curate_builtin if raw.render is not None else _curate_file)(raw, rules, corpus, seen)
+            item = (_curate_builtin if raw.builtin is not None else _curate_file)(raw, rules, corpus, seen)
             result.items.append(item)
         except Reject as r:
             result.rejections.append(Rejection(raw.name, "file", r.reason, f"{raw.name} {r.detail}"))

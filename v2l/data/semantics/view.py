@@ -43,7 +43,7 @@ class View:
             image = np.repeat(image[..., None], 3, axis=-1)
         if image.ndim != 3 or image.shape[-1] < 3 or image.dtype != np.uint8:
             raise ValueError(f"content image must be uint8 (H, W, 3), got {image.dtype} {image.shape}")
-        src = torch.from_numpy(np.ascontiguousarray(image[..., :3])).permute(2, 0, 1)[None].float() / 255.0
+        src = torch.from_numpy(np.array(image[..., :3], dtype=np.uint8, copy=True)).permute(2, 0, 1)[None].float() / 255.0
         return cls(src, params, num_frames, height, width)
 
     @property
