@@ -114,8 +114,11 @@ class BackboneSpec:
         loaders = {"transformer": CogVideoXTransformer3DModel, "vae": AutoencoderKLCogVideoX,
                    "text_encoder": T5EncoderModel}
         trained = []
+        from v2l.pretrain.cards import verify
+
         for key, cls in loaders.items():
             if (root / key / "config.json").is_file():
+                verify(root / key)  # a corrupted committed file is refused, never silently loaded
                 setattr(bb, key, cls.from_pretrained(root / key, torch_dtype=dtype, local_files_only=True))
                 trained.append(key)
         if trained:

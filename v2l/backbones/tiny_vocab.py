@@ -17,6 +17,7 @@ tissue microscope retina eye eyes phantom scan stereo hubble deep field gravel w
 sitting standing walking running flying floating lying looking holding wearing
 sharp soft blurry detailed plain simple textured striped spotted round flat
 one two three four five many some several
+background lights stones triangles colours colors rings spots blobs lines
 """.split()
 
 LETTERS = list("abcdefghijklmnopqrstuvwxyz0123456789")

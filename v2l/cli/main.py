@@ -140,6 +140,32 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
 
 @app.command()
 @handles_errors
+def models(as_json: bool = typer.Option(False, "--json", help="print JSON")):
+    """The committed models: verifies each file's sha256 against its card and prints its metrics."""
+    from v2l.backbones.tiny import TINY_WEIGHTS
+    from v2l.pretrain.cards import committed_cards
+
+    rows = []
+    for directory, card, error in committed_cards(TINY_WEIGHTS):
+        rows.append({"model": directory.name, "path": str(directory), "ok": error is None, "error": error,
+                     **({k: card[k] for k in ("name", "command", "data_version", "seed", "wall_minutes", "files",
+                                               "metrics", "bars")} if card else {})})
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        if not rows:
+            typer.echo(f"no committed models under {TINY_WEIGHTS}: the tiny preset runs on its random init")
+        for row in rows:
+            status = "ok" if row["ok"] else f"CORRUPT: {row['error']}"
+            typer.echo(f"{row['model']:14s} {status}")
+            for k, v in (row.get("metrics") or {}).items():
+                typer.echo(f"    {k}: {v}")
+    if any(not r["ok"] for r in rows):
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
 def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output folder"),
          steps: int = typer.Option(25, "--steps", help="sampling steps")):
     """End to end on the tiny default: sample reference -> LoRA in every format -> generated video."""

@@ -19,27 +19,34 @@ def _to_pil(image: torch.Tensor) -> Image.Image:
 
 
 @torch.no_grad()
-def generate(model, images: torch.Tensor, prompts: list[str], A_pred: torch.Tensor | None = None,
-             B_pred: torch.Tensor | None = None, scale: float | None = None, num_frames: int | None = None,
-             steps: int = 25, guidance: float = 1.0, seed: int = 0) -> torch.Tensor:
-    """images (B, 3, H, W) in [-1, 1] -> videos (B, 3, F, H, W) in [-1, 1]; no LoRA when A_pred is None."""
-    spec = model.backbone.spec
+def sample(backbone, images: torch.Tensor, prompts: list[str], num_frames: int | None = None, steps: int = 25,
+           guidance: float = 1.0, seed: int = 0) -> torch.Tensor:
+    """The stock I2V pipeline: images (B, 3, H, W) in [-1, 1] -> videos (B, 3, F, H, W) in [-1, 1].
+
+    Whatever LoRA is set on the transformer's LightLoRA modules applies (none by default)."""
+    spec = backbone.spec
     num_frames = num_frames or spec.num_frames
     if not is_valid_frame_count(num_frames):
         raise ValueError(f"num_frames={num_frames} is not {FRAME_STEP}k+1; use {frame_count_hint()}")
     height, width = images.shape[-2:]
-    pipe = model.backbone.pipeline()
+    pipe = backbone.pipeline()
     pipe.set_progress_bar_config(disable=True)
-    generator = torch.Generator().manual_seed(seed)
-    kwargs = dict(image=[_to_pil(im) for im in images], prompt=list(prompts), num_frames=num_frames, height=height,
-                  width=width, num_inference_steps=steps, guidance_scale=guidance, generator=generator,
-                  output_type="pt", max_sequence_length=spec.max_text_len, use_dynamic_cfg=False)
-    if A_pred is None:
-        out = pipe(**kwargs).frames
-    else:
-        with model.network.applied(A_pred, B_pred, scale):
-            out = pipe(**kwargs).frames
+    out = pipe(image=[_to_pil(im) for im in images], prompt=list(prompts), num_frames=num_frames, height=height,
+               width=width, num_inference_steps=steps, guidance_scale=guidance,
+               generator=torch.Generator().manual_seed(seed), output_type="pt",
+               max_sequence_length=spec.max_text_len, use_dynamic_cfg=False).frames
     return (out.permute(0, 2, 1, 3, 4).float() * 2 - 1).clamp(-1, 1)
+
+
+@torch.no_grad()
+def generate(model, images: torch.Tensor, prompts: list[str], A_pred: torch.Tensor | None = None,
+             B_pred: torch.Tensor | None = None, scale: float | None = None, num_frames: int | None = None,
+             steps: int = 25, guidance: float = 1.0, seed: int = 0) -> torch.Tensor:
+    """`sample` with a predicted LoRA per video (fixed for all steps and both CFG branches); none if A_pred is None."""
+    if A_pred is None:
+        return sample(model.backbone, images, prompts, num_frames, steps, guidance, seed)
+    with model.network.applied(A_pred, B_pred, scale):
+        return sample(model.backbone, images, prompts, num_frames, steps, guidance, seed)
 
 
 def first_frame_psnr(video: torch.Tensor, image: torch.Tensor) -> float:

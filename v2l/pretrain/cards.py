@@ -46,3 +46,37 @@ def write_card(model_dir: str | Path, name: str, command: str, data_version: str
         lines += ["", notes]
     write_text_atomic(model_dir / "README.md", "\n".join(lines) + "\n")
     return card
+
+
+def verify(model_dir: str | Path) -> dict:
+    """Check every weight file of a committed model against its card; raise V2LError naming the bad file."""
+    from v2l.errors import V2LError
+
+    model_dir = Path(model_dir)
+    card_path = model_dir / "card.json"
+    if not card_path.is_file():
+        raise V2LError(f"committed model {model_dir} has no card.json; restore it with `git checkout -- {model_dir}`")
+    card = json.loads(card_path.read_text())
+    for rel, expected in card["files"].items():
+        path = model_dir / rel
+        if not path.is_file():
+            raise V2LError(f"committed weight file {path} is missing; restore it with `git checkout -- {path}`")
+        actual = sha256_file(path)
+        if actual != expected:
+            raise V2LError(f"committed weight file {path} is corrupted (sha256 {actual[:12]}… but its card says "
+                           f"{expected[:12]}…); restore it with `git checkout -- {path}` or retrain it with: "
+                           f"{card['command']}")
+    return card
+
+
+def committed_cards(root: str | Path) -> list[tuple[Path, dict | None, str | None]]:
+    """(model dir, card or None, error or None) for every committed model under root."""
+    from v2l.errors import V2LError
+
+    out = []
+    for card_path in sorted(Path(root).glob("*/card.json")):
+        try:
+            out.append((card_path.parent, verify(card_path.parent), None))
+        except V2LError as exc:
+            out.append((card_path.parent, None, str(exc)))
+    return out

@@ -37,15 +37,15 @@ def swap_in(source: Path, target: Path) -> None:
 
 
 def install_backbone(model_dir: Path, result: dict, command: str, seed: int, install: bool) -> dict:
-    """The backbone run saves transformer + text encoder + tokenizer + scheduler; each becomes a committed part."""
-    card = write_card(model_dir, "tiny backbone (I2V transformer + frozen text encoder)", command,
-                      result["data_version"], seed, result["minutes"],
-                      {k: v for k, v in result.items() if k in ("steps", "final_loss")}, BARS["backbone"])
+    """The backbone run saves transformer + text encoder (+ tokenizer, scheduler); each part gets its own card."""
+    metrics = {k: v for k, v in result.items() if k in ("steps", "final_loss")}
+    card = {}
+    for part, title in (("transformer", "tiny I2V transformer"), ("text_encoder", "tiny frozen T5 text encoder")):
+        card = write_card(model_dir / part, title, command, result["data_version"], seed, result["minutes"], metrics,
+                          BARS["backbone"] if part == "transformer" else None)
     location = model_dir
     if install:
         for part in ("transformer", "text_encoder", "tokenizer", "scheduler"):
             swap_in(model_dir / part, TINY_WEIGHTS / part)
-        shutil.copy(model_dir / "card.json", TINY_WEIGHTS / "transformer" / "card.json")
-        shutil.copy(model_dir / "README.md", TINY_WEIGHTS / "transformer" / "README.md")
         location = TINY_WEIGHTS
     return {**card, "location": str(location)}

@@ -48,15 +48,17 @@ def labelled_pool(sampler: ClipSampler, n: int, vae=None, reconstructed_fraction
 
 @torch.no_grad()
 def balanced_eval_set(cfg: WorldConfig, content, names: list[str], per_semantic: int, seed: int):
-    """per_semantic clips of every semantic on the given content, labels in `names` order."""
+    """per_semantic clips of every semantic on the given content: clips, labels (`names` order), captions."""
     sampler = ClipSampler(cfg, content, names, seed=seed)
     rng = np.random.default_rng(seed)
-    clips, labels = [], []
+    clips, labels, captions = [], [], []
     for si in range(len(names)):
         for k in range(per_semantic):
-            clips.append(sampler.clip(int(rng.integers(len(content))), si, int(rng.integers(2**31 - 1))))
+            ci = int(rng.integers(len(content)))
+            clips.append(sampler.clip(ci, si, int(rng.integers(2**31 - 1))))
             labels.append(si)
-    return torch.stack(clips), torch.tensor(labels)
+            captions.append(content[ci].caption)
+    return torch.stack(clips), torch.tensor(labels), captions
 
 
 def accuracy(judge: VideoJudge, clips: torch.Tensor, labels: torch.Tensor) -> dict:
@@ -99,7 +101,7 @@ def pretrain_judge(out_dir: str | Path, vae_dir: str | Path | None, cfg: JudgePr
                       extra_state=lambda: {"order": order.bit_generator.state},
                       load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]), say=say)
     judge.eval()
-    ev_clips, ev_labels = balanced_eval_set(cfg.world, content["heldout"], names, cfg.eval_per_semantic, 20_000)
+    ev_clips, ev_labels, _ = balanced_eval_set(cfg.world, content["heldout"], names, cfg.eval_per_semantic, 20_000)
     metrics = {"heldout_content_" + k: v for k, v in accuracy(judge, ev_clips, ev_labels).items()}
     if vae is not None:
         with torch.no_grad():
