@@ -5,8 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from fractions import Fraction
 from pathlib import Path
+
+# `orchestration/` and `pipelines/` are top-level packages next to `v2l/`: importable from the repo root even
+# when the editable install predates them.
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
 import numpy as np
 import pytest
