@@ -87,3 +87,22 @@ def json_line(card: dict) -> str:
     import json
 
     return json.dumps({"name": card["name"], "metrics": card["metrics"], "location": card["location"]})
+
+
+@pretrain_app.command("clip")
+def clip(out: Path = typer.Option(Path("runs/pretrain/clip"), "--out", help="run directory"),
+         minutes: float = typer.Option(15.0, "--minutes"),
+         max_steps: Optional[int] = typer.Option(None, "--max-steps"),
+         seed: int = typer.Option(0, "--seed"),
+         threads: int = typer.Option(2, "--threads"),
+         install: bool = typer.Option(False, "--install", help="copy the CLIP into the committed weights")):
+    """Train the tiny open_clip model contrastively on frames and content captions."""
+    from v2l.pretrain.clip import ClipPretrainConfig, pretrain_clip
+    from v2l.pretrain.install import install_model
+    from v2l.pretrain.loop import LoopConfig
+
+    cfg = ClipPretrainConfig(loop=LoopConfig(minutes=minutes, max_steps=max_steps, lr=1e-3, warmup_steps=100,
+                                             weight_decay=0.1, seed=seed, threads=threads))
+    result = pretrain_clip(out, cfg, say=lambda m: typer.echo(m, err=True))
+    command = f"v2l pretrain clip --out {out} --minutes {minutes} --seed {seed}"
+    typer.echo(json_line(install_model("clip", out / "model" / "clip", result, command, seed, install)))

@@ -11,6 +11,7 @@ from v2l.pretrain.cards import write_card
 BARS = {
     "vae": {"psnr_db": ">= 25 dB on held-out content"},
     "judge": {"heldout_content_accuracy": ">= 0.90 over all semantics"},
+    "clip": {"heldout_caption_to_frame_top1": ">= 0.80"},
     "backbone": {"first_frame_psnr_gap_db": "<= 0.5 (VAE reconstruction of the image minus generated first frame)",
                  "judge_mean_max_probability": ">= 0.5 on base generations",
                  "missing_training_semantics": "none"},

@@ -1,0 +1,104 @@
+"""`v2l pretrain clip`: contrastive training of the tiny CLIP on frames and content captions of the corpus.
+
+Frames come from every semantic (so embeddings are about content, whatever happens to it); retrieval is
+measured caption-to-frame on held-out content only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict
+
+from v2l.evaluation.clip_model import TinyClip
+from v2l.pretrain.loop import LoopConfig, run_loop
+from v2l.pretrain.vae import data_version, to_float
+from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics_for
+
+
+class ClipPretrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    loop: LoopConfig = LoopConfig(minutes=15.0, lr=1e-3, warmup_steps=100, weight_decay=0.1)
+    world: WorldConfig = WorldConfig()
+    batch: int = 64
+    pool_clips: int = 4096
+    eval_frames_per_item: int = 4
+
+
+@torch.no_grad()
+def retrieval_top1(clip: TinyClip, content, world: WorldConfig, per_item: int, seed: int) -> dict:
+    """Caption -> frame retrieval among the distinct captions of `content`: top-1 over every frame."""
+    sampler = ClipSampler(world, content, semantics_for("all"), seed=seed)
+    rng = np.random.default_rng(seed)
+    captions = sorted({c.caption for c in content})
+    frames, owners = [], []
+    for ci, item in enumerate(content):
+        for _ in range(per_item):
+            clip_ = sampler.clip(ci, int(rng.integers(len(sampler.names))), int(rng.integers(2**31 - 1)))
+            frames.append(clip_[:, int(rng.integers(clip_.shape[1]))])
+            owners.append(captions.index(item.caption))
+    image = clip.encode_image(torch.stack(frames))
+    text = clip.encode_text(captions)
+    sims = image @ text.T  # (frames, captions)
+    owners_t = torch.tensor(owners)
+    # For each caption, is its best frame one of its own? And for each frame, is its best caption its own?
+    text_to_frame = float(np.mean([owners[int(sims[:, j].argmax())] == j for j in range(len(captions))]))
+    frame_to_text = float((sims.argmax(-1) == owners_t).float().mean())
+    return {"caption_to_frame_top1": text_to_frame, "frame_to_caption_top1": frame_to_text,
+            "captions": len(captions), "frames": len(frames)}
+
+
+def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None,
+                  say: Callable[[str], None] = print) -> dict:
+    cfg = cfg or ClipPretrainConfig()
+    out_dir = Path(out_dir)
+    torch.manual_seed(cfg.loop.seed)
+    clip = TinyClip()
+    content = load_content(cfg.world)
+    sampler = ClipSampler(cfg.world, content["train"], semantics_for("all"), seed=cfg.loop.seed + 11)
+    frames, captions = [], []
+    for _ in range(0, cfg.pool_clips, 64):
+        x, cap, _ = sampler.batch(64)
+        pick = torch.from_numpy(sampler.rng.integers(0, x.shape[2], len(x)))
+        frames.append(((x[torch.arange(len(x)), :, pick] + 1) * 127.5).round().to(torch.uint8))
+        captions += cap
+    frames = torch.cat(frames)
+    unique = sorted(set(captions))
+    tokens = clip.tokenize(unique)
+    cap_index = torch.tensor([unique.index(c) for c in captions])
+    order = np.random.default_rng(cfg.loop.seed)
+
+    def step_fn(step: int) -> dict[str, float]:
+        clip.train()
+        idx = torch.from_numpy(order.integers(0, len(frames), cfg.batch))
+        # One frame per distinct caption in the batch, so no positive is ever treated as a negative.
+        caps = cap_index[idx]
+        keep = torch.tensor([int((caps[: i] == caps[i]).sum()) == 0 for i in range(len(caps))])
+        idx, caps = idx[keep], caps[keep]
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            img = F.normalize(clip.model.encode_image(to_float(frames[idx])), dim=-1)
+            txt = F.normalize(clip.model.encode_text(tokens[caps]), dim=-1)
+        logits = clip.model.logit_scale.exp() * img.float() @ txt.float().T
+        target = torch.arange(len(idx))
+        loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+        loss.backward()
+        return {"loss": loss.item()}
+
+    result = run_loop(out_dir, cfg.loop, list(clip.model.parameters()), step_fn,
+                      save_weights=lambda d: clip.save(d / "clip"),
+                      load_weights=lambda d: clip.model.load_state_dict(TinyClip.load(d / "clip").model.state_dict()),
+                      extra_state=lambda: {"order": order.bit_generator.state},
+                      load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]), say=say)
+    clip.eval()
+    metrics = {"heldout_" + k: v for k, v in
+               retrieval_top1(clip, content["heldout"], cfg.world, cfg.eval_frames_per_item, 40_000).items()}
+    metrics["train_" + "caption_to_frame_top1"] = retrieval_top1(clip, content["train"], cfg.world, 1, 41_000)[
+        "caption_to_frame_top1"]
+    clip.save(out_dir / "model" / "clip")
+    return {"metrics": metrics, "minutes": result["minutes"], "steps": result["steps"],
+            "data_version": data_version(cfg.world)}
