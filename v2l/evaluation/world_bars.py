@@ -62,3 +62,17 @@ def measure_backbone(backbone, judge, world_cfg, per_semantic: int = 4, steps: i
 def summarise(values: list[float]) -> dict:
     arr = np.asarray(values, dtype=float)
     return {"mean": float(arr.mean()), "min": float(arr.min()), "max": float(arr.max())}
+
+
+@torch.no_grad()
+def judged_accuracy(backbone, judge, world_cfg, semantic: str, samples: int = 16, steps: int = 25,
+                    seed: int = 0) -> float:
+    """Generate from held-out first frames with whatever adapter/LoRA is active; how often the judge names `semantic`."""
+    from v2l.pretrain.judge import balanced_eval_set
+    from v2l.pretrain.world import load_content
+
+    content = load_content(world_cfg)["heldout"]
+    clips, _, captions = balanced_eval_set(world_cfg, content, [semantic], samples, seed + 50_000)
+    videos = sample(backbone, clips[:, :, 0], captions, steps=steps, seed=seed)
+    pred = judge.probabilities(videos).argmax(-1)
+    return float((pred == judge.classes.index(semantic)).float().mean())

@@ -1,0 +1,1 @@
+"""Baselines Video2LoRA is compared against."""
