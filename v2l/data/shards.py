@@ -14,6 +14,7 @@ from v2l.data.config import CorpusConfig
 from v2l.data.content.item import ContentItem
 from v2l.data.pairs import SPLITS, PairSpec
 from v2l.data.render import render_pair
+from v2l.data.torch_threads import single_threaded_torch
 from v2l.video.io import file_sha256
 
 SHARD_PATTERN = "shard-%06d.tar"
@@ -67,9 +68,10 @@ def write_split_shards(specs: list[PairSpec], items: dict[str, ContentItem], cor
 def write_all_shards(specs: list[PairSpec], items: dict[str, ContentItem], corpus: Path, shards_dir: Path,
                      cfg: CorpusConfig, progress: Callable[[int], None] | None = None) -> list[dict]:
     entries = []
-    for split in SPLITS:
-        part = [s for s in specs if s.split == split]
-        for e in write_split_shards(part, items, corpus, shards_dir / split, cfg, progress):
-            e["file"] = f"shards/{e['file']}"
-            entries.append(e)
+    with single_threaded_torch():
+        for split in SPLITS:
+            part = [s for s in specs if s.split == split]
+            for e in write_split_shards(part, items, corpus, shards_dir / split, cfg, progress):
+                e["file"] = f"shards/{e['file']}"
+                entries.append(e)
     return entries
