@@ -1,0 +1,89 @@
+"""Distributed hypernetwork training on Ray Train, runnable alone: `python -m pipelines.train_hypernet CONFIG`.
+
+A `TorchTrainer` runs `run_training` in every worker (DDP over hypernetwork + aux, gloo on CPU, NCCL on GPU).
+Rank 0 writes checkpoints to the run directory and reports them to Ray; after a worker failure Ray restarts
+the group (FailureConfig.max_failures) and every worker resumes from the last checkpoint. With RAY_ADDRESS
+(or `ray.address` in the config) the same job runs on an existing cluster; `run_dir` and `ray.storage_path`
+must then be storage every node sees.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from v2l.training.config import TrainConfig, load_config
+
+
+def train_loop_per_worker(config: dict) -> None:
+    import ray.train
+    import ray.train.torch
+
+    from v2l.training.trainer import run_training
+
+    cfg = TrainConfig.model_validate(config["cfg"])
+    ctx = ray.train.get_context()
+    resume_from = None
+    restored = ray.train.get_checkpoint()
+    if restored is not None:  # a restart after a failure: Ray hands back the last reported checkpoint
+        resume_from = Path(restored.to_directory())
+    elif not config.get("resume", True):
+        resume_from = None
+
+    def report(metrics: dict, checkpoint_dir: Path | None) -> None:
+        checkpoint = ray.train.Checkpoint.from_directory(str(checkpoint_dir)) if checkpoint_dir else None
+        ray.train.report(metrics, checkpoint=checkpoint)
+
+    if os.environ.get("V2L_PID_FILE"):  # lets the fault-tolerance test find a worker to kill
+        Path(os.environ["V2L_PID_FILE"]).with_suffix(f".rank{ctx.get_world_rank()}").write_text(str(os.getpid()))
+    run_training(cfg, ctx.get_world_rank(), ctx.get_world_size(), report, resume_from=resume_from,
+                 device=ray.train.torch.get_device())
+
+
+def fit(cfg: TrainConfig, resume: bool = True):
+    """Run the job on Ray (a local cluster unless RAY_ADDRESS / cfg.ray.address names one); returns the Result."""
+    import shutil
+
+    import ray
+    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    from ray.train.torch import TorchTrainer
+
+    if not resume:
+        shutil.rmtree(cfg.run_dir / "checkpoints", ignore_errors=True)
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    cfg = cfg.model_copy(update={"run_dir": cfg.run_dir.resolve()})
+    address = cfg.ray.address or os.environ.get("RAY_ADDRESS")
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=max(2, cfg.ray.workers * cfg.ray.cpus_per_worker), include_dashboard=False,
+                     log_to_driver=False)
+    storage = cfg.ray.storage_path or str(cfg.run_dir / "ray")
+    env = {k: os.environ[k] for k in ("V2L_PID_FILE", "MLFLOW_TRACKING_URI") if k in os.environ}
+    trainer = TorchTrainer(
+        train_loop_per_worker,
+        train_loop_config={"cfg": cfg.model_dump(mode="json"), "resume": resume},
+        scaling_config=ScalingConfig(num_workers=cfg.ray.workers, use_gpu=cfg.ray.use_gpu,
+                                     resources_per_worker={"CPU": cfg.ray.cpus_per_worker}),
+        run_config=RunConfig(name=cfg.name, storage_path=storage,
+                             failure_config=FailureConfig(max_failures=cfg.ray.max_failures),
+                             checkpoint_config=CheckpointConfig(num_to_keep=cfg.keep_last),
+                             worker_runtime_env={"env_vars": env} if env else None),
+    )
+    return trainer.fit()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        print("usage: python -m pipelines.train_hypernet CONFIG.yaml", file=sys.stderr)
+        return 2
+    result = fit(load_config(argv[0]))
+    print(f"finished: {result.metrics}; checkpoint {result.checkpoint}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

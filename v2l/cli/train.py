@@ -1,0 +1,25 @@
+"""`v2l train`: the Ray Train hypernetwork job from a YAML config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def train(config: Path = typer.Option(Path("pipelines/configs/tiny.yaml"), "--config", help="YAML training config"),
+          workers: Optional[int] = typer.Option(None, "--workers", help="Ray Train workers (overrides the config)"),
+          resume: bool = typer.Option(True, "--resume/--no-resume", help="continue from the run's last checkpoint"),
+          max_steps: Optional[int] = typer.Option(None, "--max-steps", help="stop after this many steps")):
+    """Train the hypernetwork on Ray Train, tracked in MLflow, checkpointed and resumable."""
+    from pipelines.train_hypernet import fit
+    from v2l.training.config import load_config
+
+    cfg = load_config(config, max_steps=max_steps)
+    if workers is not None:
+        cfg = cfg.model_copy(update={"ray": cfg.ray.model_copy(update={"workers": workers})})
+    result = fit(cfg, resume=resume)
+    typer.echo(f"finished at step {result.metrics.get('step') if result.metrics else '?'}; "
+               f"checkpoint: {result.checkpoint.path if result.checkpoint else 'none'}; "
+               f"MLflow: {cfg.tracking_uri}")

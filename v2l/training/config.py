@@ -1,0 +1,96 @@
+"""The hypernetwork training job's configuration (YAML files under pipelines/configs/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from v2l.config import HypernetConfig, LoRAConfig
+from v2l.errors import V2LError
+from v2l.training.step import OptimConfig
+
+
+class DataConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    corpus: Path | None = None  # a `v2l data build` folder; None renders pairs from the tiny world on the fly
+    split: str = "train"
+    val_split: str = "val"
+    redraw_reference: bool = True  # a fresh same-semantic reference each time a target is drawn (the paper's pairing)
+
+
+class TrackingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    uri: str | None = None  # None: sqlite file in the run directory
+    experiment: str = "v2l-hypernet"
+    log_every: int = 10
+
+
+class RayConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    workers: int = 1
+    use_gpu: bool = False
+    cpus_per_worker: int = 1
+    max_failures: int = 2
+    address: str | None = None  # None: RAY_ADDRESS if set, else a local cluster
+    storage_path: str | None = None  # None: <run_dir>/ray
+
+
+class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "tiny"
+    preset: str = "tiny"
+    backbone_weights: Path | None = None
+    recipe: Literal["paper"] = "paper"
+    lora: LoRAConfig = LoRAConfig()
+    hypernet: HypernetConfig = HypernetConfig()
+    optim: OptimConfig = OptimConfig()
+    data: DataConfig = DataConfig()
+    tracking: TrackingConfig = TrackingConfig()
+    ray: RayConfig = RayConfig()
+    batch_size: int = 4  # per worker
+    max_steps: int = 1000
+    checkpoint_every: int = 100
+    keep_last: int = 3
+    val_every: int = 0  # 0: only at the end
+    val_samples: int = 8
+    val_steps: int = 10
+    seed: int = 0
+    deterministic: bool = True
+    gradient_checkpointing: bool = False
+    torch_threads: int = 1
+    run_dir: Path = Path("runs/train")
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.tracking.uri or f"sqlite:///{(self.run_dir / 'mlflow.db').resolve()}"
+
+
+def load_config(path: str | Path, **overrides) -> TrainConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise V2LError(f"training config {path} does not exist; see pipelines/configs/ for examples")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        return TrainConfig.model_validate(raw)
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise V2LError(f"training config {path} is invalid: {exc}") from None
+
+
+def flatten(d: dict, prefix: str = "") -> dict[str, str]:
+    """Nested config -> {"optim.lr": "1e-05", ...} for MLflow params."""
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{key}."))
+        else:
+            out[key] = str(v)
+    return out

@@ -1,0 +1,99 @@
+"""Reference-target pairs for training, drawn by step so that a resumed run sees exactly the same batches.
+
+Every random choice of step s on rank r comes from a generator seeded by (seed, s, r): the data position
+is the step itself, and nothing else has to be checkpointed to resume exactly.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from v2l.training.step import Batch
+
+
+def step_seed(seed: int, step: int, rank: int, salt: int = 0) -> int:
+    return int(np.random.SeedSequence([seed, step, rank, salt]).generate_state(1)[0])
+
+
+@dataclass
+class Clip:
+    frames: torch.Tensor  # uint8 (3, F, H, W)
+    caption: str
+    semantic: str
+    content_id: str
+
+
+def _u8(x: torch.Tensor) -> torch.Tensor:
+    return ((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+
+
+def _f(x: torch.Tensor) -> torch.Tensor:
+    return x.float() / 127.5 - 1.0
+
+
+class PairSource:
+    """Targets, each with its semantic; a reference is another clip of the same semantic, other content."""
+
+    def __init__(self, targets: list[Clip], references: list[Clip], redraw: bool = True):
+        if not targets:
+            raise ValueError("no training targets: the corpus split is empty")
+        self.targets, self.references, self.redraw = targets, references, redraw
+        self.by_semantic: dict[str, list[int]] = {}
+        for i, c in enumerate(references):
+            self.by_semantic.setdefault(c.semantic, []).append(i)
+
+    def reference_for(self, target: Clip, fixed: Clip | None, rng: random.Random) -> Clip:
+        if fixed is not None and not self.redraw:
+            return fixed
+        pool = [i for i in self.by_semantic.get(target.semantic, ()) if self.references[i].content_id != target.content_id]
+        return self.references[rng.choice(pool)] if pool else (fixed or target)
+
+    def batch(self, step: int, rank: int, size: int, seed: int, fixed_refs: list[Clip | None] | None = None) -> Batch:
+        rng = random.Random(step_seed(seed, step, rank, salt=1))
+        idx = [rng.randrange(len(self.targets)) for _ in range(size)]
+        tgts = [self.targets[i] for i in idx]
+        refs = [self.reference_for(t, fixed_refs[i] if fixed_refs else None, rng) for t, i in zip(tgts, idx)]
+        return Batch(reference=_f(torch.stack([r.frames for r in refs])), target=_f(torch.stack([t.frames for t in tgts])),
+                     captions=[t.caption for t in tgts])
+
+
+def corpus_source(corpus_dir: str | Path, split: str, rank: int, world: int, redraw: bool) -> PairSource:
+    """This worker's share of a corpus split (shards rank::world), decoded into memory once."""
+    from v2l.data.reader import Corpus, decode_sample, iter_tar
+
+    corpus = Corpus(corpus_dir)
+    paths = corpus.verify(split)
+    share = paths[rank::world] or paths  # fewer shards than workers: everyone reads all
+    targets, references = [], []
+    for path in share:
+        for raw in iter_tar(path):
+            s = decode_sample(raw)
+            m = s["meta"]
+            targets.append(Clip(_u8(s["tgt"]), m["caption"], m["semantic"], m["content_id"]))
+            references.append(Clip(_u8(s["ref"]), m.get("reference_caption", ""), m["semantic"],
+                                   m.get("reference_content_id", "")))
+    # Targets are also references of their semantic for other targets (the paper re-draws among all clips).
+    return PairSource(targets, references + targets, redraw)
+
+
+def world_source(split: str, rank: int, clips_per_semantic: int = 16, seed: int = 0) -> PairSource:
+    """Pairs rendered from the tiny world when no corpus is given (tests, quick runs)."""
+    from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics_for
+
+    world = WorldConfig()
+    content = load_content(world)["train" if split == "train" else "heldout"]
+    names = semantics_for("train" if split in ("train", "val") else "heldout")
+    sampler = ClipSampler(world, content, names, seed=seed + 1000 * rank)
+    rng = np.random.default_rng(seed + rank)
+    clips = []
+    for si, name in enumerate(names):
+        for _ in range(clips_per_semantic):
+            ci = int(rng.integers(len(content)))
+            clips.append(Clip(_u8(sampler.clip(ci, si, int(rng.integers(2**31 - 1)))), content[ci].caption, name,
+                              content[ci].id))
+    return PairSource(clips, clips, redraw=True)

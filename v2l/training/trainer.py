@@ -1,0 +1,162 @@
+"""The hypernetwork training loop, the same code in a plain process and in each Ray Train worker.
+
+DDP wraps only the trainable part (hypernetwork + aux matrices); the frozen backbone is held outside it,
+so it is never wrapped, broadcast or updated. Every random choice is seeded by (seed, step, rank), so the
+checkpointed step is the whole data position and a resumed run continues exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+from v2l.training.checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
+from v2l.training.config import TrainConfig, flatten
+from v2l.training.pairs import step_seed
+from v2l.training.step import build_optimizer, diffusion_loss
+
+Report = Callable[[dict, Path | None], None]
+
+
+class TrainModule(nn.Module):
+    """Hypernetwork + aux matrices: what DDP wraps and averages. The backbone stays outside."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.hypernet = model.hypernet
+        self.aux = nn.ParameterList(model.network.aux_parameters())
+        object.__setattr__(self, "model", model)  # a plain attribute: not a submodule, never wrapped
+
+    def forward(self, batch, optim_cfg, generator, rng) -> torch.Tensor:
+        return diffusion_loss(self.model, batch, optim_cfg, generator, rng)
+
+
+def build_model(cfg: TrainConfig, device: torch.device):
+    from v2l.backbones import get_spec
+    from v2l.config import V2LConfig
+    from v2l.model import Video2LoRA
+
+    spec = get_spec(cfg.preset)
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    backbone = (spec.load(cfg.backbone_weights, dtype=dtype) if cfg.backbone_weights else spec.default(dtype=dtype))
+    backbone.to(device)
+    if cfg.gradient_checkpointing:
+        backbone.transformer.enable_gradient_checkpointing()
+    model = Video2LoRA(backbone, V2LConfig(preset=cfg.preset, lora=cfg.lora, hypernet=cfg.hypernet), seed=cfg.seed)
+    for p in model.trainable_parameters():  # fp32 master weights, even next to a bf16 backbone
+        p.data = p.data.float()
+    return model
+
+
+def pair_source(cfg: TrainConfig, split: str, rank: int, world: int):
+    from v2l.training.pairs import corpus_source, world_source
+
+    if cfg.data.corpus is not None:
+        return corpus_source(cfg.data.corpus, split, rank, world, cfg.data.redraw_reference)
+    return world_source(split, rank, seed=cfg.seed)
+
+
+def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: Report | None = None,
+                 resume_from: Path | None = None, device: torch.device | None = None,
+                 say: Callable[[str], None] = print) -> dict:
+    torch.set_num_threads(cfg.torch_threads)
+    if cfg.deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    device = device or torch.device("cpu")
+    model = build_model(cfg, device)
+    module: nn.Module = TrainModule(model)
+    if world_size > 1:
+        module = nn.parallel.DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+    optim_cfg = cfg.optim.model_copy(update={"autocast_bf16": cfg.optim.autocast_bf16 or device.type == "cuda"})
+    optimizer = build_optimizer(model, optim_cfg)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)  # constant, as the paper
+    ckpt_root = cfg.run_dir / "checkpoints"
+    state = {"step": 0, "samples_seen": 0, "seconds": 0.0}
+    start = resume_from or latest_checkpoint(ckpt_root)
+    if start is not None:
+        state = load_checkpoint(start, model, optimizer, scheduler)
+        say(f"rank {rank}: resumed from {start} at step {state['step']}")
+    source = pair_source(cfg, cfg.data.split, rank, world_size)
+
+    tracker = None
+    if rank == 0:
+        from v2l.training.tracking import Tracker
+
+        tracker = Tracker(cfg.tracking_uri, cfg.tracking.experiment, f"{cfg.name}-from-{state['step']}", cfg.run_dir)
+        tracker.params(flatten(cfg.model_dump(mode="json")))
+        tracker.tag("resumed_from_step", str(state["step"]))
+    config_json = cfg.model_dump_json(indent=2)
+    history: list[dict] = []
+    t_phase = {"data": 0.0, "step": 0.0}
+    for step in range(state["step"], cfg.max_steps):
+        t0 = time.perf_counter()
+        batch = source.batch(step, rank, cfg.batch_size, cfg.seed)
+        batch.reference, batch.target = batch.reference.to(device), batch.target.to(device)
+        generator = torch.Generator().manual_seed(step_seed(cfg.seed, step, rank, 2))
+        rng = random.Random(step_seed(cfg.seed, step, rank, 3))
+        t1 = time.perf_counter()
+        model.hypernet.train()
+        loss = module(batch, optim_cfg, generator, rng)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        aux = model.network.aux_parameters()
+        aux_norm = torch.nn.utils.clip_grad_norm_(aux, optim_cfg.aux_grad_clip or float("inf"))
+        hyper_norm = torch.nn.utils.clip_grad_norm_(list(model.hypernet.parameters()), float("inf"))
+        optimizer.step()
+        scheduler.step()
+        t2 = time.perf_counter()
+        t_phase["data"] += t1 - t0
+        t_phase["step"] += t2 - t1
+        state = {"step": step + 1, "samples_seen": state["samples_seen"] + cfg.batch_size * world_size,
+                 "seconds": state["seconds"] + t2 - t0}
+        metrics = {"loss": loss.item(), "lr": scheduler.get_last_lr()[0], "grad_norm_aux": float(aux_norm),
+                   "grad_norm_hypernet": float(hyper_norm),
+                   "samples_per_s": cfg.batch_size * world_size / max(t2 - t0, 1e-9),
+                   "time_data_s": t1 - t0, "time_step_s": t2 - t1}
+        history.append({"step": step + 1, **metrics})
+        if tracker and ((step + 1) % cfg.tracking.log_every == 0 or step + 1 == cfg.max_steps):
+            tracker.metrics(metrics, step + 1)
+        checkpoint_dir = None
+        if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.max_steps:
+            if rank == 0:
+                checkpoint_dir = save_checkpoint(ckpt_root, step + 1, model, optimizer, scheduler, state,
+                                                 cfg.keep_last, config_json)
+            if world_size > 1:
+                torch.distributed.barrier()
+        if rank == 0 and cfg.val_every and (step + 1) % cfg.val_every == 0 and step + 1 < cfg.max_steps:
+            _validate(model, cfg, tracker, step + 1)
+        if report is not None:
+            report({"step": step + 1, **metrics}, checkpoint_dir)
+    if rank == 0 and tracker:
+        if state["step"] == cfg.max_steps:
+            _validate(model, cfg, tracker, state["step"])
+        latest = latest_checkpoint(ckpt_root)
+        if latest:
+            tracker.tag("final_checkpoint", str(latest.resolve()))
+            tracker.artifact(latest / "train_config.json", "config")
+        tracker.close()
+    return {"state": state, "history": history, "phases_s": t_phase,
+            "checkpoint": str(latest_checkpoint(ckpt_root)) if rank == 0 else None}
+
+
+def _validate(model, cfg: TrainConfig, tracker, step: int) -> None:
+    if cfg.val_samples <= 0:
+        return
+    from v2l.training.validation import validate
+
+    try:
+        metrics, sheet = validate(model, cfg, step)
+    except FileNotFoundError as exc:  # no committed judge yet: validation has nothing to judge with
+        tracker.tag("validation", f"skipped: {exc}")
+        return
+    tracker.metrics(metrics, step)
+    if sheet is not None:
+        tracker.artifact(sheet, "contact_sheets")
+    (cfg.run_dir / "validation").mkdir(parents=True, exist_ok=True)
+    (cfg.run_dir / "validation" / f"step-{step:08d}.json").write_text(json.dumps(metrics, indent=2))
