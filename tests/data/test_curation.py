@@ -52,6 +52,9 @@ def test_bad_inputs_are_quarantined_with_one_reason_each(tmp_path):
     log = write_quarantine(tmp_path / "quarantine.jsonl", result.rejections + label_rejections)
     assert read_quarantine(log) == result.rejections + label_rejections
     assert all(json.loads(line)["reason"] for line in log.read_text().splitlines())
+    # Rejected bytes are identified by hash, except files that were never read (links out of the folder).
+    assert all(r.sha256 for r in result.rejections if r.reason in ("truncated", "blank", "duplicate_file"))
+    assert not any(r.sha256 for r in result.rejections if r.reason in ("symlink_outside", "empty_file"))
     # Nothing escaped the folder: no accepted item comes from outside it.
     assert all(Path(i.input).is_relative_to(root) and not Path(i.input).is_symlink() for i in result.items)
 

@@ -71,6 +71,15 @@ def _curate_file(raw: RawInput, rules: CurationRules, corpus: Path, seen: _Seen)
     if path.stat().st_size == 0:
         raise Reject("empty_file", "has zero bytes; copy it again or remove it")
     sha = file_sha256(path)
+    try:
+        return _curate_known_file(raw, path, ext, sha, rules, corpus, seen)
+    except Reject as r:
+        r.sha256 = sha  # the log then identifies the rejected bytes, not just the name
+        raise
+
+
+def _curate_known_file(raw: RawInput, path: Path, ext: str, sha: str, rules: CurationRules, corpus: Path,
+                       seen: _Seen) -> ContentItem:
     if sha in seen.files:
         raise Reject("duplicate_file", f"has the same bytes as {seen.files[sha]}; remove one of them")
     seen.files[sha] = raw.name
@@ -134,7 +143,8 @@ def curate(inputs: list[RawInput], rules: CurationRules, corpus: str | Path,
             item = (_curate_builtin if raw.builtin is not None else _curate_file)(raw, rules, corpus, seen)
             result.items.append(item)
         except Reject as r:
-            result.rejections.append(Rejection(raw.name, "file", r.reason, f"{raw.name} {r.detail}"))
+            result.rejections.append(Rejection(raw.name, "file", r.reason, f"{raw.name} {r.detail}",
+                                               getattr(r, "sha256", None)))
         except Exception as exc:  # never let one input stop the corpus; report it as unreadable
             result.rejections.append(Rejection(raw.name, "file", "unreadable",
                                                f"{raw.name} could not be processed ({type(exc).__name__}: {exc})"))
