@@ -75,12 +75,15 @@ def plan_pairs(items: list[ContentItem], cfg: CorpusConfig) -> tuple[list[PairSp
     split_of = semantic_split(cfg.heldout)
     pools = {p: sorted(i for i, v in part.items() if v == p) for p in ("train", "eval")}
     specs: list[PairSpec] = []
+    # One target cycle per split, running across semantics, so every item is a target about equally often.
+    cycles = {split: _Cycle(pools["train" if split == "train" else "eval"], derive_seed(cfg.seed, "cycle", split))
+              for split in ("train", "val", "heldout")}
     for sem in all_semantics():
         if split_of[sem.name] == "train":
-            specs += _pairs_for(sem.name, sem.family, "train", pools["train"], cfg.pairs_per_semantic, cfg)
-            specs += _pairs_for(sem.name, sem.family, "val", pools["eval"], cfg.eval_pairs, cfg)
+            specs += _pairs_for(sem.name, sem.family, "train", cycles["train"], cfg.pairs_per_semantic, cfg)
+            specs += _pairs_for(sem.name, sem.family, "val", cycles["val"], cfg.eval_pairs, cfg)
         else:
-            specs += _pairs_for(sem.name, sem.family, "heldout", pools["eval"], cfg.eval_pairs, cfg)
+            specs += _pairs_for(sem.name, sem.family, "heldout", cycles["heldout"], cfg.eval_pairs, cfg)
     family = {s.name: s.family for s in all_semantics()}
     real = sorted((it for it in items if it.kind == "video" and it.semantic), key=lambda it: it.id)
     for j, clip in enumerate(real):
@@ -91,15 +94,24 @@ def plan_pairs(items: list[ContentItem], cfg: CorpusConfig) -> tuple[list[PairSp
     return specs, part
 
 
-def _pairs_for(name: str, family: str, split: str, pool: list[str], n: int, cfg: CorpusConfig) -> list[PairSpec]:
+class _Cycle:
+    """Targets from successive seeded shuffles of a pool."""
+
+    def __init__(self, pool: list[str], seed: int):
+        self.pool, self.rng, self.queue = pool, np.random.default_rng(seed), []
+
+    def next(self) -> str:
+        if not self.queue:
+            self.queue = [self.pool[i] for i in self.rng.permutation(len(self.pool))]
+        return self.queue.pop()
+
+
+def _pairs_for(name: str, family: str, split: str, cycle: _Cycle, n: int, cfg: CorpusConfig) -> list[PairSpec]:
     rng = np.random.default_rng(derive_seed(cfg.seed, split, name))
-    order = list(rng.permutation(len(pool)))
+    pool = cycle.pool
     out = []
     for i in range(n):
-        # Cycle through a shuffled pool so every content item is used about equally often.
-        if i and i % len(pool) == 0:
-            order = list(rng.permutation(len(pool)))
-        target = pool[order[i % len(pool)]]
+        target = cycle.next()
         t_seed = derive_seed(cfg.seed, split, name, i, "target")
         for k in range(cfg.refs_per_target):
             ref = target
