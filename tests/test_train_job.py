@@ -1,0 +1,130 @@
+"""The hypernetwork training job: exact resume, checkpoints, MLflow (and its absence), Ray Train, fault tolerance."""
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from v2l.training.config import load_config
+from v2l.training.trainer import run_training
+
+SMOKE = Path(__file__).resolve().parent.parent / "pipelines" / "configs" / "tiny-smoke.yaml"
+
+
+def _cfg(tmp_path, **over):
+    return load_config(SMOKE, run_dir=str(tmp_path), **over)
+
+
+def _quiet(_):
+    pass
+
+
+def test_exact_resume_matches_the_uninterrupted_run(tmp_path):
+    straight = run_training(_cfg(tmp_path / "a", max_steps=4), say=_quiet)
+    run_training(_cfg(tmp_path / "b", max_steps=2), say=_quiet)
+    resumed = run_training(_cfg(tmp_path / "b", max_steps=4), say=_quiet)
+    losses = {h["step"]: h["loss"] for h in straight["history"]}
+    assert [h["step"] for h in resumed["history"]] == [3, 4]
+    for h in resumed["history"]:
+        assert h["loss"] == losses[h["step"]], f"step {h['step']} differs after resume"
+    assert resumed["state"]["samples_seen"] == straight["state"]["samples_seen"] == 8
+
+
+def test_checkpoints_keep_last_k_and_load_for_prediction(tmp_path, sample_paths):
+    from v2l.lora.files import load_compact
+    from v2l.model import Video2LoRA
+
+    result = run_training(_cfg(tmp_path, max_steps=6, checkpoint_every=2, keep_last=2), say=_quiet)
+    steps = sorted(p.name for p in (tmp_path / "checkpoints").glob("step-*"))
+    assert steps == ["step-00000004", "step-00000006"]
+    assert (tmp_path / "checkpoints" / "latest").read_text() == "step-00000006"
+    assert not list((tmp_path / "checkpoints").glob(".tmp-*"))
+    model = Video2LoRA.from_checkpoint(result["checkpoint"])  # a training checkpoint is a --checkpoint
+    from v2l.inference.predict import predict_lora
+
+    lora = predict_lora(model, sample_paths[0])
+    assert lora.metadata["hypernet_sha256"] == model.version()
+    assert load_compact is not None
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3, 4, 5, 6] and all("loss" in r for r in rows)
+
+
+def test_unreachable_tracking_server_warns_once_and_keeps_metrics(tmp_path):
+    cfg = _cfg(tmp_path, max_steps=2, tracking={"uri": "http://127.0.0.1:9", "log_every": 1})
+    with pytest.warns(RuntimeWarning, match="MLflow") as record:
+        result = run_training(cfg, say=_quiet)
+    assert len([w for w in record if "MLflow" in str(w.message)]) == 1
+    assert result["state"]["step"] == 2
+    assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 2
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    import ray
+
+    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def test_ray_train_logs_to_mlflow(tmp_path, ray_cluster):
+    import mlflow
+
+    from pipelines.train_hypernet import fit
+
+    cfg = _cfg(tmp_path, max_steps=4, checkpoint_every=2)
+    result = fit(cfg)
+    assert result.error is None and result.checkpoint is not None
+    assert result.metrics["step"] == 4
+    client = mlflow.MlflowClient(tracking_uri=cfg.tracking_uri)
+    exp = client.get_experiment_by_name("v2l-hypernet")
+    (run,) = client.search_runs([exp.experiment_id])
+    assert run.data.params["optim.lr"] == "0.001" and run.data.params["batch_size"] == "2"
+    assert len(client.get_metric_history(run.info.run_id, "loss")) == 4
+    assert run.data.tags["final_checkpoint"].endswith("step-00000004")
+
+
+def test_ray_two_workers_ddp(tmp_path, ray_cluster):
+    from pipelines.train_hypernet import fit
+
+    cfg = _cfg(tmp_path, max_steps=2, ray={"workers": 2, "max_failures": 0})
+    result = fit(cfg)
+    assert result.error is None
+    state = json.loads((tmp_path / "checkpoints" / "step-00000002" / "state.json").read_text())
+    assert state["samples_seen"] == 2 * 2 * 2  # steps x batch x workers
+
+
+def test_ray_worker_killed_mid_run_finishes_from_checkpoint(tmp_path, ray_cluster, monkeypatch):
+    from pipelines.train_hypernet import fit
+
+    pid_file = tmp_path / "worker.pid"
+    monkeypatch.setenv("V2L_PID_FILE", str(pid_file))
+    cfg = _cfg(tmp_path / "run", max_steps=30, checkpoint_every=2, batch_size=1, ray={"workers": 1, "max_failures": 1})
+    killed = {}
+
+    def killer():
+        deadline = time.time() + 240
+        rank0 = pid_file.with_suffix(".rank0")
+        while time.time() < deadline:
+            if rank0.exists() and (tmp_path / "run" / "checkpoints" / "step-00000004").exists():
+                pid = int(rank0.read_text())
+                os.kill(pid, signal.SIGKILL)
+                killed["pid"] = pid
+                return
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    result = fit(cfg)
+    thread.join()
+    assert killed, "the worker was never killed: the test did not exercise a failure"
+    assert result.error is None and result.metrics["step"] == 30
+    steps = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps.count(steps[-1]) == 1 and steps[-1] == 30
+    restarted_at = [b for a, b in zip(steps, steps[1:]) if b <= a]
+    assert restarted_at, "metrics show no restart from a checkpoint"
+    assert int(pid_file.with_suffix(".rank0").read_text()) != killed["pid"], "a new worker process took over"
