@@ -179,3 +179,14 @@ def test_cli_build_with_bad_folder(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "v2l.cli.main", "data", "build", "--out", str(tmp_path / "d"),
                           "--size", "47x48"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip().startswith("error:") and "even" in bad.stderr
+
+
+def test_damaged_tar_and_sample_raise_clear_errors(tmp_path):
+    from v2l.data.reader import decode_sample, iter_tar
+
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"not a tar at all" * 100)
+    with pytest.raises(CorruptShardError, match="junk.tar cannot be read as a tar"):
+        list(iter_tar(junk))
+    with pytest.raises(CorruptShardError, match="sample k1 .*cannot be decoded"):
+        decode_sample({"__key__": "k1", "json": b"{}", "ref.mp4": b"\0" * 10, "tgt.mp4": b""})

@@ -37,9 +37,14 @@ def to_tensor(frames: np.ndarray) -> torch.Tensor:
 
 def decode_sample(sample: dict) -> dict:
     """A raw webdataset sample (bytes per member) -> tensors and metadata."""
-    meta = json.loads(sample["json"])
-    return {"key": sample["__key__"], "ref": to_tensor(decode_mp4(sample["ref.mp4"])),
-            "tgt": to_tensor(decode_mp4(sample["tgt.mp4"])), "caption": meta["caption"], "meta": meta}
+    key = sample.get("__key__", "?")
+    try:
+        meta = json.loads(sample["json"])
+        return {"key": key, "ref": to_tensor(decode_mp4(sample["ref.mp4"])),
+                "tgt": to_tensor(decode_mp4(sample["tgt.mp4"])), "caption": meta["caption"], "meta": meta}
+    except Exception as exc:  # a missing member, bad JSON or an undecodable mp4
+        raise CorruptShardError(f"sample {key} ({sample.get('__url__', 'shard')}) cannot be decoded "
+                                f"({type(exc).__name__}: {exc}); rebuild the corpus") from None
 
 
 class Corpus:
@@ -109,21 +114,32 @@ class Corpus:
         return ray.data.from_items([{"path": p} for p in paths]).flat_map(read)
 
 
+MAX_MEMBER_BYTES = 256 << 20  # a shard member above this is not a 9-frame clip: refuse rather than load it
+
+
 def iter_tar(path: Path) -> Iterator[dict]:
-    """Group a webdataset tar's members by key (the name up to the first dot)."""
+    """Group a webdataset tar's members by key (the name up to the first dot). Nothing is extracted to disk;
+    a damaged or hostile tar raises CorruptShardError naming the file."""
     current: dict | None = None
-    with tarfile.open(path, "r:") as tar:
-        for member in tar:
-            if not member.isfile():
-                continue
-            key, _, ext = member.name.partition(".")
-            data = tar.extractfile(member).read()
-            if current is not None and current["__key__"] != key:
-                yield current
-                current = None
-            if current is None:
-                current = {"__key__": key}
-            current[ext] = data
+    try:
+        with tarfile.open(path, "r:") as tar:
+            for member in tar:
+                if not member.isfile():
+                    continue
+                if member.size > MAX_MEMBER_BYTES:
+                    raise CorruptShardError(f"shard {path} member {member.name!r} is {member.size} bytes, too large "
+                                            f"for a corpus sample; rebuild the corpus")
+                key, _, ext = member.name.partition(".")
+                data = tar.extractfile(member).read()
+                if current is not None and current["__key__"] != key:
+                    yield current
+                    current = None
+                if current is None:
+                    current = {"__key__": key}
+                current[ext] = data
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise CorruptShardError(f"shard {path} cannot be read as a tar ({type(exc).__name__}: {exc}); restore it "
+                                f"or rebuild the corpus") from None
     if current is not None:
         yield current
 
