@@ -33,25 +33,39 @@ class ProbeError(Exception):
         self.reason, self.detail = reason, detail
 
 
-def probe(path: str | Path) -> ProbeInfo:
+def info_of(c) -> ProbeInfo:
+    """ProbeInfo of an open PyAV input container."""
+    video = c.streams.video[0] if c.streams.video else None
+    has_audio = bool(c.streams.audio)
+    fmt = c.format.name or ""
+    if video is None:
+        return ProbeInfo(format=fmt, has_video=False, has_audio=has_audio)
+    rate = video.average_rate or video.guessed_rate or video.base_rate
+    duration = 0.0
+    if video.duration is not None and video.time_base is not None:
+        duration = float(video.duration * video.time_base)
+    elif c.duration is not None:
+        duration = c.duration / 1_000_000
+    return ProbeInfo(format=fmt, has_video=True, has_audio=has_audio, codec=video.codec_context.name or "",
+                     width=int(video.codec_context.width or 0), height=int(video.codec_context.height or 0),
+                     fps=float(rate) if rate else 0.0, duration=duration, declared_frames=int(video.frames or 0))
+
+
+def open_media(path: str | Path):
+    """An open PyAV container; any demuxer failure becomes ProbeError("unreadable")."""
     import av
 
     try:
-        with av.open(str(path), metadata_errors="ignore") as c:
-            video = c.streams.video[0] if c.streams.video else None
-            has_audio = bool(c.streams.audio)
-            fmt = c.format.name or ""
-            if video is None:
-                return ProbeInfo(format=fmt, has_video=False, has_audio=has_audio)
-            rate = video.average_rate or video.guessed_rate or video.base_rate
-            duration = 0.0
-            if video.duration is not None and video.time_base is not None:
-                duration = float(video.duration * video.time_base)
-            elif c.duration is not None:
-                duration = c.duration / 1_000_000
-            return ProbeInfo(format=fmt, has_video=True, has_audio=has_audio, codec=video.codec_context.name or "",
-                             width=int(video.codec_context.width or 0), height=int(video.codec_context.height or 0),
-                             fps=float(rate) if rate else 0.0, duration=duration, declared_frames=int(video.frames or 0))
-    except Exception as exc:  # any demuxer failure: the file is not a media file we can read
+        return av.open(str(path), metadata_errors="ignore")
+    except Exception as exc:  # the file is not a media file we can read
         raise ProbeError("unreadable", f"cannot be opened as a video ({type(exc).__name__}: {exc}); "
                          f"check that it is a complete video file, or re-encode it with ffmpeg") from None
+
+
+def probe(path: str | Path) -> ProbeInfo:
+    with open_media(path) as c:
+        try:
+            return info_of(c)
+        except Exception as exc:
+            raise ProbeError("unreadable", f"has unreadable stream information ({type(exc).__name__}: {exc}); "
+                             f"re-encode it with ffmpeg") from None

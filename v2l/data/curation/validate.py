@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from v2l.data.curation.probe import ProbeError, ProbeInfo, probe
+from v2l.data.curation.probe import ProbeError, ProbeInfo, info_of, open_media, probe
 from v2l.data.curation.rules import CurationRules
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
@@ -87,15 +87,50 @@ def check_image(path: Path, rules: CurationRules) -> np.ndarray:
 
 
 def check_video(path: Path, rules: CurationRules) -> CheckedVideo:
-    import av
-
     try:
-        info = probe(path)
+        container = open_media(path)
     except ProbeError as exc:
         fmt = _looks_like_image(path)
         if fmt:
             raise Reject("wrong_extension", f"is a {fmt} image but named {path.suffix!r}; rename it") from None
         raise Reject(exc.reason, exc.detail) from None
+    with container as c:  # one open for probing and decoding
+        try:
+            info = info_of(c)
+        except Exception as exc:
+            raise Reject("unreadable", f"has unreadable stream information ({type(exc).__name__}); re-encode it") \
+                from None
+        _check_video_info(path, info, rules)
+        kept: list[np.ndarray] = []
+        n = 0
+        try:
+            stream = c.streams.video[0]
+            for frame in c.decode(stream):
+                if n % 16 == 0 and len(kept) < 8:
+                    kept.append(frame.to_ndarray(format="rgb24"))
+                n += 1
+                if n >= rules.max_decode_frames:
+                    break
+        except Exception as exc:
+            if n == 0 and not info.declared_frames:
+                raise Reject("unreadable", f"cannot be decoded ({type(exc).__name__}: {exc}); re-encode it with "
+                             f"ffmpeg") from None
+            raise Reject("truncated", f"stops decoding after {n} of {info.declared_frames or '?'} frames "
+                         f"({type(exc).__name__}); the file is damaged or incomplete: copy it again or re-encode "
+                         f"it") from None
+    if n == 0:
+        raise Reject("unreadable", "has no decodable frames; re-encode it with ffmpeg")
+    if info.declared_frames and n < min(info.declared_frames, rules.max_decode_frames) * 0.9:
+        raise Reject("truncated", f"declares {info.declared_frames} frames but only {n} decode; the file is "
+                     f"incomplete: copy it again")
+    if n < rules.max_decode_frames and n / info.fps * rules.fps < rules.frames - 0.5:
+        raise Reject("too_short", f"has {n} frames at {info.fps:g} fps ({n / info.fps:.2f} s); a clip needs "
+                     f"{rules.frames} frames at {rules.fps} fps ({rules.min_seconds:.2f} s)")
+    check_not_blank(kept, rules)
+    return CheckedVideo(info, kept[0], n)
+
+
+def _check_video_info(path: Path, info: ProbeInfo, rules: CurationRules) -> None:
     if info.has_video and info.is_image_format:
         raise Reject("wrong_extension", f"is a still image ({info.format}) but named {path.suffix!r}; rename it to "
                      f"match its type (.png, .jpg)")
@@ -108,31 +143,3 @@ def check_video(path: Path, rules: CurationRules) -> CheckedVideo:
     if info.duration > rules.max_seconds:
         raise Reject("too_long", f"lasts {info.duration:.0f} s, above the {rules.max_seconds:.0f} s limit; cut it "
                      f"into shorter clips")
-    kept: list[np.ndarray] = []
-    n = 0
-    try:
-        with av.open(str(path), metadata_errors="ignore") as c:
-            stream = c.streams.video[0]
-            for frame in c.decode(stream):
-                if n % 16 == 0 and len(kept) < 8:
-                    kept.append(frame.to_ndarray(format="rgb24"))
-                n += 1
-                if n >= rules.max_decode_frames:
-                    break
-    except Exception as exc:
-        if n == 0 and not info.declared_frames:
-            raise Reject("unreadable", f"cannot be decoded ({type(exc).__name__}: {exc}); re-encode it with ffmpeg") \
-                from None
-        raise Reject("truncated", f"stops decoding after {n} of {info.declared_frames or '?'} frames "
-                     f"({type(exc).__name__}); the file is damaged or "
-                     f"incomplete: copy it again or re-encode it") from None
-    if n == 0:
-        raise Reject("unreadable", "has no decodable frames; re-encode it with ffmpeg")
-    if info.declared_frames and n < min(info.declared_frames, rules.max_decode_frames) * 0.9:
-        raise Reject("truncated", f"declares {info.declared_frames} frames but only {n} decode; the file is "
-                     f"incomplete: copy it again")
-    if n < rules.max_decode_frames and n / info.fps * rules.fps < rules.frames - 0.5:
-        raise Reject("too_short", f"has {n} frames at {info.fps:g} fps ({n / info.fps:.2f} s); a clip needs "
-                     f"{rules.frames} frames at {rules.fps} fps ({rules.min_seconds:.2f} s)")
-    check_not_blank(kept, rules)
-    return CheckedVideo(info, kept[0], n)
