@@ -128,3 +128,15 @@ def test_ray_worker_killed_mid_run_finishes_from_checkpoint(tmp_path, ray_cluste
     restarted_at = [b for a, b in zip(steps, steps[1:]) if b <= a]
     assert restarted_at, "metrics show no restart from a checkpoint"
     assert int(pid_file.with_suffix(".rank0").read_text()) != killed["pid"], "a new worker process took over"
+
+
+def test_staged_recipe_runs_its_three_stages_and_resumes_exactly(tmp_path):
+    staged = {"codes_steps": 2, "distill_steps": 2}
+    straight = run_training(_cfg(tmp_path / "a", recipe="staged", max_steps=6, staged=staged), say=_quiet)
+    hist = {h["step"]: h for h in straight["history"]}
+    assert "distill_mse" in hist[3] and "reference_class_acc" in hist[4]  # stage 2: weight-space loss
+    assert "distill_mse" not in hist[1] and "distill_mse" not in hist[6]  # stages 1 and 3: diffusion loss
+    run_training(_cfg(tmp_path / "b", recipe="staged", max_steps=3, staged=staged), say=_quiet)
+    resumed = run_training(_cfg(tmp_path / "b", recipe="staged", max_steps=6, staged=staged), say=_quiet)
+    for h in resumed["history"]:
+        assert h["loss"] == hist[h["step"]]["loss"], f"staged step {h['step']} differs after resume"

@@ -17,13 +17,15 @@ LATEST = "latest"
 
 
 def save_checkpoint(root: str | Path, step: int, model, optimizer, scheduler, state: dict, keep_last: int,
-                    config_json: str) -> Path:
+                    config_json: str, extra: dict[str, torch.Tensor] | None = None) -> Path:
+    """`extra` tensors (e.g. the staged recipe's codes) are stored beside the model's, under their own names."""
     root = Path(root)
     final = root / f"step-{step:08d}"
     tmp = root / f".tmp-step-{step:08d}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file({k: v.float().contiguous().cpu() for k, v in model.trainable_state_dict().items()},
+    tensors = {**model.trainable_state_dict(), **(extra or {})}
+    save_file({k: v.detach().float().contiguous().cpu() for k, v in tensors.items()},
               str(tmp / "weights.safetensors"), metadata={"format": "v2l-checkpoint/1", "version": model.version()})
     (tmp / "config.json").write_text(model.cfg.model_dump_json(indent=2))
     (tmp / "train_config.json").write_text(config_json)
@@ -49,10 +51,14 @@ def latest_checkpoint(root: str | Path) -> Path | None:
     return done[-1] if done else None
 
 
-def load_checkpoint(path: str | Path, model, optimizer, scheduler) -> dict:
+def load_checkpoint(path: str | Path, model, optimizer, scheduler, extra: torch.nn.Module | None = None,
+                    extra_prefix: str = "staged.") -> dict:
     """Restore weights, optimizer and scheduler in place; returns the train state (step, samples, ...)."""
     path = Path(path)
-    model.load_trainable_state_dict(load_file(str(path / "weights.safetensors")))
+    tensors = load_file(str(path / "weights.safetensors"))
+    model.load_trainable_state_dict(tensors)
+    if extra is not None:
+        extra.load_state_dict({k[len(extra_prefix):]: v for k, v in tensors.items() if k.startswith(extra_prefix)})
     optimizer.load_state_dict(torch.load(path / "optimizer.pt", weights_only=True))
     scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=True))
     return json.loads((path / "state.json").read_text())

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from v2l.config import HypernetConfig, LoRAConfig
 from v2l.errors import V2LError
+from v2l.training.staged import StagedConfig
 from v2l.training.step import OptimConfig
 
 
@@ -47,7 +48,8 @@ class TrainConfig(BaseModel):
     name: str = "tiny"
     preset: str = "tiny"
     backbone_weights: Path | None = None
-    recipe: Literal["paper"] = "paper"
+    recipe: Literal["paper", "staged"] = "paper"
+    staged: StagedConfig = StagedConfig()  # used when recipe is "staged"; finetune = max_steps - codes - distill
     lora: LoRAConfig = LoRAConfig()
     hypernet: HypernetConfig = HypernetConfig()
     optim: OptimConfig = OptimConfig()

@@ -59,7 +59,7 @@ class PairSource:
         tgts = [self.targets[i] for i in idx]
         refs = [self.reference_for(t, fixed_refs[i] if fixed_refs else None, rng) for t, i in zip(tgts, idx)]
         return Batch(reference=_f(torch.stack([r.frames for r in refs])), target=_f(torch.stack([t.frames for t in tgts])),
-                     captions=[t.caption for t in tgts])
+                     captions=[t.caption for t in tgts], semantics=[t.semantic for t in tgts])
 
 
 def corpus_source(corpus_dir: str | Path, split: str, rank: int, world: int, redraw: bool) -> PairSource:

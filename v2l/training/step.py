@@ -34,6 +34,7 @@ class Batch:
     reference: torch.Tensor  # (B, 3, F, H, W) in [-1, 1]
     target: torch.Tensor  # (B, 3, F, H, W) in [-1, 1]; its first frame is the I2V condition
     captions: list[str]
+    semantics: list[str] | None = None  # the target's semantic (used by the staged recipe only)
 
 
 def build_optimizer(model, cfg: OptimConfig) -> torch.optim.AdamW:
@@ -50,7 +51,8 @@ def drop_captions(captions: list[str], p: float, rng: random.Random) -> list[str
 
 
 def diffusion_loss(model, batch: Batch, cfg: OptimConfig, generator: torch.Generator,
-                   rng: random.Random) -> torch.Tensor:
+                   rng: random.Random, lora: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """The diffusion loss through the LoRA predicted from the batch's references (or the given factors)."""
     bb = model.backbone
     height, width = batch.target.shape[-2:]
     target_latents = bb.encode_video(batch.target, generator)
@@ -58,7 +60,7 @@ def diffusion_loss(model, batch: Batch, cfg: OptimConfig, generator: torch.Gener
     text = bb.encode_text(drop_captions(batch.captions, cfg.caption_dropout, rng))
     device_type = bb.device.type
     with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.autocast_bf16):
-        A_pred, B_pred = model.predict_factors(batch.reference)
+        A_pred, B_pred = lora if lora is not None else model.predict_factors(batch.reference)
         with model.network.applied(A_pred, B_pred):
             return bb.diffusion_loss(target_latents, image_latents, text, height, width, generator)
 

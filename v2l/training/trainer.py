@@ -19,22 +19,29 @@ from torch import nn
 from v2l.training.checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
 from v2l.training.config import TrainConfig, flatten
 from v2l.training.pairs import step_seed
+from v2l.training.staged import stage_at
 from v2l.training.step import build_optimizer, diffusion_loss
 
 Report = Callable[[dict, Path | None], None]
 
 
 class TrainModule(nn.Module):
-    """Hypernetwork + aux matrices: what DDP wraps and averages. The backbone stays outside."""
+    """Hypernetwork + aux matrices (+ the staged recipe's codes): what DDP wraps. The backbone stays outside."""
 
-    def __init__(self, model):
+    def __init__(self, model, codes: nn.Module | None = None, staged=None):
         super().__init__()
         self.hypernet = model.hypernet
         self.aux = nn.ParameterList(model.network.aux_parameters())
+        self.codes = codes
+        self.staged = staged
         object.__setattr__(self, "model", model)  # a plain attribute: not a submodule, never wrapped
 
-    def forward(self, batch, optim_cfg, generator, rng) -> torch.Tensor:
-        return diffusion_loss(self.model, batch, optim_cfg, generator, rng)
+    def forward(self, batch, optim_cfg, generator, rng, stage: str = "paper") -> tuple[torch.Tensor, dict]:
+        if stage == "paper":
+            return diffusion_loss(self.model, batch, optim_cfg, generator, rng), {}
+        from v2l.training.staged import staged_loss
+
+        return staged_loss(self.model, self.codes, stage, batch, optim_cfg, self.staged, generator, rng)
 
 
 def build_model(cfg: TrainConfig, device: torch.device):
@@ -70,17 +77,30 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
         torch.use_deterministic_algorithms(True, warn_only=True)
     device = device or torch.device("cpu")
     model = build_model(cfg, device)
-    module: nn.Module = TrainModule(model)
+    codes = None
+    if cfg.recipe == "staged":
+        from v2l.pretrain.world import semantics_for
+        from v2l.training.staged import SemanticCodes
+
+        names = list(cfg.staged.semantics) or semantics_for("train")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed + 1)
+            codes = SemanticCodes(names, len(model.network), cfg.lora, model.hypernet.width).to(device)
+    module: nn.Module = TrainModule(model, codes, cfg.staged)
     if world_size > 1:
-        module = nn.parallel.DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+        # Each staged phase leaves some parameters unused (codes, head or hypernetwork).
+        module = nn.parallel.DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None,
+                                                     find_unused_parameters=codes is not None)
     optim_cfg = cfg.optim.model_copy(update={"autocast_bf16": cfg.optim.autocast_bf16 or device.type == "cuda"})
     optimizer = build_optimizer(model, optim_cfg)
+    if codes is not None:
+        optimizer.add_param_group({"params": list(codes.parameters()), "lr": cfg.staged.code_lr, "name": "codes"})
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)  # constant, as the paper
     ckpt_root = cfg.run_dir / "checkpoints"
     state = {"step": 0, "samples_seen": 0, "seconds": 0.0}
     start = resume_from or latest_checkpoint(ckpt_root)
     if start is not None:
-        state = load_checkpoint(start, model, optimizer, scheduler)
+        state = load_checkpoint(start, model, optimizer, scheduler, extra=codes)
         say(f"rank {rank}: resumed from {start} at step {state['step']}")
     source = pair_source(cfg, cfg.data.split, rank, world_size)
 
@@ -102,7 +122,8 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
         rng = random.Random(step_seed(cfg.seed, step, rank, 3))
         t1 = time.perf_counter()
         model.hypernet.train()
-        loss = module(batch, optim_cfg, generator, rng)
+        stage = "paper" if codes is None else stage_at(step, cfg.staged)
+        loss, extra_metrics = module(batch, optim_cfg, generator, rng, stage)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         aux = model.network.aux_parameters()
@@ -118,15 +139,16 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
         metrics = {"loss": loss.item(), "lr": scheduler.get_last_lr()[0], "grad_norm_aux": float(aux_norm),
                    "grad_norm_hypernet": float(hyper_norm),
                    "samples_per_s": cfg.batch_size * world_size / max(t2 - t0, 1e-9),
-                   "time_data_s": t1 - t0, "time_step_s": t2 - t1}
+                   "time_data_s": t1 - t0, "time_step_s": t2 - t1, **extra_metrics}
         history.append({"step": step + 1, **metrics})
         if tracker and ((step + 1) % cfg.tracking.log_every == 0 or step + 1 == cfg.max_steps):
             tracker.metrics(metrics, step + 1)
         checkpoint_dir = None
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.max_steps:
             if rank == 0:
+                extra = {f"staged.{k}": v for k, v in codes.state_dict().items()} if codes is not None else None
                 checkpoint_dir = save_checkpoint(ckpt_root, step + 1, model, optimizer, scheduler, state,
-                                                 cfg.keep_last, config_json)
+                                                 cfg.keep_last, config_json, extra)
             if world_size > 1:
                 torch.distributed.barrier()
         if rank == 0 and cfg.val_every and (step + 1) % cfg.val_every == 0 and step + 1 < cfg.max_steps:
