@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from v2l.atomic import write_text_atomic
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from v2l.video.io import file_sha256 as sha256_file
 
 
 def weight_files(model_dir: Path) -> list[Path]:
