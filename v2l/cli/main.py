@@ -167,11 +167,12 @@ def models(as_json: bool = typer.Option(False, "--json", help="print JSON")):
 @app.command()
 @handles_errors
 def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output folder"),
-         steps: int = typer.Option(25, "--steps", help="sampling steps")):
-    """End to end on the tiny default: sample reference -> LoRA in every format -> generated video."""
+         steps: int = typer.Option(25, "--steps", help="sampling steps"),
+         pairs_per_semantic: int = typer.Option(2, "--pairs-per-semantic", help="size of the demo corpus")):
+    """End to end on the tiny default: corpus -> reference -> LoRA in every format -> generated video."""
     from v2l.demo import run_demo
 
-    for label, path in run_demo(out, steps=steps, say=_say).items():
+    for label, path in run_demo(out, steps=steps, pairs_per_semantic=pairs_per_semantic, say=_say).items():
         typer.echo(f"{label:22s} {path}")
 
 

@@ -1,0 +1,15 @@
+"""The main job end to end (what `make demo` runs), on the tiny default."""
+
+from v2l.data.reader import Corpus
+from v2l.demo import run_demo
+from v2l.lora.files import load_compact
+from v2l.video.io import decode_frames
+
+
+def test_demo_builds_a_corpus_predicts_and_generates(tmp_path):
+    paths = run_demo(tmp_path, steps=2, pairs_per_semantic=1, say=lambda m: None)
+    corpus = Corpus(tmp_path / "corpus")
+    assert corpus.verify("train") and paths["quarantine log"].is_file()
+    assert load_compact(paths["lora (compact)"]).A_pred.shape[0] == 24
+    frames, _ = decode_frames(paths["generated video"])
+    assert frames.shape == (9, 48, 48, 3)
