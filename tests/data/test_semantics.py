@@ -14,7 +14,7 @@ from data_measures import (best_scale_angle, centroid, gray, laplacian_var, mark
                            saturation, vertical_shift, yiq_hue)
 from v2l.data.semantics import DEFAULT_HELDOUT, all_semantics, describe, get_semantic, semantic_split
 from v2l.errors import V2LError
-from v2l.video.sample import photo
+from v2l.data.content.photos import load_photo as photo
 
 F, H, W = 9, 48, 48
 PHOTO = photo("astronaut", 128)
