@@ -28,15 +28,17 @@ def train_loop_per_worker(config: dict) -> None:
     restored = ray.train.get_checkpoint()
     if restored is not None:  # a restart after a failure: Ray hands back the last reported checkpoint
         resume_from = Path(restored.to_directory())
-    elif not config.get("resume", True):
-        resume_from = None
 
     def report(metrics: dict, checkpoint_dir: Path | None) -> None:
         checkpoint = ray.train.Checkpoint.from_directory(str(checkpoint_dir)) if checkpoint_dir else None
         ray.train.report(metrics, checkpoint=checkpoint)
 
-    if os.environ.get("V2L_PID_FILE"):  # lets the fault-tolerance test find a worker to kill
-        Path(os.environ["V2L_PID_FILE"]).with_suffix(f".rank{ctx.get_world_rank()}").write_text(str(os.getpid()))
+    if os.environ.get("V2L_PID_FILE"):  # lets tests find each worker's process and node
+        import json
+
+        node = ray.get_runtime_context().get_node_id()
+        Path(os.environ["V2L_PID_FILE"]).with_suffix(f".rank{ctx.get_world_rank()}").write_text(
+            json.dumps({"pid": os.getpid(), "node": node}))
     run_training(cfg, ctx.get_world_rank(), ctx.get_world_size(), report, resume_from=resume_from,
                  device=ray.train.torch.get_device())
 
@@ -44,6 +46,7 @@ def train_loop_per_worker(config: dict) -> None:
 def fit(cfg: TrainConfig, resume: bool = True):
     """Run the job on Ray (a local cluster unless RAY_ADDRESS / cfg.ray.address names one); returns the Result."""
     import shutil
+    import time
 
     import ray
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
@@ -64,10 +67,12 @@ def fit(cfg: TrainConfig, resume: bool = True):
     env = {k: os.environ[k] for k in ("V2L_PID_FILE", "MLFLOW_TRACKING_URI") if k in os.environ}
     trainer = TorchTrainer(
         train_loop_per_worker,
-        train_loop_config={"cfg": cfg.model_dump(mode="json"), "resume": resume},
+        train_loop_config={"cfg": cfg.model_dump(mode="json")},
         scaling_config=ScalingConfig(num_workers=cfg.ray.workers, use_gpu=cfg.ray.use_gpu,
                                      resources_per_worker={"CPU": cfg.ray.cpus_per_worker}),
-        run_config=RunConfig(name=cfg.name, storage_path=storage,
+        # A fresh Ray run per call: resuming is ours to do (from run_dir's checkpoints), and Ray would otherwise
+        # hand back an earlier finished run of the same name without training.
+        run_config=RunConfig(name=f"{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}", storage_path=storage,
                              failure_config=FailureConfig(max_failures=cfg.ray.max_failures),
                              checkpoint_config=CheckpointConfig(num_to_keep=cfg.keep_last),
                              worker_runtime_env={"env_vars": env} if env else None),

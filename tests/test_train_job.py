@@ -111,7 +111,7 @@ def test_ray_worker_killed_mid_run_finishes_from_checkpoint(tmp_path, ray_cluste
         rank0 = pid_file.with_suffix(".rank0")
         while time.time() < deadline:
             if rank0.exists() and (tmp_path / "run" / "checkpoints" / "step-00000004").exists():
-                pid = int(rank0.read_text())
+                pid = json.loads(rank0.read_text())["pid"]
                 os.kill(pid, signal.SIGKILL)
                 killed["pid"] = pid
                 return
@@ -127,7 +127,7 @@ def test_ray_worker_killed_mid_run_finishes_from_checkpoint(tmp_path, ray_cluste
     assert steps.count(steps[-1]) == 1 and steps[-1] == 30
     restarted_at = [b for a, b in zip(steps, steps[1:]) if b <= a]
     assert restarted_at, "metrics show no restart from a checkpoint"
-    assert int(pid_file.with_suffix(".rank0").read_text()) != killed["pid"], "a new worker process took over"
+    assert json.loads(pid_file.with_suffix(".rank0").read_text())["pid"] != killed["pid"], "a new worker took over"
 
 
 def test_staged_recipe_runs_its_three_stages_and_resumes_exactly(tmp_path):
