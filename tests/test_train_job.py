@@ -140,3 +140,25 @@ def test_staged_recipe_runs_its_three_stages_and_resumes_exactly(tmp_path):
     resumed = run_training(_cfg(tmp_path / "b", recipe="staged", max_steps=6, staged=staged), say=_quiet)
     for h in resumed["history"]:
         assert h["loss"] == hist[h["step"]]["loss"], f"staged step {h['step']} differs after resume"
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory):
+    from v2l.data.build import build_corpus
+    from v2l.data.latent_cache import cache_latents
+
+    out = tmp_path_factory.mktemp("corpus")
+    build_corpus(out, pairs_per_semantic=1, say=_quiet)
+    cache_latents(out, "tiny", say=_quiet)
+    return out
+
+
+@pytest.mark.parametrize("latent_cache", [False, True])
+def test_training_from_corpus_shards_and_latent_cache(tmp_path, tiny_corpus, latent_cache):
+    cfg = _cfg(tmp_path, max_steps=3, data={"corpus": str(tiny_corpus), "latent_cache": latent_cache})
+    first = run_training(cfg.model_copy(update={"max_steps": 2}), say=_quiet)
+    resumed = run_training(cfg, say=_quiet)
+    straight = run_training(cfg.model_copy(update={"run_dir": tmp_path / "straight"}), say=_quiet)
+    assert first["state"]["step"] == 2 and resumed["state"]["step"] == 3
+    assert resumed["history"][-1]["loss"] == straight["history"][-1]["loss"]
+    assert all(0 < h["loss"] < 10 for h in straight["history"])

@@ -3,7 +3,8 @@ stored next to the video shards for fast training.
 
 Layout: `latents/<preset>/<split>/shard-000000.tar`, one tar per video shard with the same keys; members
 `<key>.ref.npy`, `<key>.tgt.npy` (float32 (C, T, h, w), scaled latents, posterior mode) and
-`<key>.text.npy` (float32 (L, D)). The manifest gains a `latents` entry with each tar's sha256 and the
+`<key>.text.npy` (float32 (L, D)), and `<key>.img.npy` (float32 (C, 1, h, w): the target's first frame encoded
+alone, the I2V condition, scaled as the pipeline scales it). The manifest gains a `latents` entry with each tar's sha256 and the
 backbone it came from (random-init weights are flagged: such latents are only good for plumbing tests).
 """
 
@@ -50,11 +51,13 @@ def cache_latents(corpus_dir: str | Path, preset: str = "tiny", batch_size: int 
             for i in range(0, len(samples), batch_size):
                 chunk = samples[i : i + batch_size]
                 ref = backbone.encode_video(torch.stack([s["ref"] for s in chunk]))
-                tgt = backbone.encode_video(torch.stack([s["tgt"] for s in chunk]))
+                tgt_frames = torch.stack([s["tgt"] for s in chunk])
+                tgt = backbone.encode_video(tgt_frames)
+                img = backbone.encode_video(tgt_frames[:, :, :1])
                 text = backbone.encode_text([s["caption"] for s in chunk])
                 for j, s in enumerate(chunk):
                     sink.write({"__key__": s["key"], "ref.npy": _npy(ref[j]), "tgt.npy": _npy(tgt[j]),
-                                "text.npy": _npy(text[j])})
+                                "img.npy": _npy(img[j]), "text.npy": _npy(text[j])})
         tmp.replace(dst)
         entries.append({"file": dst.relative_to(root).as_posix(), "split": e["split"], "samples": len(samples),
                         "sha256": file_sha256(dst), "video_shard": e["file"]})
@@ -92,4 +95,4 @@ def read_latents(corpus_dir: str | Path, preset: str, split: str):
                                     f"latent cache")
         for s in iter_tar(path):
             yield {"key": s["__key__"], **{k: torch.from_numpy(np.load(io.BytesIO(s[f"{k}.npy"]), allow_pickle=False))
-                                          for k in ("ref", "tgt", "text")}}
+                                          for k in ("ref", "tgt", "img", "text")}}

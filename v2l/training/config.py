@@ -21,6 +21,7 @@ class DataConfig(BaseModel):
     split: str = "train"
     val_split: str = "val"
     redraw_reference: bool = True  # a fresh same-semantic reference each time a target is drawn (the paper's pairing)
+    latent_cache: bool = False  # train from the corpus's cached latents (`v2l data build --latents PRESET`)
 
 
 class TrackingConfig(BaseModel):

@@ -22,10 +22,14 @@ def step_seed(seed: int, step: int, rank: int, salt: int = 0) -> int:
 
 @dataclass
 class Clip:
-    frames: torch.Tensor  # uint8 (3, F, H, W)
+    frames: torch.Tensor | None  # uint8 (3, F, H, W); None for latent-cache clips
     caption: str
     semantic: str
     content_id: str
+    latents: torch.Tensor | None = None  # (C, T, h, w) scaled VAE latents, from the latent cache
+    image: torch.Tensor | None = None  # (C, 1, h, w) the first frame encoded alone
+    text: torch.Tensor | None = None  # (L, D) caption embedding
+    pixel_size: tuple[int, int] | None = None
 
 
 def _u8(x: torch.Tensor) -> torch.Tensor:
@@ -58,17 +62,28 @@ class PairSource:
         idx = [rng.randrange(len(self.targets)) for _ in range(size)]
         tgts = [self.targets[i] for i in idx]
         refs = [self.reference_for(t, fixed_refs[i] if fixed_refs else None, rng) for t, i in zip(tgts, idx)]
+        if tgts[0].frames is None:
+            return Batch(reference=None, target=None, captions=[t.caption for t in tgts],
+                         semantics=[t.semantic for t in tgts], pixel_size=tgts[0].pixel_size,
+                         reference_latents=torch.stack([r.latents for r in refs]),
+                         target_latents=torch.stack([t.latents for t in tgts]),
+                         image_latents=torch.stack([t.image for t in tgts]), text=torch.stack([t.text for t in tgts]))
         return Batch(reference=_f(torch.stack([r.frames for r in refs])), target=_f(torch.stack([t.frames for t in tgts])),
                      captions=[t.caption for t in tgts], semantics=[t.semantic for t in tgts])
 
 
-def corpus_source(corpus_dir: str | Path, split: str, rank: int, world: int, redraw: bool) -> PairSource:
-    """This worker's share of a corpus split (shards rank::world), decoded into memory once."""
+def corpus_source(corpus_dir: str | Path, split: str, rank: int, world: int, redraw: bool,
+                  latents: str | None = None) -> PairSource:
+    """This worker's share of a corpus split (shards rank::world), decoded into memory once.
+
+    With `latents` (a preset name) the clips come from the corpus's latent cache instead of the videos."""
     from v2l.data.reader import Corpus, decode_sample, iter_tar
 
     corpus = Corpus(corpus_dir)
     paths = corpus.verify(split)
     share = paths[rank::world] or paths  # fewer shards than workers: everyone reads all
+    if latents is not None:
+        return _latent_source(corpus, share, split, latents, redraw)
     targets, references = [], []
     for path in share:
         for raw in iter_tar(path):
@@ -97,3 +112,26 @@ def world_source(split: str, rank: int, clips_per_semantic: int = 16, seed: int 
             clips.append(Clip(_u8(sampler.clip(ci, si, int(rng.integers(2**31 - 1)))), content[ci].caption, name,
                               content[ci].id))
     return PairSource(clips, clips, redraw=True)
+
+
+def _latent_source(corpus, share: list[Path], split: str, preset: str, redraw: bool) -> PairSource:
+    import json
+
+    from v2l.data.latent_cache import read_latents
+    from v2l.data.reader import iter_tar
+
+    metas = {}
+    for path in share:  # only the small json members are parsed; the mp4 bytes are never decoded
+        for raw in iter_tar(path):
+            metas[raw["__key__"]] = json.loads(raw["json"])
+    size = (corpus.manifest.get("config", {}).get("height", 48), corpus.manifest.get("config", {}).get("width", 48))
+    targets, references = [], []
+    for s in read_latents(corpus.root, preset, split):
+        meta = metas.get(s["key"])
+        if meta is None:
+            continue  # another worker's share
+        targets.append(Clip(None, meta["caption"], meta["semantic"], meta["content_id"], latents=s["tgt"],
+                            image=s["img"], text=s["text"], pixel_size=size))
+        references.append(Clip(None, meta.get("reference_caption", ""), meta["semantic"],
+                               meta.get("reference_content_id", ""), latents=s["ref"], pixel_size=size))
+    return PairSource(targets, references + targets, redraw)

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
-from v2l.training.step import Batch, OptimConfig, diffusion_loss
+from v2l.training.step import Batch, OptimConfig, diffusion_loss, reference_latents
 
 
 class StagedConfig(BaseModel):
@@ -52,14 +52,14 @@ class SemanticCodes(nn.Module):
 
 
 def staged_loss(model, codes: SemanticCodes, stage: str, batch: Batch, optim_cfg: OptimConfig, staged: StagedConfig,
-                generator, rng) -> tuple[torch.Tensor, dict]:
+                generator, rng, empty_text: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
     if stage == "finetune":
-        return diffusion_loss(model, batch, optim_cfg, generator, rng), {}
+        return diffusion_loss(model, batch, optim_cfg, generator, rng, empty_text=empty_text), {}
     idx = codes.index(batch.semantics)
     if stage == "codes":
         lora = model.network.split(codes.codes[idx])
-        return diffusion_loss(model, batch, optim_cfg, generator, rng, lora=lora), {}
-    latents = model.backbone.encode_video(batch.reference).float()
+        return diffusion_loss(model, batch, optim_cfg, generator, rng, lora=lora, empty_text=empty_text), {}
+    latents = reference_latents(model, batch)
     pred = model.hypernet(latents)
     target = codes.codes[idx].detach()
     mse = F.mse_loss(pred, target)

@@ -31,10 +31,23 @@ class OptimConfig(BaseModel):
 
 @dataclass
 class Batch:
-    reference: torch.Tensor  # (B, 3, F, H, W) in [-1, 1]
-    target: torch.Tensor  # (B, 3, F, H, W) in [-1, 1]; its first frame is the I2V condition
+    reference: torch.Tensor | None  # (B, 3, F, H, W) in [-1, 1]
+    target: torch.Tensor | None  # (B, 3, F, H, W) in [-1, 1]; its first frame is the I2V condition
     captions: list[str]
     semantics: list[str] | None = None  # the target's semantic (used by the staged recipe only)
+    # From a latent cache (the VAE and text encoder are frozen, so their outputs can be computed once):
+    reference_latents: torch.Tensor | None = None  # (B, C, T, h, w), scaled
+    target_latents: torch.Tensor | None = None  # (B, C, T, h, w), scaled
+    image_latents: torch.Tensor | None = None  # (B, C, 1, h, w), scaled: the first frame encoded alone
+    text: torch.Tensor | None = None  # (B, L, D) caption embeddings (caption dropout then uses cached "")
+    pixel_size: tuple[int, int] | None = None  # (H, W) of the videos behind the latents
+
+    def to(self, device) -> "Batch":
+        for name in ("reference", "target", "reference_latents", "target_latents", "image_latents", "text"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, value.to(device))
+        return self
 
 
 def build_optimizer(model, cfg: OptimConfig) -> torch.optim.AdamW:
@@ -50,19 +63,40 @@ def drop_captions(captions: list[str], p: float, rng: random.Random) -> list[str
     return ["" if rng.random() < p else c for c in captions]
 
 
+def reference_latents(model, batch: Batch) -> torch.Tensor:
+    if batch.reference_latents is not None:
+        return batch.reference_latents.float()
+    return model.backbone.encode_video(batch.reference).float()
+
+
 def diffusion_loss(model, batch: Batch, cfg: OptimConfig, generator: torch.Generator,
-                   rng: random.Random, lora: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+                   rng: random.Random, lora: tuple[torch.Tensor, torch.Tensor] | None = None,
+                   empty_text: torch.Tensor | None = None) -> torch.Tensor:
     """The diffusion loss through the LoRA predicted from the batch's references (or the given factors)."""
     bb = model.backbone
-    height, width = batch.target.shape[-2:]
-    target_latents = bb.encode_video(batch.target, generator)
-    image_latents = bb.image_latents(batch.target[:, :, 0], target_latents.shape[2], generator)
-    text = bb.encode_text(drop_captions(batch.captions, cfg.caption_dropout, rng))
+    if batch.target_latents is not None:  # latent-cache batch: no VAE or text encoder at all
+        height, width = batch.pixel_size
+        target_latents = batch.target_latents
+        image_latents = _pad_image_latents(batch.image_latents, target_latents.shape[2])
+        keep = torch.tensor([rng.random() >= cfg.caption_dropout for _ in batch.captions])
+        empty = empty_text if empty_text is not None else bb.encode_text([""])
+        text = torch.where(keep[:, None, None].to(batch.text.device), batch.text, empty.to(batch.text))
+    else:
+        height, width = batch.target.shape[-2:]
+        target_latents = bb.encode_video(batch.target, generator)
+        image_latents = bb.image_latents(batch.target[:, :, 0], target_latents.shape[2], generator)
+        text = bb.encode_text(drop_captions(batch.captions, cfg.caption_dropout, rng))
     device_type = bb.device.type
     with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.autocast_bf16):
-        A_pred, B_pred = lora if lora is not None else model.predict_factors(batch.reference)
+        A_pred, B_pred = lora if lora is not None else model.network.split(model.hypernet(reference_latents(model, batch)))
         with model.network.applied(A_pred, B_pred):
             return bb.diffusion_loss(target_latents, image_latents, text, height, width, generator)
+
+
+def _pad_image_latents(image: torch.Tensor, latent_frames: int) -> torch.Tensor:
+    """(B, C, 1, h, w) -> (B, T, C, h, w) zero-padded over time, as the I2V pipeline builds the condition."""
+    img = image.permute(0, 2, 1, 3, 4)
+    return torch.cat([img, img.new_zeros(img.shape[0], latent_frames - 1, *img.shape[2:])], dim=1)
 
 
 def training_step(model, batch: Batch, optimizer: torch.optim.Optimizer, cfg: OptimConfig,

@@ -36,12 +36,13 @@ class TrainModule(nn.Module):
         self.staged = staged
         object.__setattr__(self, "model", model)  # a plain attribute: not a submodule, never wrapped
 
-    def forward(self, batch, optim_cfg, generator, rng, stage: str = "paper") -> tuple[torch.Tensor, dict]:
+    def forward(self, batch, optim_cfg, generator, rng, stage: str = "paper",
+                empty_text: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
         if stage == "paper":
-            return diffusion_loss(self.model, batch, optim_cfg, generator, rng), {}
+            return diffusion_loss(self.model, batch, optim_cfg, generator, rng, empty_text=empty_text), {}
         from v2l.training.staged import staged_loss
 
-        return staged_loss(self.model, self.codes, stage, batch, optim_cfg, self.staged, generator, rng)
+        return staged_loss(self.model, self.codes, stage, batch, optim_cfg, self.staged, generator, rng, empty_text)
 
 
 def build_model(cfg: TrainConfig, device: torch.device):
@@ -65,7 +66,8 @@ def pair_source(cfg: TrainConfig, split: str, rank: int, world: int):
     from v2l.training.pairs import corpus_source, world_source
 
     if cfg.data.corpus is not None:
-        return corpus_source(cfg.data.corpus, split, rank, world, cfg.data.redraw_reference)
+        return corpus_source(cfg.data.corpus, split, rank, world, cfg.data.redraw_reference,
+                             latents=cfg.preset if cfg.data.latent_cache else None)
     return world_source(split, rank, seed=cfg.seed)
 
 
@@ -103,6 +105,7 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
         state = load_checkpoint(start, model, optimizer, scheduler, extra=codes)
         say(f"rank {rank}: resumed from {start} at step {state['step']}")
     source = pair_source(cfg, cfg.data.split, rank, world_size)
+    empty_text = model.backbone.encode_text([""])  # what caption dropout swaps in for cached embeddings
 
     tracker = None
     if rank == 0:
@@ -116,14 +119,13 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
     t_phase = {"data": 0.0, "step": 0.0}
     for step in range(state["step"], cfg.max_steps):
         t0 = time.perf_counter()
-        batch = source.batch(step, rank, cfg.batch_size, cfg.seed)
-        batch.reference, batch.target = batch.reference.to(device), batch.target.to(device)
+        batch = source.batch(step, rank, cfg.batch_size, cfg.seed).to(device)
         generator = torch.Generator().manual_seed(step_seed(cfg.seed, step, rank, 2))
         rng = random.Random(step_seed(cfg.seed, step, rank, 3))
         t1 = time.perf_counter()
         model.hypernet.train()
         stage = "paper" if codes is None else stage_at(step, cfg.staged)
-        loss, extra_metrics = module(batch, optim_cfg, generator, rng, stage)
+        loss, extra_metrics = module(batch, optim_cfg, generator, rng, stage, empty_text)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         aux = model.network.aux_parameters()
