@@ -177,12 +177,14 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output folde
 
 
 from v2l.cli.data import content_app, data_app  # noqa: E402
+from v2l.cli.evaluate import evaluate_app  # noqa: E402
 from v2l.cli.pretrain import pretrain_app  # noqa: E402
 from v2l.cli.train import train  # noqa: E402
 
 app.add_typer(data_app, name="data")
 app.add_typer(content_app, name="content")
 app.add_typer(pretrain_app, name="pretrain")
+app.add_typer(evaluate_app, name="evaluate")
 app.command("train")(handles_errors(train))
 
 

@@ -72,3 +72,15 @@ def committed_cards(root: str | Path) -> list[tuple[Path, dict | None, str | Non
         except V2LError as exc:
             out.append((card_path.parent, None, str(exc)))
     return out
+
+
+def update_metrics(model_dir: str | Path, metrics: dict, section: str | None = None) -> dict:
+    """Merge measured metrics into a committed card (its file hashes are untouched) and re-render its README."""
+    model_dir = Path(model_dir)
+    card = json.loads((model_dir / "card.json").read_text())
+    if section:
+        card["metrics"][section] = metrics
+    else:
+        card["metrics"].update(metrics)
+    return write_card(model_dir, card["name"], card["command"], card["data_version"], card["seed"],
+                      card["wall_minutes"], card["metrics"], card["bars"], card.get("notes", ""))
