@@ -12,5 +12,5 @@ wait $clip
 "$V2L" evaluate world
 "$V2L" evaluate steer --semantics pan_left,melt --minutes 5 --threads 1 &
 steer=$!
-"$V2L" evaluate steer --semantics zoom_in,sepia --minutes 5 --threads 1 --no-write
+"$V2L" evaluate steer --semantics zoom_in,sepia --minutes 5 --threads 1
 wait $steer

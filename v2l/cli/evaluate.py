@@ -63,8 +63,12 @@ def steer(semantics: str = typer.Option("pan_left,zoom_in,melt,sepia", "--semant
         run["base_judge_accuracy"] = base
         results[name] = run
         typer.echo(json.dumps(run), err=True)
+    if write:  # merge with semantics measured by other runs, then summarise them all
+        card = json.loads((TINY_WEIGHTS / "transformer" / "card.json").read_text())
+        results = {**card["metrics"].get("per_condition_lora", {}).get("per_semantic", {}), **results}
     summary = {"per_semantic": results,
                "mean_judge_accuracy": sum(r["judge_accuracy"] for r in results.values()) / len(results),
+               "mean_base_judge_accuracy": sum(r["base_judge_accuracy"] for r in results.values()) / len(results),
                "mean_train_seconds": sum(r["seconds"] for r in results.values()) / len(results)}
     if write:
         update_metrics(TINY_WEIGHTS / "transformer", summary, section="per_condition_lora")
