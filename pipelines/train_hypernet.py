@@ -61,6 +61,9 @@ def fit(cfg: TrainConfig, resume: bool = True):
         if address:
             ray.init(address=address, log_to_driver=False)
         else:
+            # A private local cluster: no usage stats, and no token auth between our own processes.
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+            os.environ.setdefault("RAY_AUTH_MODE", "disabled")
             ray.init(num_cpus=max(2, cfg.ray.workers * cfg.ray.cpus_per_worker), include_dashboard=False,
                      log_to_driver=False)
     storage = cfg.ray.storage_path or str(cfg.run_dir / "ray")

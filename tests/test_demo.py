@@ -7,9 +7,11 @@ from v2l.video.io import decode_frames
 
 
 def test_demo_builds_a_corpus_predicts_and_generates(tmp_path):
-    paths = run_demo(tmp_path, steps=2, pairs_per_semantic=1, say=lambda m: None)
+    paths = run_demo(tmp_path, steps=2, pairs_per_semantic=1, train_steps=2, say=lambda m: None)
     corpus = Corpus(tmp_path / "corpus")
     assert corpus.verify("train") and paths["quarantine log"].is_file()
     assert load_compact(paths["lora (compact)"]).A_pred.shape[0] == 24
+    assert (paths["training checkpoint"] / "weights.safetensors").is_file()
+    assert len(paths["training metrics"].read_text().splitlines()) == 2
     frames, _ = decode_frames(paths["generated video"])
     assert frames.shape == (9, 48, 48, 3)

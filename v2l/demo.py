@@ -21,13 +21,36 @@ def _pick(corpus: Corpus, split: str, semantic: str | None = None) -> dict:
     raise LookupError(f"no {semantic or 'sample'} in split {split}")
 
 
-def run_demo(out: str | Path, steps: int = 25, pairs_per_semantic: int = 2,
+def train_briefly(corpus_dir: Path, run_dir: Path, steps: int) -> dict[str, Path]:
+    """A few hypernetwork steps on Ray Train, tracked in MLflow: the platform's training path, end to end."""
+    import ray
+
+    from pipelines.train_hypernet import fit
+    from v2l.training.config import load_config
+
+    config = Path(__file__).resolve().parent.parent / "pipelines" / "configs" / "tiny-smoke.yaml"
+    cfg = load_config(config, run_dir=str(run_dir), max_steps=steps, checkpoint_every=max(1, steps // 2),
+                      data={"corpus": str(corpus_dir)}, tracking={"log_every": 1})
+    from v2l.training.checkpoints import latest_checkpoint
+
+    try:
+        fit(cfg, resume=False)
+    finally:
+        ray.shutdown()
+    return {"training checkpoint": latest_checkpoint(run_dir / "checkpoints") or run_dir,
+            "training metrics": run_dir / "metrics.jsonl", "mlflow store": run_dir / "mlflow.db"}
+
+
+def run_demo(out: str | Path, steps: int = 25, pairs_per_semantic: int = 2, train_steps: int = 0,
              say: Callable[[str], None] = print) -> dict[str, Path]:
     out = Path(out)
     paths: dict[str, Path] = {}
     built = build_corpus(out / "corpus", pairs_per_semantic=pairs_per_semantic, say=say)
     paths["corpus manifest"], paths["corpus shards"], paths["quarantine log"] = built.manifest, built.shards, built.quarantine
     corpus = Corpus(built.out)
+    if train_steps:
+        say(f"training the hypernetwork for {train_steps} steps on Ray Train (a demonstration, not the release run)")
+        paths.update(train_briefly(built.out, (out / "train").resolve(), train_steps))
 
     model = default_model()
     spec = model.backbone.spec

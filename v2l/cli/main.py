@@ -168,11 +168,13 @@ def models(as_json: bool = typer.Option(False, "--json", help="print JSON")):
 @handles_errors
 def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output folder"),
          steps: int = typer.Option(25, "--steps", help="sampling steps"),
-         pairs_per_semantic: int = typer.Option(2, "--pairs-per-semantic", help="size of the demo corpus")):
-    """End to end on the tiny default: corpus -> reference -> LoRA in every format -> generated video."""
+         pairs_per_semantic: int = typer.Option(2, "--pairs-per-semantic", help="size of the demo corpus"),
+         train_steps: int = typer.Option(10, "--train-steps", help="hypernetwork steps on Ray Train (0: skip)")):
+    """End to end on the tiny default: corpus -> brief Ray training -> LoRA in every format -> generated video."""
     from v2l.demo import run_demo
 
-    for label, path in run_demo(out, steps=steps, pairs_per_semantic=pairs_per_semantic, say=_say).items():
+    for label, path in run_demo(out, steps=steps, pairs_per_semantic=pairs_per_semantic, train_steps=train_steps,
+                                say=_say).items():
         typer.echo(f"{label:22s} {path}")
 
 
