@@ -63,6 +63,7 @@ def pretrain_backbone(out_dir: str | Path, vae_dir: str | Path, cfg: BackbonePre
     from v2l.backbones.tiny import TinySpec
 
     cfg = cfg or BackbonePretrainConfig()
+    torch.set_num_threads(cfg.loop.threads)  # also for building the data pools, not just the loop
     out_dir = Path(out_dir)
     spec = TinySpec()
     bb = spec.random_init(seed=cfg.text_encoder_seed)  # the frozen text encoder is this seed's random T5

@@ -56,6 +56,7 @@ def retrieval_top1(clip: TinyClip, content, world: WorldConfig, per_item: int, s
 def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None,
                   say: Callable[[str], None] = print) -> dict:
     cfg = cfg or ClipPretrainConfig()
+    torch.set_num_threads(cfg.loop.threads)  # also for building the data pools, not just the loop
     out_dir = Path(out_dir)
     torch.manual_seed(cfg.loop.seed)
     clip = TinyClip()

@@ -73,6 +73,7 @@ def pretrain_judge(out_dir: str | Path, vae_dir: str | Path | None, cfg: JudgePr
     from diffusers import AutoencoderKLCogVideoX
 
     cfg = cfg or JudgePretrainConfig()
+    torch.set_num_threads(cfg.loop.threads)  # also for building the data pools, not just the loop
     out_dir = Path(out_dir)
     names = semantics_for("all")
     torch.manual_seed(cfg.loop.seed)

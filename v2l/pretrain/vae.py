@@ -71,6 +71,7 @@ def pretrain_vae(out_dir: str | Path, cfg: VAEPretrainConfig | None = None,
     from v2l.backbones.tiny import TinySpec
 
     cfg = cfg or VAEPretrainConfig()
+    torch.set_num_threads(cfg.loop.threads)  # also for building the data pools, not just the loop
     out_dir = Path(out_dir)
     spec = TinySpec()
     torch.manual_seed(cfg.loop.seed)
