@@ -10,14 +10,13 @@ leaves a manifest that points at half-written shards.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from v2l.atomic import write_text_atomic
+from v2l.atomic import swap_dir, write_text_atomic
 from v2l.data.config import CorpusConfig
 from v2l.data.content.item import ContentItem, RawInput
 from v2l.data.content.photos import photo_inputs
@@ -119,7 +118,7 @@ def shards_stage(c: Curated, p: Planned, cfg: CorpusConfig, out: Path, say: Say 
 
     try:
         entries = write_all_shards(p.specs, items, out, staging / "shards", cfg, progress)
-        _swap_in(staging / "shards", out / "shards")
+        swap_dir(staging / "shards", out / "shards")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     quarantine = write_quarantine(out / "quarantine.jsonl", c.result.rejections + c.label_rejections)
@@ -142,19 +141,6 @@ def shards_stage(c: Curated, p: Planned, cfg: CorpusConfig, out: Path, say: Say 
     }
     path = write_manifest(out, manifest)
     return BuildResult(out, path, out / "shards", quarantine, counts)
-
-
-def _swap_in(new: Path, target: Path) -> None:
-    """Replace `target` by `new` with renames only (the old tree is removed after the swap)."""
-    if not new.exists():
-        new.mkdir(parents=True)
-    old = None
-    if target.exists():
-        old = target.parent / f".old-{target.name}-{uuid.uuid4().hex[:8]}"
-        os.replace(target, old)
-    os.replace(new, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def build_corpus(out_dir: str | Path, content_dirs: tuple[str | Path, ...] | list = (), pairs_per_semantic: int = 8,

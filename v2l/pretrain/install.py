@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from v2l.atomic import swap_dir
 from v2l.backbones.tiny import TINY_WEIGHTS
 from v2l.pretrain.cards import write_card
 
@@ -33,8 +34,7 @@ def swap_in(source: Path, target: Path) -> None:
     staging = target.with_name(f".{target.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(source, staging)
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+    swap_dir(staging, target)
 
 
 def install_backbone(model_dir: Path, result: dict, command: str, seed: int, install: bool) -> dict:
