@@ -35,12 +35,17 @@ def test_batched_cfg_generation_equals_one_at_a_time(tiny_model):
 
     # Same initial noise and the same per-sample generator (it samples each image latent) in batch and singles.
     batch = _generate_with_latents(tiny_model, images, prompts, A, B, latents, [100, 101], **pipe_kwargs)
+    swapped = _generate_with_latents(tiny_model, images, prompts, A.flip(0), B.flip(0), latents, [100, 101],
+                                     **pipe_kwargs)
     for i in range(2):
         single = _generate_with_latents(tiny_model, images[i : i + 1], prompts[i : i + 1], A[i : i + 1],
                                         B[i : i + 1], latents[i : i + 1], [100 + i], **pipe_kwargs)
-        assert (batch[i : i + 1] - single).abs().max() <= 1e-4
+        # Batched kernels sum in another order; through 3 sampling steps and the trained VAE decoder that
+        # stays well under one 8-bit level (1/255 = 0.004), while the other sample's LoRA moves it far more.
+        assert (batch[i : i + 1] - single).abs().max() <= 2e-3
+        assert (swapped[i : i + 1] - single).abs().max() > 2e-2, "each sample must get its own LoRA"
     no_lora = _generate_with_latents(tiny_model, images, prompts, None, None, latents, [100, 101], **pipe_kwargs)
-    assert (batch - no_lora).abs().max() > 1e-3, "the LoRA must change the generation"
+    assert (batch - no_lora).abs().max() > 1e-2, "the LoRA must change the generation"
 
 
 def _generate_with_latents(model, images, prompts, A, B, latents, seeds, steps, guidance):
