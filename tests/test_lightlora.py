@@ -75,8 +75,13 @@ def test_cfg_doubled_batch_reuses_each_lora(tiny_model, tiny_spec, transformer_i
     with torch.no_grad(), net.applied(A, B, merge=merge):
         once = tr(**inputs)[0]
         twice = tr(**doubled)[0]
-    torch.testing.assert_close(twice[:2], once, atol=1e-5, rtol=0)
-    torch.testing.assert_close(twice[2:], once, atol=1e-5, rtol=0)
+    # Batch 4 vs 2 changes kernel blocking (~1e-5 with trained weights); a tiling bug would be ~1e-1.
+    torch.testing.assert_close(twice[:2], once, atol=5e-5, rtol=1e-5)
+    torch.testing.assert_close(twice[2:], once, atol=5e-5, rtol=1e-5)
+    swapped = A.flip(0), B.flip(0)
+    with torch.no_grad(), net.applied(*swapped, merge=merge):
+        other = tr(**inputs)[0]
+    assert (other - once).abs().max() > 1e-3, "the test must be able to tell the two LoRAs apart"
 
 
 def test_modules_follow_the_paper_target_set(tiny_model, tiny_spec, transformer_inputs):
