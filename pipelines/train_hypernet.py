@@ -55,7 +55,13 @@ def fit(cfg: TrainConfig, resume: bool = True):
     if not resume:
         shutil.rmtree(cfg.run_dir / "checkpoints", ignore_errors=True)
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
-    cfg = cfg.model_copy(update={"run_dir": cfg.run_dir.resolve()})
+    # Workers do not share the driver's working directory: ship absolute paths.
+    absolute = {"run_dir": cfg.run_dir.resolve()}
+    if cfg.backbone_weights is not None:
+        absolute["backbone_weights"] = cfg.backbone_weights.resolve()
+    if cfg.data.corpus is not None:
+        absolute["data"] = cfg.data.model_copy(update={"corpus": cfg.data.corpus.resolve()})
+    cfg = cfg.model_copy(update=absolute)
     address = cfg.ray.address or os.environ.get("RAY_ADDRESS")
     if not ray.is_initialized():
         if address:
