@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from v2l.inference.generate import sample
@@ -57,11 +56,6 @@ def measure_backbone(backbone, judge, world_cfg, per_semantic: int = 4, steps: i
         "real_clip_judge_accuracy": float((judge.probabilities(clips).argmax(-1) == wanted).float().mean()),
         "steps": steps,
     }
-
-
-def summarise(values: list[float]) -> dict:
-    arr = np.asarray(values, dtype=float)
-    return {"mean": float(arr.mean()), "min": float(arr.min()), "max": float(arr.max())}
 
 
 @torch.no_grad()

@@ -6,7 +6,6 @@ The LoRA is composed once and stays fixed for all steps; with CFG the pipeline d
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from PIL import Image
 
@@ -47,9 +46,3 @@ def generate(model, images: torch.Tensor, prompts: list[str], A_pred: torch.Tens
         return sample(model.backbone, images, prompts, num_frames, steps, guidance, seed)
     with model.network.applied(A_pred, B_pred, scale):
         return sample(model.backbone, images, prompts, num_frames, steps, guidance, seed)
-
-
-def first_frame_psnr(video: torch.Tensor, image: torch.Tensor) -> float:
-    """PSNR (dB) of a generated first frame against the conditioning image, both in [-1, 1]."""
-    mse = float(((video[:, 0] - image) / 2).pow(2).mean())
-    return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)

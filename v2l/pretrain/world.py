@@ -81,9 +81,3 @@ class ClipSampler:
         seeds = self.rng.integers(0, 2**31 - 1, n)
         clips = torch.stack([self.clip(int(c), int(s), int(z)) for c, s, z in zip(ci, si, seeds)])
         return clips, [self.content[int(c)].caption for c in ci], torch.from_numpy(si).long()
-
-    def state(self) -> dict:
-        return self.rng.bit_generator.state
-
-    def set_state(self, state: dict) -> None:
-        self.rng.bit_generator.state = state
