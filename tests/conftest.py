@@ -26,10 +26,13 @@ def tiny_spec():
 
 @pytest.fixture()
 def tiny_model():
-    """A fresh tiny Video2LoRA (the backbone gets wrapped in place, so never share one across tests)."""
-    from v2l.model import default_model
+    """A fresh tiny Video2LoRA with the committed backbone and a randomly initialised hypernetwork (the
+    backbone gets wrapped in place, so never share one across tests)."""
+    from v2l.backbones import get_spec
+    from v2l.config import V2LConfig
+    from v2l.model import Video2LoRA
 
-    return default_model()
+    return Video2LoRA(get_spec("tiny").default(), V2LConfig(preset="tiny"))
 
 
 @pytest.fixture()

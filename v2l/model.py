@@ -97,10 +97,19 @@ class Video2LoRA(torch.nn.Module):
 
 def default_model(checkpoint: str | Path | None = None, preset: str = "tiny",
                   backbone_weights: str | Path | None = None) -> Video2LoRA:
-    """The model the CLI uses: a checkpoint if given, else the preset's deterministic random init."""
+    """The model the CLI uses: a checkpoint if given, else the committed tiny hypernetwork (its hashes checked
+    against its card), else the preset's deterministic random init."""
     spec = get_spec(preset)
     backbone = spec.load(backbone_weights) if backbone_weights else spec.default()
     if checkpoint is not None:
         return Video2LoRA.from_checkpoint(checkpoint, backbone)
+    if preset == "tiny" and backbone_weights is None:
+        from v2l.backbones.tiny import TINY_WEIGHTS
+        from v2l.pretrain.cards import verify
+
+        committed = TINY_WEIGHTS / "hypernet"
+        if (committed / "card.json").is_file():
+            verify(committed)
+            return Video2LoRA.from_checkpoint(committed, backbone)
     return Video2LoRA(backbone, V2LConfig(preset=preset))
 

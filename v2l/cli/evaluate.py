@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -73,3 +74,81 @@ def steer(semantics: str = typer.Option("pan_left,zoom_in,melt,sepia", "--semant
     if write:
         update_metrics(TINY_WEIGHTS / "transformer", summary, section="per_condition_lora")
     typer.echo(json.dumps(summary, indent=2))
+
+
+@evaluate_app.command("probe")
+def probe(config: Path = typer.Option(Path("pipelines/configs/tiny.yaml"), "--config", help="training config"),
+          out: Optional[Path] = typer.Option(None, "--out", help="also write the result here (JSON)")):
+    """Linear probe: can the reference features the hypernetwork reads classify the semantic? Run before training."""
+    from v2l.atomic import write_text_atomic
+    from v2l.training.config import load_config
+    from v2l.training.probe import probe_reference_features
+
+    result = probe_reference_features(load_config(config))
+    text = json.dumps(result, indent=2)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(out, text + "\n")
+    typer.echo(text)
+
+
+@evaluate_app.command("hypernet")
+def hypernet(checkpoint: Optional[Path] = typer.Option(
+                 None, "--checkpoint", help="training checkpoint or v2l checkpoint; default: the committed one"),
+             per_semantic: int = typer.Option(4, "--per-semantic", help="held-out targets per seen semantic"),
+             zero_shot_per_semantic: int = typer.Option(8, "--zero-shot-per-semantic",
+                                                        help="held-out targets per held-out semantic"),
+             steps: int = typer.Option(25, "--steps", help="sampling steps"),
+             install: bool = typer.Option(False, "--install", help="commit --checkpoint as the tiny hypernetwork, "
+                                                                   "with these measurements in its card"),
+             codes: bool = typer.Option(False, "--codes", help="also generate with the staged recipe's "
+                                                               "per-semantic codes stored in --checkpoint"),
+             out: Optional[Path] = typer.Option(None, "--out", help="also write the result here (JSON)"),
+             threads: Optional[int] = typer.Option(None, "--threads")):
+    """The release bar: judge accuracy with true vs wrong references on held-out content, seen and zero-shot."""
+    import torch
+
+    from v2l.atomic import write_text_atomic
+    from v2l.backbones.tiny import TINY_WEIGHTS
+    from v2l.evaluation.hypernet_bars import measure_hypernet
+    from v2l.evaluation.judge import VideoJudge
+    from v2l.errors import V2LError
+    from v2l.model import default_model
+    from v2l.pretrain.cards import update_metrics
+    from v2l.pretrain.world import WorldConfig
+    from v2l.training.release import HYPERNET_DIR, install_hypernet
+
+    if threads:
+        torch.set_num_threads(threads)
+    if install and checkpoint is None:
+        raise V2LError("--install needs --checkpoint: the training checkpoint to commit as the tiny hypernetwork")
+    model = default_model(checkpoint)
+    if model.random_weights:
+        raise V2LError("no hypernetwork to measure: pass --checkpoint (a training checkpoint folder) or commit one")
+    semantic_codes = None
+    if codes:
+        from v2l.evaluation.hypernet_bars import checkpoint_codes
+
+        semantic_codes = checkpoint_codes(checkpoint) if checkpoint is not None else None
+        if semantic_codes is None:
+            raise V2LError(f"--codes: {checkpoint} holds no staged codes; pass a staged-recipe training checkpoint")
+    metrics = measure_hypernet(model, VideoJudge.load(TINY_WEIGHTS / "judge"), WorldConfig(), per_semantic,
+                               zero_shot_per_semantic, steps, semantic_codes=semantic_codes)
+    per_condition = json.loads((TINY_WEIGHTS / "transformer" / "card.json").read_text())["metrics"].get(
+        "per_condition_lora", {})
+    # The old way beside it: per-condition LoRAs' accuracy, and the hypernetwork's on the same semantics.
+    per_lora = per_condition.get("per_semantic", {})
+    metrics["per_condition_lora"] = {
+        **{k: per_condition[k] for k in ("mean_judge_accuracy", "mean_train_seconds") if k in per_condition},
+        "per_semantic": {n: r["judge_accuracy"] for n, r in per_lora.items()},
+        "hypernet_true_ref_same_semantics": {n: metrics["seen_semantics"]["per_semantic_true_ref"].get(n)
+                                             for n in per_lora}}
+    if install:
+        install_hypernet(checkpoint, metrics)
+    elif checkpoint is None:
+        update_metrics(HYPERNET_DIR, metrics)
+    text = json.dumps(metrics, indent=2)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(out, text + "\n")
+    typer.echo(text)

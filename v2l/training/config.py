@@ -22,6 +22,7 @@ class DataConfig(BaseModel):
     val_split: str = "val"
     redraw_reference: bool = True  # a fresh same-semantic reference each time a target is drawn (the paper's pairing)
     latent_cache: bool = False  # train from the corpus's cached latents (`v2l data build --latents PRESET`)
+    clips_per_semantic: int = 16  # without a corpus: clips rendered per semantic from the tiny world's content split
 
 
 class TrackingConfig(BaseModel):

@@ -24,7 +24,15 @@ class StagedConfig(BaseModel):
     distill_steps: int = 1000
     code_lr: float = 3e-3
     classification_weight: float = 0.1  # 0 disables the auxiliary semantic head
+    finetune_lr: float | None = None  # None: optim.lr; lower keeps stage 3 from undoing the distilled codes
     semantics: tuple[str, ...] = ()  # empty: every training semantic of the tiny world
+
+
+def lr_factor(step: int, cfg: StagedConfig, base_lr: float) -> float:
+    """Multiplier on the hypernetwork and aux learning rates at a step (only stage 3 may differ)."""
+    if cfg.finetune_lr is None or stage_at(step, cfg) != "finetune":
+        return 1.0
+    return cfg.finetune_lr / base_lr
 
 
 def stage_at(step: int, cfg: StagedConfig) -> str:

@@ -19,7 +19,7 @@ from torch import nn
 from v2l.training.checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
 from v2l.training.config import TrainConfig, flatten
 from v2l.training.pairs import step_seed
-from v2l.training.staged import stage_at
+from v2l.training.staged import lr_factor, stage_at
 from v2l.training.step import build_optimizer, diffusion_loss
 
 Report = Callable[[dict, Path | None], None]
@@ -68,7 +68,7 @@ def pair_source(cfg: TrainConfig, split: str, rank: int, world: int):
     if cfg.data.corpus is not None:
         return corpus_source(cfg.data.corpus, split, rank, world, cfg.data.redraw_reference,
                              latents=cfg.preset if cfg.data.latent_cache else None)
-    return world_source(split, rank, seed=cfg.seed)
+    return world_source(split, rank, clips_per_semantic=cfg.data.clips_per_semantic, seed=cfg.seed)
 
 
 def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: Report | None = None,
@@ -97,7 +97,10 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
     optimizer = build_optimizer(model, optim_cfg)
     if codes is not None:
         optimizer.add_param_group({"params": list(codes.parameters()), "lr": cfg.staged.code_lr, "name": "codes"})
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)  # constant, as the paper
+    # Constant, as the paper; the staged recipe may lower the hypernetwork/aux rate for its last stage.
+    factors = [(lambda s: 1.0) if codes is None or group.get("name") == "codes"
+               else (lambda s: lr_factor(s, cfg.staged, cfg.optim.lr)) for group in optimizer.param_groups]
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factors)
     ckpt_root = cfg.run_dir / "checkpoints"
     state = {"step": 0, "samples_seen": 0, "seconds": 0.0}
     start = resume_from or latest_checkpoint(ckpt_root)
@@ -117,6 +120,7 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
     config_json = cfg.model_dump_json(indent=2)
     history: list[dict] = []
     t_phase = {"data": 0.0, "step": 0.0}
+    loop_start = time.perf_counter()
     for step in range(state["step"], cfg.max_steps):
         t0 = time.perf_counter()
         batch = source.batch(step, rank, cfg.batch_size, cfg.seed).to(device)
@@ -141,7 +145,9 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
         metrics = {"loss": loss.item(), "lr": scheduler.get_last_lr()[0], "grad_norm_aux": float(aux_norm),
                    "grad_norm_hypernet": float(hyper_norm),
                    "samples_per_s": cfg.batch_size * world_size / max(t2 - t0, 1e-9),
-                   "time_data_s": t1 - t0, "time_step_s": t2 - t1, **extra_metrics}
+                   "time_data_s": t1 - t0, "time_step_s": t2 - t1,
+                   "elapsed_s": t2 - loop_start,  # wall clock, so time lost outside the step (reporting) shows
+                   **extra_metrics}
         history.append({"step": step + 1, **metrics})
         if tracker and ((step + 1) % cfg.tracking.log_every == 0 or step + 1 == cfg.max_steps):
             tracker.metrics(metrics, step + 1)

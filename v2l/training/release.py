@@ -1,0 +1,55 @@
+"""The committed tiny hypernetwork: install a training checkpoint into v2l/assets/tiny/hypernet with its card.
+
+`v2l predict` / `v2l generate` load it by default (tiny preset, no --checkpoint); `v2l models` verifies it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from v2l.atomic import swap_dir, write_text_atomic
+from v2l.backbones.tiny import TINY_WEIGHTS
+from v2l.pretrain.cards import write_card
+
+HYPERNET_DIR = TINY_WEIGHTS / "hypernet"
+BARS = {"seen_semantics.judge_acc_true_ref": ">= 0.40 (held-out content, seen semantics)",
+        "seen_semantics.true_minus_wrong": ">= 0.25 (true reference minus a reference of another semantic)"}
+
+
+def training_provenance(checkpoint: Path) -> dict:
+    """Command, data version, seed and training wall time of a training checkpoint."""
+    from v2l.pretrain.vae import data_version
+    from v2l.pretrain.world import WorldConfig
+    from v2l.training.config import TrainConfig
+
+    cfg = TrainConfig.model_validate_json((checkpoint / "train_config.json").read_text())
+    state = json.loads((checkpoint / "state.json").read_text())
+    if cfg.data.corpus is None:
+        data = f"{data_version(WorldConfig())}/{cfg.data.clips_per_semantic}-clips-per-semantic"
+    else:
+        from v2l.data.reader import Corpus
+
+        data = f"corpus-{Corpus(cfg.data.corpus).manifest.get('version', '?')}"
+    return {"command": f"v2l train --config pipelines/configs/{cfg.name}.yaml", "data_version": data,
+            "seed": cfg.seed, "wall_minutes": state.get("seconds", 0.0) / 60, "recipe": cfg.recipe,
+            "steps": state["step"], "train_config": cfg}
+
+
+def install_hypernet(checkpoint: str | Path, metrics: dict, target: Path = HYPERNET_DIR, notes: str = "") -> dict:
+    """Copy the model part of a training checkpoint (not its optimizer) into `target`, atomically, with a card."""
+    from v2l.model import Video2LoRA
+
+    checkpoint = Path(checkpoint)
+    info = training_provenance(checkpoint)
+    model = Video2LoRA.from_checkpoint(checkpoint)
+    staging = target.with_name(f".{target.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save(staging)
+    write_text_atomic(staging / "train_config.json", info["train_config"].model_dump_json(indent=2))
+    card = write_card(staging, "tiny hypernetwork", info["command"], info["data_version"], info["seed"],
+                      info["wall_minutes"], {"recipe": info["recipe"], "steps": info["steps"], **metrics}, BARS,
+                      notes)
+    swap_dir(staging, target)
+    return card
