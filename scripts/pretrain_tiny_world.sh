@@ -10,7 +10,8 @@ clip=$!
 wait $clip
 "$V2L" pretrain backbone --out runs/pretrain/backbone --minutes 40 --threads 2 --install
 "$V2L" evaluate world
-"$V2L" evaluate steer --semantics pan_left,melt --minutes 5 --threads 1 &
-steer=$!
-"$V2L" evaluate steer --semantics zoom_in,sepia --minutes 5 --threads 1
-wait $steer
+"$V2L" evaluate steer --semantics pan_left,zoom_in,melt,sepia --minutes 5 --workers 2 --threads 1
+# The hypernetwork release run (issue 5) on the world above: train, then measure and commit it.
+"$V2L" evaluate probe --config pipelines/configs/tiny-staged.yaml
+"$V2L" train --config pipelines/configs/tiny-staged.yaml
+"$V2L" evaluate hypernet --checkpoint "runs/train/tiny-staged/checkpoints/$(cat runs/train/tiny-staged/checkpoints/latest)" --install --threads 2

@@ -12,10 +12,10 @@ def test_committed_models_match_their_cards():
     result = CliRunner().invoke(app, ["models", "--json"])
     assert result.exit_code == 0, result.output
     rows = {r["model"]: r for r in json.loads(result.stdout)}
-    assert {"vae", "judge", "clip"} <= set(rows), "the committed world lost a model"
+    assert {"vae", "judge", "clip", "hypernet"} <= set(rows), "the committed world lost a model"
     for name, row in rows.items():
         assert row["ok"], row["error"]
-        assert row["metrics"] and row["command"].startswith("v2l pretrain")
+        assert row["metrics"] and row["command"].startswith("v2l train" if name == "hypernet" else "v2l pretrain")
         assert all(len(h) == 64 for h in row["files"].values())
 
 
@@ -28,3 +28,15 @@ def test_committed_models_load(tiny_spec):
     assert len(judge.classes) == 30
     clip = TinyClip.load(TINY_WEIGHTS / "clip")
     assert clip.encode_text(["a red car"]).shape == (1, clip.cfg["embed_dim"])
+
+
+def test_committed_hypernet_is_the_default_and_reports_its_bar():
+    from v2l.model import default_model
+
+    model = default_model()
+    assert not model.random_weights and model.source.endswith("hypernet")
+    card = json.loads((TINY_WEIGHTS / "hypernet" / "card.json").read_text())
+    seen = card["metrics"]["seen_semantics"]
+    for key in ("judge_acc_true_ref", "judge_acc_wrong_ref", "judge_acc_no_lora", "true_minus_wrong"):
+        assert 0 <= abs(seen[key]) <= 1
+    assert "zero_shot" in card["metrics"] and card["metrics"]["per_condition_lora"]["mean_judge_accuracy"] > 0

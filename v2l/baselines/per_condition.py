@@ -19,8 +19,12 @@ TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 
 def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, batch: int = 16, lr: float = 3e-3,
                clips: int = 768, world: WorldConfig | None = None, seed: int = 0,
-               say: Callable[[str], None] = print) -> dict:
-    """Adds adapter `semantic` to the backbone's transformer and trains it; returns timing and losses."""
+               say: Callable[[str], None] = print, progress: Callable[[float, int], None] | None = None,
+               check_every_s: float = 60.0) -> dict:
+    """Adds adapter `semantic` to the backbone's transformer and trains it; returns timing and losses.
+
+    `progress(training_seconds, step)` is called every `check_every_s` of training (e.g. to judge the adapter so
+    far); the time it takes is not counted as training time."""
     from peft import LoraConfig
 
     world = world or WorldConfig()
@@ -44,7 +48,15 @@ def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, bat
     sched = backbone.scheduler
     losses, step = [], 0
     tr.train()
+    next_check = check_every_s
     while time.perf_counter() - t_start < minutes * 60:
+        if progress is not None and time.perf_counter() - t_start >= next_check:
+            paused = time.perf_counter()
+            tr.eval()
+            progress(paused - t_start, step)
+            tr.train()
+            t_start += time.perf_counter() - paused  # judging is not training time
+            next_check += check_every_s
         idx = rng.integers(0, len(videos), batch)
         x0, img = i2v_inputs(videos[idx], images[idx])
         emb = torch.stack([text[captions[i]] for i in idx])
@@ -66,3 +78,11 @@ def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, bat
         p.requires_grad_(False)
     return {"semantic": semantic, "steps": step, "seconds": time.perf_counter() - t_start,
             "final_loss": float(np.mean(losses[-50:])) if losses else None}
+
+
+def adapter_state(backbone, semantic: str) -> dict[str, torch.Tensor]:
+    """The trained adapter's tensors (peft names), for saving as safetensors."""
+    from peft.utils import get_peft_model_state_dict
+
+    return {k: v.detach().float().contiguous() for k, v in
+            get_peft_model_state_dict(backbone.transformer, adapter_name=semantic).items()}

@@ -48,6 +48,14 @@ def _targets(world_cfg, content, names: list[str], per_semantic: int, seed: int)
     return torch.stack(clips), torch.tensor(labels), captions, content_ids
 
 
+def bootstrap_interval(values: torch.Tensor, resamples: int = 2000, seed: int = 0) -> list[float]:
+    """95 % bootstrap interval of the mean of per-sample values (paired differences work the same way)."""
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randint(len(values), (resamples, len(values)), generator=g)
+    means = values.float()[idx].mean(1)
+    return [float(means.quantile(0.025)), float(means.quantile(0.975))]
+
+
 @torch.no_grad()
 def _generate_all(model, images, captions, refs, steps: int, seed: int, batch: int,
                   codes: torch.Tensor | None = None) -> torch.Tensor:
@@ -82,20 +90,23 @@ def measure_split(model, judge, world_cfg, which: str, per_semantic: int, steps:
     to_judge = torch.tensor([judge.classes.index(n) for n in names])
     wanted, wrong_wanted = to_judge[labels], to_judge[wrong_labels]
     result = {"samples": len(clips), "semantics": len(names)}
-    per_semantic_true = {}
+    per_semantic_true, hits = {}, {}
     arms = [("true_ref", true_refs, None), ("wrong_ref", wrong_refs, None), ("no_lora", None, None)]
     if semantic_codes is not None:
         arms.append(("semantic_code", None, torch.stack([semantic_codes[names[i]] for i in labels.tolist()])))
     for arm, refs, codes in arms:
         videos = _generate_all(model, images, captions, refs, steps, seed, batch, codes)
         pred = judge.probabilities(videos).argmax(-1)
-        result[f"judge_acc_{arm}"] = float((pred == wanted).float().mean())
+        hits[arm] = (pred == wanted).float()
+        result[f"judge_acc_{arm}"] = float(hits[arm].mean())
+        result[f"judge_acc_{arm}_ci95"] = bootstrap_interval(hits[arm])
         if arm == "wrong_ref":  # does the generation follow the (wrong) reference instead of the target's label?
             result["judge_acc_wrong_ref_vs_its_reference"] = float((pred == wrong_wanted).float().mean())
         if arm == "true_ref":
             per_semantic_true = {n: float((pred[labels == i] == wanted[labels == i]).float().mean())
                                  for i, n in enumerate(names)}
     result["true_minus_wrong"] = result["judge_acc_true_ref"] - result["judge_acc_wrong_ref"]
+    result["true_minus_wrong_ci95"] = bootstrap_interval(hits["true_ref"] - hits["wrong_ref"])  # paired
     result["chance_uniform_over_split"] = 1 / len(names)  # a random semantic of this split
     result["chance_uniform_over_judge"] = 1 / len(judge.classes)  # a random semantic of any split
     result["per_semantic_true_ref"] = per_semantic_true

@@ -21,7 +21,7 @@ class DataConfig(BaseModel):
     split: str = "train"
     val_split: str = "val"
     redraw_reference: bool = True  # a fresh same-semantic reference each time a target is drawn (the paper's pairing)
-    latent_cache: bool = False  # train from the corpus's cached latents (`v2l data build --latents PRESET`)
+    latent_cache: bool = False  # corpus: its cached latents (`v2l data build --latents`); world: encode clips once
     clips_per_semantic: int = 16  # without a corpus: clips rendered per semantic from the tiny world's content split
 
 

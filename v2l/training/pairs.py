@@ -62,7 +62,7 @@ class PairSource:
         idx = [rng.randrange(len(self.targets)) for _ in range(size)]
         tgts = [self.targets[i] for i in idx]
         refs = [self.reference_for(t, fixed_refs[i] if fixed_refs else None, rng) for t, i in zip(tgts, idx)]
-        if tgts[0].frames is None:
+        if tgts[0].latents is not None:  # latent-cache clips: no VAE or text encoder in the step
             return Batch(reference=None, target=None, captions=[t.caption for t in tgts],
                          semantics=[t.semantic for t in tgts], pixel_size=tgts[0].pixel_size,
                          reference_latents=torch.stack([r.latents for r in refs]),
@@ -112,6 +112,22 @@ def world_source(split: str, rank: int, clips_per_semantic: int = 16, seed: int 
             clips.append(Clip(_u8(sampler.clip(ci, si, int(rng.integers(2**31 - 1)))), content[ci].caption, name,
                               content[ci].id))
     return PairSource(clips, clips, redraw=True)
+
+
+@torch.no_grad()
+def cache_latents_in_memory(source: PairSource, backbone, batch: int = 32) -> PairSource:
+    """Encode every clip of a rendered source once, as a corpus latent cache would (the VAE and the text
+    encoder are frozen): steps then run without them."""
+    clips = list({id(c): c for c in source.targets + source.references}.values())
+    for i in range(0, len(clips), batch):
+        chunk = clips[i:i + batch]
+        frames = _f(torch.stack([c.frames for c in chunk]))
+        latents = backbone.encode_video(frames).float().cpu()
+        images = backbone.encode_video(frames[:, :, :1]).float().cpu()
+        text = backbone.encode_text([c.caption for c in chunk]).float().cpu()
+        for j, c in enumerate(chunk):
+            c.latents, c.image, c.text, c.pixel_size = latents[j], images[j], text[j], tuple(frames.shape[-2:])
+    return source
 
 
 def _latent_source(corpus, share: list[Path], split: str, preset: str, redraw: bool) -> PairSource:

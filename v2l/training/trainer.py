@@ -62,13 +62,17 @@ def build_model(cfg: TrainConfig, device: torch.device):
     return model
 
 
-def pair_source(cfg: TrainConfig, split: str, rank: int, world: int):
-    from v2l.training.pairs import corpus_source, world_source
+def pair_source(cfg: TrainConfig, split: str, rank: int, world: int, backbone=None):
+    """Pairs from the corpus (its shards or latent cache) or rendered from the tiny world; rendered clips are
+    encoded once up front when `data.latent_cache` is on and a backbone is given (no VAE or text encoder
+    in the step: the distillation stage then costs about half)."""
+    from v2l.training.pairs import cache_latents_in_memory, corpus_source, world_source
 
     if cfg.data.corpus is not None:
         return corpus_source(cfg.data.corpus, split, rank, world, cfg.data.redraw_reference,
                              latents=cfg.preset if cfg.data.latent_cache else None)
-    return world_source(split, rank, clips_per_semantic=cfg.data.clips_per_semantic, seed=cfg.seed)
+    source = world_source(split, rank, clips_per_semantic=cfg.data.clips_per_semantic, seed=cfg.seed)
+    return cache_latents_in_memory(source, backbone) if cfg.data.latent_cache and backbone is not None else source
 
 
 def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: Report | None = None,
@@ -107,7 +111,7 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
     if start is not None:
         state = load_checkpoint(start, model, optimizer, scheduler, extra=codes)
         say(f"rank {rank}: resumed from {start} at step {state['step']}")
-    source = pair_source(cfg, cfg.data.split, rank, world_size)
+    source = pair_source(cfg, cfg.data.split, rank, world_size, backbone=model.backbone)
     empty_text = model.backbone.encode_text([""])  # what caption dropout swaps in for cached embeddings
 
     tracker = None
