@@ -18,7 +18,7 @@ def test_linear_probe_separates_training_clips_and_reports_heldout(tmp_path):
     cfg = load_config(SMOKE, run_dir=str(tmp_path), data={"clips_per_semantic": 2})
     result = probe_reference_features(cfg)
     assert result["semantics"] == 24 and result["train_clips"] == 48 and result["heldout_clips"] == 48
-    # 864 latent numbers against 48 clips: a linear fit must separate the training set.
+    # 3,456 latent numbers against 48 clips: a linear fit must separate the training set.
     assert result["latents"]["train_accuracy"] == 1.0
     for view in ("latents", "pooled"):
         assert 0.0 <= result[view]["heldout_content_accuracy"] <= 1.0
@@ -72,3 +72,18 @@ def test_install_a_training_checkpoint_as_the_committed_hypernet(tmp_path):
     with pytest.raises(V2LError, match="corrupted"):
         verify(target)
     assert json.loads((target / "card.json").read_text())["bars"]
+
+
+def test_world_pairs_encoded_once_train_and_resume_exactly(tmp_path):
+    from v2l.backbones import get_spec
+    from v2l.training.trainer import pair_source
+
+    cfg = load_config(SMOKE, run_dir=str(tmp_path / "a"), max_steps=4,
+                      data={"latent_cache": True, "clips_per_semantic": 1})
+    batch = pair_source(cfg, "train", 0, 1, backbone=get_spec("tiny").default()).batch(0, 0, 2, 0)
+    assert batch.target is None and batch.target_latents.shape[1:] == (8, 3, 12, 12) and batch.text is not None
+    straight = {h["step"]: h["loss"] for h in run_training(cfg, say=_quiet)["history"]}
+    half = cfg.model_copy(update={"run_dir": tmp_path / "b"})
+    run_training(half.model_copy(update={"max_steps": 2}), say=_quiet)
+    resumed = run_training(half, say=_quiet)["history"]
+    assert [h["loss"] for h in resumed] == [straight[3], straight[4]]

@@ -65,7 +65,7 @@ def build_model(cfg: TrainConfig, device: torch.device):
 def pair_source(cfg: TrainConfig, split: str, rank: int, world: int, backbone=None):
     """Pairs from the corpus (its shards or latent cache) or rendered from the tiny world; rendered clips are
     encoded once up front when `data.latent_cache` is on and a backbone is given (no VAE or text encoder
-    in the step: the distillation stage then costs about half)."""
+    in the step)."""
     from v2l.training.pairs import cache_latents_in_memory, corpus_source, world_source
 
     if cfg.data.corpus is not None:
