@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 from v2l.training.config import TrainConfig, load_config
-
-REPORT_EVERY_S = 5.0
 
 
 def train_loop_per_worker(config: dict) -> None:
@@ -32,16 +29,13 @@ def train_loop_per_worker(config: dict) -> None:
     if restored is not None:  # a restart after a failure: Ray hands back the last reported checkpoint
         resume_from = Path(restored.to_directory())
 
-    last_report = [0.0]
-
     def report(metrics: dict, checkpoint_dir: Path | None) -> None:
         # Ray's controller takes one report per health check (2 s) and `report` blocks until then: reporting
-        # every step stalled training 5x. Checkpoints are always reported; plain metrics at most every few seconds
-        # (MLflow and metrics.jsonl get every logged step regardless).
-        now = time.monotonic()
-        if checkpoint_dir is None and now - last_report[0] < REPORT_EVERY_S:
+        # every step stalled training 5x. `report` is also a collective (all ranks, same calls), so which steps
+        # report is decided by the step alone, never by time or rank. MLflow gets every logged step regardless.
+        step = metrics["step"]
+        if not (step % cfg.checkpoint_every == 0 or step == cfg.max_steps or step % cfg.ray.report_every == 0):
             return
-        last_report[0] = now
         checkpoint = ray.train.Checkpoint.from_directory(str(checkpoint_dir)) if checkpoint_dir else None
         ray.train.report(metrics, checkpoint=checkpoint)
 

@@ -37,15 +37,26 @@ def test_info_tiny_and_unknown_preset():
     assert bad.exit_code == 2 and "unknown backbone preset 'nope'" in bad.output
 
 
+def _committed_hypernet_version() -> str:
+    from safetensors import safe_open
+
+    from v2l.backbones.tiny import TINY_WEIGHTS
+
+    with safe_open(str(TINY_WEIGHTS / "hypernet" / "weights.safetensors"), "pt") as f:
+        return f.metadata()["version"]
+
+
 def test_predict_writes_every_format(sample_paths, tmp_path):
     ref, _ = sample_paths
     for fmt in ("compact", "diffusers", "kohya"):
         out = tmp_path / f"l.{fmt}.safetensors"
         result = _run("predict", "--reference", ref, "--out", out, "--format", fmt)
         assert result.exit_code == 0, result.output
-        assert "random init" in result.output
+        assert "random init" not in result.output  # the committed release hypernetwork is the default
         if fmt == "compact":
-            assert load_compact(out).A_pred.shape == (24, 1, 100)
+            lora = load_compact(out)
+            assert lora.A_pred.shape == (24, 1, 100)
+            assert lora.metadata["hypernet_sha256"] == _committed_hypernet_version()
         else:
             assert len(load_standard(out)) == 24
 

@@ -40,6 +40,7 @@ class RayConfig(BaseModel):
     use_gpu: bool = False
     cpus_per_worker: int = 1
     max_failures: int = 2
+    report_every: int = 25  # steps between metric reports to Ray (checkpoints are always reported)
     address: str | None = None  # None: RAY_ADDRESS if set, else a local cluster
     storage_path: str | None = None  # None: <run_dir>/ray
 
