@@ -14,6 +14,7 @@ def test_demo_builds_a_corpus_predicts_and_generates(tmp_path, monkeypatch):
     assert corpus.verify("train") and paths["quarantine log"].is_file()
     assert load_compact(paths["lora (compact)"]).A_pred.shape[0] == 24
     assert (paths["training checkpoint"] / "weights.safetensors").is_file()
+    assert paths["hypernetwork used"].name == "hypernet" and (paths["hypernetwork used"] / "card.json").is_file()
     assert len(paths["training metrics"].read_text().splitlines()) == 2
     frames, _ = decode_frames(paths["generated video"])
     assert frames.shape == (9, 48, 48, 3)

@@ -52,8 +52,9 @@ def run_demo(out: str | Path, steps: int = 25, pairs_per_semantic: int = 2, trai
         say(f"training the hypernetwork for {train_steps} steps on Ray Train (a demonstration, not the release run)")
         paths.update(train_briefly(built.out, (out / "train").resolve(), train_steps))
 
-    model = default_model()
+    model = default_model()  # the committed release hypernetwork, not the brief run above
     spec = model.backbone.spec
+    paths["hypernetwork used"] = Path(model.source) if not model.random_weights else Path("(random init)")
     if model.backbone.random_weights or model.random_weights:
         say(f"note: backbone: {model.backbone.source}; hypernetwork: {model.source}. Until every part is trained "
             f"and committed this demo shows the pipeline, not learned semantics")
