@@ -16,6 +16,22 @@ from pathlib import Path
 from v2l.training.config import TrainConfig, load_config
 
 
+def connect(address: str | None, num_cpus: int) -> None:
+    """Join the cluster at `address` (or RAY_ADDRESS), else start a private local one, unless Ray is up already."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, log_to_driver=False)
+        return
+    # A private local cluster: no usage stats, and no token auth between our own processes.
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+
+
 def train_loop_per_worker(config: dict) -> None:
     import ray.train
     import ray.train.torch
@@ -54,7 +70,6 @@ def fit(cfg: TrainConfig, resume: bool = True):
     import shutil
     import time
 
-    import ray
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
@@ -68,16 +83,7 @@ def fit(cfg: TrainConfig, resume: bool = True):
     if cfg.data.corpus is not None:
         absolute["data"] = cfg.data.model_copy(update={"corpus": cfg.data.corpus.resolve()})
     cfg = cfg.model_copy(update=absolute)
-    address = cfg.ray.address or os.environ.get("RAY_ADDRESS")
-    if not ray.is_initialized():
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            # A private local cluster: no usage stats, and no token auth between our own processes.
-            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-            ray.init(num_cpus=max(2, cfg.ray.workers * cfg.ray.cpus_per_worker), include_dashboard=False,
-                     log_to_driver=False)
+    connect(cfg.ray.address, num_cpus=max(2, cfg.ray.workers * cfg.ray.cpus_per_worker))
     storage = cfg.ray.storage_path or str(cfg.run_dir / "ray")
     env = {k: os.environ[k] for k in ("V2L_PID_FILE", "MLFLOW_TRACKING_URI") if k in os.environ}
     trainer = TorchTrainer(

@@ -10,7 +10,6 @@ semantic go to `out`; params and metrics go to MLflow (a sqlite file in `out` un
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -105,22 +104,15 @@ def summarise(cfg: PerConditionConfig) -> dict:
 
 def fit(cfg: PerConditionConfig) -> dict:
     """Run on Ray (a local cluster unless RAY_ADDRESS names one), then log the summary to MLflow."""
-    import ray
     from ray.train import RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
+    from pipelines.train_hypernet import connect
     from v2l.training.tracking import Tracker
 
     cfg = cfg.model_copy(update={"out": cfg.out.resolve()})  # workers do not share our working directory
     cfg.out.mkdir(parents=True, exist_ok=True)
-    if not ray.is_initialized():
-        address = os.environ.get("RAY_ADDRESS")
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-            ray.init(num_cpus=max(2, cfg.workers), include_dashboard=False, log_to_driver=False)
+    connect(None, num_cpus=max(2, cfg.workers))
     trainer = TorchTrainer(train_loop_per_worker, train_loop_config={"cfg": cfg.model_dump(mode="json")},
                            scaling_config=ScalingConfig(num_workers=cfg.workers, resources_per_worker={"CPU": 1}),
                            run_config=RunConfig(name=f"per-condition-{time.strftime('%Y%m%d-%H%M%S')}",

@@ -33,19 +33,9 @@ def _references(world_cfg, content, names: list[str], labels: torch.Tensor, cont
 
 def _targets(world_cfg, content, names: list[str], per_semantic: int, seed: int):
     """per_semantic held-out clips per semantic, remembering each one's content index."""
-    from v2l.pretrain.world import ClipSampler
+    from v2l.pretrain.judge import balanced_eval_set
 
-    sampler = ClipSampler(world_cfg, content, names, seed=seed)
-    rng = np.random.default_rng(seed)
-    clips, labels, captions, content_ids = [], [], [], []
-    for si in range(len(names)):
-        for _ in range(per_semantic):
-            ci = int(rng.integers(len(content)))
-            clips.append(sampler.clip(ci, si, int(rng.integers(2**31 - 1))))
-            labels.append(si)
-            captions.append(content[ci].caption)
-            content_ids.append(ci)
-    return torch.stack(clips), torch.tensor(labels), captions, content_ids
+    return balanced_eval_set(world_cfg, content, names, per_semantic, seed, with_content_ids=True)
 
 
 def bootstrap_interval(values: torch.Tensor, resamples: int = 2000, seed: int = 0) -> list[float]:

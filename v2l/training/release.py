@@ -31,7 +31,7 @@ def training_provenance(checkpoint: Path) -> dict:
     else:
         from v2l.data.reader import Corpus
 
-        data = f"corpus-{Corpus(cfg.data.corpus).manifest.get('version', '?')}"
+        data = f"corpus-{Corpus(cfg.data.corpus).version}"
     return {"command": f"v2l train --config pipelines/configs/{cfg.name}.yaml", "data_version": data,
             "seed": cfg.seed, "wall_minutes": state.get("seconds", 0.0) / 60, "recipe": cfg.recipe,
             "steps": state["step"], "train_config": cfg}
