@@ -68,3 +68,34 @@ def test_corrupted_committed_weights_are_refused_by_the_preset(tmp_path):
     weights.write_bytes(bytes(data))
     with pytest.raises(V2LError, match="corrupted"):
         spec.default()
+
+
+def test_vae_decoder_phase_keeps_the_latent_space_and_resumes(tmp_path):
+    """Phase 2 trains the decoder only: encoder weights (and so every latent) are those of phase 1."""
+    from safetensors.torch import load_file
+
+    from v2l.pretrain.vae import VAEPretrainConfig, pretrain_vae
+
+    def cfg(decoder_steps):
+        loop = LoopConfig(minutes=10, max_steps=2, warmup_steps=1, log_every=1, threads=1)
+        dec = LoopConfig(minutes=10, max_steps=decoder_steps, lr=1e-2, warmup_steps=1, log_every=1, threads=1)
+        return VAEPretrainConfig(loop=loop, decoder_loop=dec, batch=2, pool_clips=8, eval_clips=4,
+                                 world=WorldConfig(procedural_train=4, procedural_heldout=2))
+
+    def weights(name):
+        return load_file(str(name / "vae" / "diffusion_pytorch_model.safetensors"))
+
+    result = pretrain_vae(tmp_path, cfg(3), say=lambda m: None)
+    phase1, final = weights(tmp_path / "checkpoint"), load_file(
+        str(tmp_path / "model" / "vae" / "diffusion_pytorch_model.safetensors"))
+    enc = [k for k in final if k.startswith("encoder.")]
+    dec = [k for k in final if k.startswith("decoder.")]
+    assert enc and all(torch.equal(phase1[k], final[k]) for k in enc)
+    assert any(not torch.equal(phase1[k], final[k]) for k in dec)
+    assert "psnr_db_before_decoder_finetune" in result["metrics"]
+    history = json.loads((tmp_path / "decoder_phase" / "history.json").read_text())
+    assert [h["step"] for h in history] == [1, 2, 3]
+    # Both phases are complete: running the same command again trains nothing more.
+    again = pretrain_vae(tmp_path, cfg(3), say=lambda m: None)
+    assert again["metrics"]["steps"] == 2
+    assert json.loads((tmp_path / "decoder_phase" / "history.json").read_text()) == history

@@ -17,6 +17,8 @@ def vae(out: Path = typer.Option(Path("runs/pretrain/vae"), "--out", help="run d
         max_steps: Optional[int] = typer.Option(None, "--max-steps"),
         seed: int = typer.Option(0, "--seed"),
         pool_clips: int = typer.Option(3072, "--pool-clips", help="rendered training clips held in memory"),
+        decoder_minutes: float = typer.Option(0.0, "--decoder-minutes",
+                                              help="then fine-tune the decoder alone this long (0: skip)"),
         threads: int = typer.Option(2, "--threads", help="torch threads (1 leaves a core for other work)"),
         install: bool = typer.Option(False, "--install", help="copy the result into the committed tiny weights")):
     """Train the tiny AutoencoderKLCogVideoX; resumes from OUT/checkpoint when present."""
@@ -25,9 +27,13 @@ def vae(out: Path = typer.Option(Path("runs/pretrain/vae"), "--out", help="run d
     from v2l.pretrain.vae import VAEPretrainConfig, pretrain_vae
 
     cfg = VAEPretrainConfig(loop=LoopConfig(minutes=minutes, max_steps=max_steps, lr=1e-3, warmup_steps=100,
-                                            seed=seed, threads=threads), pool_clips=pool_clips)
+                                            seed=seed, threads=threads), pool_clips=pool_clips,
+                            decoder_loop=LoopConfig(minutes=decoder_minutes, lr=3e-4, warmup_steps=50, seed=seed,
+                                                    threads=threads) if decoder_minutes > 0 else None)
     result = pretrain_vae(out, cfg, say=lambda m: typer.echo(m, err=True))
     command = f"v2l pretrain vae --out {out} --minutes {minutes} --seed {seed} --pool-clips {pool_clips}"
+    if decoder_minutes > 0:
+        command += f" --decoder-minutes {decoder_minutes}"
     card = install_model("vae", out / "model" / "vae", result, command, seed, install)
     typer.echo(f"vae: {card['metrics']} -> {card['location']}")
 
