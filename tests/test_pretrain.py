@@ -99,3 +99,34 @@ def test_vae_decoder_phase_keeps_the_latent_space_and_resumes(tmp_path):
     again = pretrain_vae(tmp_path, cfg(3), say=lambda m: None)
     assert again["metrics"]["steps"] == 2
     assert json.loads((tmp_path / "decoder_phase" / "history.json").read_text()) == history
+
+
+def test_clip_keeps_the_best_dev_weights_across_a_resume(tmp_path):
+    """Model selection on training items set aside: the kept weights are those of the best dev score."""
+    import re
+
+    from v2l.pretrain.clip import ClipPretrainConfig, pretrain_clip, split_dev
+    from v2l.pretrain.world import load_content
+
+    world = WorldConfig(procedural_train=6, procedural_heldout=2)
+
+    def cfg(steps):
+        loop = LoopConfig(minutes=10, max_steps=steps, lr=1e-2, warmup_steps=1, log_every=1, threads=1)
+        return ClipPretrainConfig(loop=loop, world=world, batch=8, pool_clips=64, dev_procedural=2,
+                                  select_every=2, dev_frames_per_item=2, eval_frames_per_item=1)
+
+    lines = []
+    pretrain_clip(tmp_path, cfg(3), say=lines.append)
+    result = pretrain_clip(tmp_path, cfg(6), say=lines.append)
+    scored = [re.match(r"step (\d+): dev retrieval ([0-9.]+)", ln) for ln in lines]
+    scored = [(int(m[1]), float(m[2])) for m in scored if m]
+    # Run 1 scores steps 2 and 3 (its end); run 2 resumes at step 3 with step 2's best kept, then 4 and 6.
+    assert [s for s, _ in scored] == [2, 3, 4, 6]
+    candidates = {s: v for s, v in scored if s != 3}
+    m = result["metrics"]
+    assert m["dev_retrieval_top1"] == pytest.approx(max(candidates.values()))
+    assert candidates[m["selected_step"]] == pytest.approx(max(candidates.values()))
+    train, dev = split_dev(load_content(world)["train"], 2)
+    assert (m["dev_items"], m["train_items"]) == (len(dev), len(train)) == (2, len(load_content(world)["train"]) - 2)
+    with pytest.raises(ValueError, match="dev_procedural"):
+        split_dev(train, 99)

@@ -100,6 +100,9 @@ def clip(out: Path = typer.Option(Path("runs/pretrain/clip"), "--out", help="run
          minutes: float = typer.Option(15.0, "--minutes"),
          max_steps: Optional[int] = typer.Option(None, "--max-steps"),
          seed: int = typer.Option(0, "--seed"),
+         dev_procedural: int = typer.Option(0, "--dev-procedural",
+                                            help="set this many training procedural items aside to pick the best "
+                                                 "weights by dev retrieval (0: keep the last weights)"),
          threads: int = typer.Option(2, "--threads"),
          install: bool = typer.Option(False, "--install", help="copy the CLIP into the committed weights")):
     """Train the tiny open_clip model contrastively on frames and content captions."""
@@ -108,7 +111,10 @@ def clip(out: Path = typer.Option(Path("runs/pretrain/clip"), "--out", help="run
     from v2l.pretrain.loop import LoopConfig
 
     cfg = ClipPretrainConfig(loop=LoopConfig(minutes=minutes, max_steps=max_steps, lr=1e-3, warmup_steps=100,
-                                             weight_decay=0.1, seed=seed, threads=threads))
+                                             weight_decay=0.1, seed=seed, threads=threads),
+                             dev_procedural=dev_procedural)
     result = pretrain_clip(out, cfg, say=lambda m: typer.echo(m, err=True))
     command = f"v2l pretrain clip --out {out} --minutes {minutes} --seed {seed}"
+    if dev_procedural:
+        command += f" --dev-procedural {dev_procedural}"
     typer.echo(json_line(install_model("clip", out / "model" / "clip", result, command, seed, install)))
