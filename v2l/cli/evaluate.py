@@ -85,6 +85,7 @@ def hypernet(checkpoint: Optional[Path] = typer.Option(
              codes: bool = typer.Option(False, "--codes", help="also generate with the staged recipe's "
                                                                "per-semantic codes stored in --checkpoint"),
              out: Optional[Path] = typer.Option(None, "--out", help="also write the result here (JSON)"),
+             notes: str = typer.Option("", "--notes", help="with --install: provenance notes for the card"),
              threads: Optional[int] = typer.Option(None, "--threads")):
     """The release bar: judge accuracy with true vs wrong references on held-out content, seen and zero-shot."""
     import torch
@@ -125,7 +126,7 @@ def hypernet(checkpoint: Optional[Path] = typer.Option(
         "hypernet_true_ref_same_semantics": {n: metrics["seen_semantics"]["per_semantic_true_ref"].get(n)
                                              for n in per_lora}}
     if install:
-        install_hypernet(checkpoint, metrics)
+        install_hypernet(checkpoint, metrics, notes=notes)
     elif checkpoint is None:
         update_metrics(HYPERNET_DIR, metrics)
     text = json.dumps(metrics, indent=2)
