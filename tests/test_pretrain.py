@@ -128,5 +128,27 @@ def test_clip_keeps_the_best_dev_weights_across_a_resume(tmp_path):
     assert candidates[m["selected_step"]] == pytest.approx(max(candidates.values()))
     train, dev = split_dev(load_content(world)["train"], 2)
     assert (m["dev_items"], m["train_items"]) == (len(dev), len(train)) == (2, len(load_content(world)["train"]) - 2)
-    with pytest.raises(ValueError, match="dev_procedural"):
+    # The saved model is the selected one: re-scoring it on the dev items gives the best score again.
+    from v2l.evaluation.clip_model import TinyClip
+    from v2l.pretrain.clip import retrieval_top1
+
+    r = retrieval_top1(TinyClip.load(tmp_path / "model" / "clip"), dev, world, 2, 42_000)
+    assert (r["caption_to_frame_top1"] + r["frame_to_caption_top1"]) / 2 == pytest.approx(m["dev_retrieval_top1"])
+    with pytest.raises(V2LError, match="dev-procedural 99.*smaller"):
         split_dev(train, 99)
+
+
+def test_best_weights_keeps_the_best_copy_and_survives_a_checkpoint():
+    from v2l.pretrain.clip import BestWeights
+
+    net = torch.nn.Linear(3, 2)
+    best = BestWeights()
+    for step, score in ((1, 0.2), (2, 0.7), (3, 0.7), (4, 0.5)):
+        with torch.no_grad():
+            net.weight.fill_(step)
+        best.offer(score, step, net)
+    assert (best.score, best.step, best.last) == (0.7, 2, 0.5)  # a tie keeps the earlier weights
+    resumed = BestWeights()
+    resumed.load_state(best.state())
+    resumed.restore(net)
+    assert torch.equal(net.weight, torch.full((2, 3), 2.0))

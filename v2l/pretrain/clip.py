@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 
+from v2l.errors import V2LError
 from v2l.evaluation.clip_model import TinyClip
 from v2l.pretrain.loop import LoopConfig, run_loop
 from v2l.pretrain.vae import data_version, to_float
@@ -61,12 +62,35 @@ def retrieval_top1(clip: TinyClip, content, world: WorldConfig, per_item: int, s
             "captions": len(captions), "frames": len(frames)}
 
 
+class BestWeights:
+    """The best-scoring weights seen so far (a copy), with their score and step; checkpointable."""
+
+    def __init__(self) -> None:
+        self.score, self.step, self.last, self.weights = -1.0, 0, -1.0, None
+
+    def offer(self, score: float, step: int, module: torch.nn.Module) -> None:
+        self.last = score
+        if score > self.score:  # ties keep the earlier weights
+            self.score, self.step = score, step
+            self.weights = {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    def restore(self, module: torch.nn.Module) -> None:
+        module.load_state_dict(self.weights)
+
+    def state(self) -> dict:
+        return {"score": self.score, "step": self.step, "weights": self.weights}
+
+    def load_state(self, state: dict | None) -> None:
+        if state:
+            self.score, self.step, self.weights = state["score"], state["step"], state["weights"]
+
+
 def split_dev(train: list, dev_procedural: int) -> tuple[list, list]:
     """(training items, dev items): the last `dev_procedural` procedural training items form the dev set."""
     procedural = [i for i, c in enumerate(train) if c.id.startswith("proc-")]
     if dev_procedural >= len(procedural):
-        raise ValueError(f"dev_procedural={dev_procedural} leaves no procedural training content "
-                         f"(there are {len(procedural)}); use fewer")
+        raise V2LError(f"--dev-procedural {dev_procedural} leaves no procedural training content "
+                       f"(there are {len(procedural)}); pass a smaller number")
     dev = set(procedural[len(procedural) - dev_procedural:]) if dev_procedural else set()
     return [c for i, c in enumerate(train) if i not in dev], [c for i, c in enumerate(train) if i in dev]
 
@@ -92,17 +116,14 @@ def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None,
     tokens = clip.tokenize(unique)
     cap_index = torch.tensor([unique.index(c) for c in captions])
     order = np.random.default_rng(cfg.loop.seed)
-    best: dict = {"score": -1.0, "step": 0, "weights": None}
+    best = BestWeights()
 
     def select(step: int) -> None:
         """Dev retrieval (both directions, averaged); keep a copy of the best weights so far."""
         clip.eval()
         r = retrieval_top1(clip, dev_content, cfg.world, cfg.dev_frames_per_item, 42_000)
-        score = (r["caption_to_frame_top1"] + r["frame_to_caption_top1"]) / 2
-        if score > best["score"]:
-            best.update(score=score, step=step,
-                        weights={k: v.detach().clone() for k, v in clip.model.state_dict().items()})
-        say(f"step {step}: dev retrieval {score:.3f} (best {best['score']:.3f} at step {best['step']})")
+        best.offer((r["caption_to_frame_top1"] + r["frame_to_caption_top1"]) / 2, step, clip.model)
+        say(f"step {step}: dev retrieval {best.last:.3f} (best {best.score:.3f} at step {best.step})")
 
     def step_fn(step: int) -> dict[str, float]:
         if dev_content and step > 0 and step % cfg.select_every == 0:
@@ -125,16 +146,16 @@ def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None,
     result = run_loop(out_dir, cfg.loop, list(clip.model.parameters()), step_fn,
                       save_weights=lambda d: clip.save(d / "clip"),
                       load_weights=lambda d: clip.model.load_state_dict(TinyClip.load(d / "clip").model.state_dict()),
-                      extra_state=lambda: {"order": order.bit_generator.state, "best": best},
+                      extra_state=lambda: {"order": order.bit_generator.state, "best": best.state()},
                       load_extra_state=lambda s: (setattr(order.bit_generator, "state", s["order"]),
-                                                  best.update(s.get("best", best))), say=say)
+                                                  best.load_state(s.get("best"))), say=say)
     clip.eval()
     selection = {}
     if dev_content:
         select(result["steps"])
-        clip.model.load_state_dict(best["weights"])
+        best.restore(clip.model)
         clip.eval()
-        selection = {"selected_step": best["step"], "dev_retrieval_top1": best["score"],
+        selection = {"selected_step": best.step, "dev_retrieval_top1": best.score,
                      "dev_items": len(dev_content), "train_items": len(train_content)}
     metrics = {"heldout_" + k: v for k, v in
                retrieval_top1(clip, content["heldout"], cfg.world, cfg.eval_frames_per_item, 40_000).items()}

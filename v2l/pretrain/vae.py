@@ -72,6 +72,17 @@ def psnr(vae, clips: torch.Tensor, batch: int = 16) -> dict[str, float]:
     return {"psnr_db": float(np.mean(values)), "psnr_first_frame_db": float(np.mean(first))}
 
 
+def _vae_loop(vae, run_dir: Path, loop: LoopConfig, params: list, step_fn, order: np.random.Generator,
+              say: Callable[[str], None]) -> dict:
+    """`run_loop` with the whole VAE checkpointed and the batch-order generator resumed."""
+    return run_loop(
+        run_dir, loop, params, step_fn,
+        save_weights=lambda d: vae.save_pretrained(d / "vae"),
+        load_weights=lambda d: vae.load_state_dict(type(vae).from_pretrained(d / "vae").state_dict()),
+        extra_state=lambda: {"order": order.bit_generator.state},
+        load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]), say=say)
+
+
 def pretrain_vae(out_dir: str | Path, cfg: VAEPretrainConfig | None = None,
                  say: Callable[[str], None] = print) -> dict:
     from v2l.backbones.tiny import TinySpec
@@ -99,12 +110,7 @@ def pretrain_vae(out_dir: str | Path, cfg: VAEPretrainConfig | None = None,
         loss.backward()
         return {"loss": loss.item(), "l1": l1.item(), "kl": kl.item()}
 
-    result = run_loop(
-        out_dir, cfg.loop, list(vae.parameters()), step_fn,
-        save_weights=lambda d: vae.save_pretrained(d / "vae"),
-        load_weights=lambda d: vae.load_state_dict(type(vae).from_pretrained(d / "vae").state_dict()),
-        extra_state=lambda: {"order": order.bit_generator.state},
-        load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]), say=say)
+    result = _vae_loop(vae, out_dir, cfg.loop, list(vae.parameters()), step_fn, order, say)
     minutes = result["minutes"]
     heldout = clip_pool(ClipSampler(cfg.world, content["heldout"], semantics_for("all"), seed=10_000),
                         cfg.eval_clips, "rendering held-out clips")
@@ -154,11 +160,6 @@ def finetune_decoder(vae, pool: torch.Tensor, run_dir: Path, cfg: VAEPretrainCon
         (l1 + l2).backward()
         return {"loss": (l1 + l2).item(), "l1": l1.item()}
 
-    result = run_loop(
-        run_dir, cfg.decoder_loop, list(vae.decoder.parameters()), step_fn,
-        save_weights=lambda d: vae.save_pretrained(d / "vae"),
-        load_weights=lambda d: vae.load_state_dict(type(vae).from_pretrained(d / "vae").state_dict()),
-        extra_state=lambda: {"order": order.bit_generator.state},
-        load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]), say=say)
+    result = _vae_loop(vae, run_dir, cfg.decoder_loop, list(vae.decoder.parameters()), step_fn, order, say)
     vae.requires_grad_(True)
     return encode_minutes + result["minutes"]
