@@ -152,3 +152,28 @@ def test_best_weights_keeps_the_best_copy_and_survives_a_checkpoint():
     resumed.load_state(best.state())
     resumed.restore(net)
     assert torch.equal(net.weight, torch.full((2, 3), 2.0))
+
+
+def test_clip_extra_procedural_content_never_holds_a_heldout_caption(tmp_path):
+    """Extra CLIP scenes come from their own seed stream and keep every held-out (and dev) caption unseen."""
+    from v2l.pretrain.clip import ClipPretrainConfig, extra_procedural_content, pretrain_clip
+    from v2l.pretrain.world import load_content
+
+    world = WorldConfig(procedural_train=6, procedural_heldout=8)
+    content = load_content(world)
+    heldout = {c.caption for c in content["heldout"]}
+    everything = extra_procedural_content(world, 200, set())
+    extra = extra_procedural_content(world, 200, heldout)
+    assert any(c.caption in heldout for c in everything)  # so the filter has something to drop
+    assert not any(c.caption in heldout for c in extra) and len(extra) < 200
+    world_pixels = {c.image.tobytes() for c in content["train"] + content["heldout"]}
+    assert not any(c.image.tobytes() in world_pixels for c in extra)
+    assert [c.id for c in extra] == [c.id for c in extra_procedural_content(world, 200, heldout)]
+
+    loop = LoopConfig(minutes=10, max_steps=2, lr=1e-3, warmup_steps=1, log_every=1, threads=1)
+    result = pretrain_clip(tmp_path, ClipPretrainConfig(loop=loop, world=world, batch=8, pool_clips=64,
+                                                        extra_procedural=30, eval_frames_per_item=1))
+    m = result["metrics"]
+    assert m["extra_procedural_items"] == len(extra_procedural_content(world, 30, heldout))
+    assert m["train_captions"] > len({c.caption for c in content["train"]})
+    assert result["data_version"].endswith("+extra-procedural-30")

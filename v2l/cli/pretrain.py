@@ -103,6 +103,10 @@ def clip(out: Path = typer.Option(Path("runs/pretrain/clip"), "--out", help="run
          dev_procedural: int = typer.Option(0, "--dev-procedural",
                                             help="set this many training procedural items aside to pick the best "
                                                  "weights by dev retrieval (0: keep the last weights)"),
+         extra_procedural: int = typer.Option(0, "--extra-procedural",
+                                              help="procedural scenes drawn for CLIP training only (captions equal "
+                                                   "to a held-out caption are dropped)"),
+         pool_clips: int = typer.Option(4096, "--pool-clips", help="rendered training frames held in memory"),
          threads: int = typer.Option(2, "--threads"),
          install: bool = typer.Option(False, "--install", help="copy the CLIP into the committed weights")):
     """Train the tiny open_clip model contrastively on frames and content captions."""
@@ -112,9 +116,11 @@ def clip(out: Path = typer.Option(Path("runs/pretrain/clip"), "--out", help="run
 
     cfg = ClipPretrainConfig(loop=LoopConfig(minutes=minutes, max_steps=max_steps, lr=1e-3, warmup_steps=100,
                                              weight_decay=0.1, seed=seed, threads=threads),
-                             dev_procedural=dev_procedural)
+                             dev_procedural=dev_procedural, extra_procedural=extra_procedural, pool_clips=pool_clips)
     result = pretrain_clip(out, cfg, say=lambda m: typer.echo(m, err=True))
     command = f"v2l pretrain clip --out {out} --minutes {minutes} --seed {seed}"
-    if dev_procedural:
-        command += f" --dev-procedural {dev_procedural}"
+    for flag, value, default in (("--dev-procedural", dev_procedural, 0), ("--extra-procedural", extra_procedural, 0),
+                                 ("--pool-clips", pool_clips, 4096)):
+        if value != default:
+            command += f" {flag} {value}"
     typer.echo(json_line(install_model("clip", out / "model" / "clip", result, command, seed, install)))

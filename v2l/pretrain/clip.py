@@ -7,6 +7,10 @@ With 58 distinct training captions the model memorises them long before the budg
 scored far worse on held-out content than a 15-minute one), so `dev_procedural` training items can be set
 aside as a dev set: retrieval on them is measured every `select_every` steps and the best weights are kept.
 The held-out content plays no part in that choice.
+
+`extra_procedural` adds procedural scenes from a separate seed stream (CLIP only: the backbone's world is
+unchanged), so colour and pattern words are seen in many combinations; scenes whose caption equals a held-out
+caption are dropped, so every held-out caption stays unseen in training.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from v2l.errors import V2LError
 from v2l.evaluation.clip_model import TinyClip
 from v2l.pretrain.loop import LoopConfig, run_loop
 from v2l.pretrain.vae import data_version, to_float
-from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics_for
+from v2l.pretrain.world import ClipSampler, Content, WorldConfig, load_content, semantics_for
 
 
 class ClipPretrainConfig(BaseModel):
@@ -37,6 +41,7 @@ class ClipPretrainConfig(BaseModel):
     dev_procedural: int = 0  # the last N training procedural items become a dev set for model selection
     select_every: int = 500
     dev_frames_per_item: int = 8
+    extra_procedural: int = 0  # procedural scenes beyond the world's content, for caption variety
 
 
 @torch.no_grad()
@@ -95,6 +100,18 @@ def split_dev(train: list, dev_procedural: int) -> tuple[list, list]:
     return [c for i, c in enumerate(train) if i not in dev], [c for i, c in enumerate(train) if i in dev]
 
 
+EXTRA_PROCEDURAL_SEED = 1  # the world's procedural content uses seed 0: a disjoint stream
+
+
+def extra_procedural_content(world: WorldConfig, count: int, exclude_captions: set[str]) -> list[Content]:
+    """`count` procedural scenes drawn for CLIP training only, minus any whose caption is in `exclude_captions`."""
+    from v2l.data.content.item import render_builtin
+    from v2l.data.content.procedural import procedural_inputs
+
+    return [Content(f"extra-{item.id_hint}", item.caption, render_builtin(item.builtin, world.source_size))
+            for item in procedural_inputs(count, seed=EXTRA_PROCEDURAL_SEED) if item.caption not in exclude_captions]
+
+
 def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None,
                   say: Callable[[str], None] = print) -> dict:
     cfg = cfg or ClipPretrainConfig()
@@ -104,6 +121,9 @@ def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None,
     clip = TinyClip()
     content = load_content(cfg.world)
     train_content, dev_content = split_dev(content["train"], cfg.dev_procedural)
+    heldout_captions = {c.caption for c in content["heldout"]}
+    extra = extra_procedural_content(cfg.world, cfg.extra_procedural, heldout_captions | {c.caption for c in dev_content})
+    train_content = train_content + extra
     sampler = ClipSampler(cfg.world, train_content, semantics_for("all"), seed=cfg.loop.seed + 11)
     frames, captions = [], []
     for _ in range(0, cfg.pool_clips, 64):
@@ -162,6 +182,7 @@ def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None,
     metrics["train_" + "caption_to_frame_top1"] = retrieval_top1(clip, train_content, cfg.world, 1, 41_000)[
         "caption_to_frame_top1"]
     metrics.update(selection)
+    metrics.update({"extra_procedural_items": len(extra), "train_captions": len({c.caption for c in train_content})})
     clip.save(out_dir / "model" / "clip")
     return {"metrics": metrics, "minutes": result["minutes"], "steps": result["steps"],
-            "data_version": data_version(cfg.world)}
+            "data_version": data_version(cfg.world) + (f"+extra-procedural-{cfg.extra_procedural}" if extra else "")}
