@@ -167,3 +167,10 @@ def test_training_from_corpus_shards_and_latent_cache(tmp_path, tiny_corpus, lat
     assert first["state"]["step"] == 2 and resumed["state"]["step"] == 3
     assert resumed["history"][-1]["loss"] == straight["history"][-1]["loss"]
     assert all(0 < h["loss"] < 10 for h in straight["history"])
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in SMOKE.parent.glob("*.yaml") if not p.name.startswith("data_")))
+def test_every_shipped_training_config_validates(path):
+    """A typo in a release config would otherwise surface only when its hour-long run starts."""
+    cfg = load_config(SMOKE.parent / path)
+    assert cfg.max_steps > 0 and cfg.run_dir.name == cfg.name
