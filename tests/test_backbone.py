@@ -69,3 +69,17 @@ def test_5b_i2v_training_forward_with_lora_on_meta():
                                       480, 720)
     assert len(net) == 168 and A.shape == (1, 168, 1, 100) and B.shape == (1, 168, 50, 1)
     assert out.shape == (1, 13, 16, 60, 90)
+
+
+def test_5b_random_init_builds_on_the_given_device_without_a_tokenizer():
+    """The real-size preset on random weights (as the GPU benchmark builds it): on `meta` here, no storage."""
+    import pytest
+
+    from v2l.errors import V2LError
+
+    bb = get_spec("cogvideox-5b-i2v").random_init(dtype=torch.bfloat16, device="meta")
+    assert bb.device.type == "meta" and bb.dtype == torch.bfloat16
+    assert next(bb.text_encoder.parameters()).device.type == "meta"
+    assert bb.tokenizer is None  # the T5 tokenizer only comes with a weights directory
+    with pytest.raises(V2LError, match="no tokenizer.*tokenizer/ subfolder"):
+        bb.encode_text(["a caption"])

@@ -64,3 +64,37 @@ def test_loss_depends_on_the_predicted_lora(tiny_model):
             p.mul_(30.0)
         louder = diffusion_loss(m, batch, cfg, torch.Generator().manual_seed(0), random.Random(0))
     assert abs(float(base) - float(louder)) > 1e-4
+
+
+def _grads_after_one_loss(model, checkpointing: bool) -> tuple[float, list[torch.Tensor]]:
+    from v2l.training.step import diffusion_loss
+
+    if checkpointing:
+        model.network.enable_gradient_checkpointing(model.backbone.transformer)
+    else:
+        model.backbone.transformer.disable_gradient_checkpointing()
+    model.hypernet.train()
+    g = torch.Generator().manual_seed(5)
+    batch = Batch(torch.rand(2, 3, 9, 48, 48, generator=g) * 2 - 1, torch.rand(2, 3, 9, 48, 48, generator=g) * 2 - 1,
+                  ["a cat", "a red car"])
+    for p in model.trainable_parameters():
+        p.grad = None
+    loss = diffusion_loss(model, batch, OptimConfig(caption_dropout=0.0), torch.Generator().manual_seed(1),
+                          random.Random(0))
+    loss.backward()  # outside `applied()`: the LoRA is cleared, so recomputed blocks must restore it
+    return loss.item(), [p.grad.clone() for p in model.trainable_parameters()]
+
+
+def test_gradient_checkpointing_recomputes_blocks_with_the_applied_lora(tiny_model):
+    """Big presets checkpoint activations; the recompute in backward must see the forward's LoRA (diffusers'
+    default checkpoint function would recompute bare blocks and fail), giving the plain run's gradients."""
+    with torch.no_grad():  # a LoRA big enough to matter, so a recompute without it would change the gradients
+        for p in tiny_model.hypernet.delta_proj.parameters():
+            p.mul_(50)
+    loss_plain, plain = _grads_after_one_loss(tiny_model, checkpointing=False)
+    loss_ckpt, ckpt = _grads_after_one_loss(tiny_model, checkpointing=True)
+    assert tiny_model.backbone.transformer.is_gradient_checkpointing
+    assert loss_ckpt == loss_plain
+    assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-7) for a, b in zip(plain, ckpt))
+    assert sum(bool(g.abs().sum() > 0) for g in ckpt) == len(ckpt), "every trainable tensor gets a gradient"
+    assert all(m.down is None and m.merged is None for m in tiny_model.network.modules_list), "LoRA cleared after"

@@ -63,17 +63,26 @@ class BackboneSpec:
     def latent_channels(self) -> int:
         return int(self.vae_config.get("latent_channels", 16))
 
-    def random_init(self, seed: int = 0, dtype: torch.dtype = torch.float32) -> "Backbone":
-        """Deterministic random weights: the same seed gives bit-identical components."""
+    def random_init(self, seed: int = 0, dtype: torch.dtype = torch.float32,
+                    device: str | torch.device = "cpu") -> "Backbone":
+        """Deterministic random weights: the same seed (and device) gives bit-identical components.
+
+        Built directly on `device`, so a 5B backbone on random weights never passes through host memory.
+        Presets whose tokenizer comes only from a weights directory get none: feed text embeddings directly.
+        """
         parts = {}
         for i, (key, build) in enumerate(
             (("transformer", self.build_transformer), ("vae", self.build_vae), ("text_encoder", self.build_text_encoder))
         ):
-            with torch.random.fork_rng(devices=[]):
+            with torch.random.fork_rng(devices=[]), torch.device(device):
                 torch.manual_seed(seed + i)
                 module = build()
                 parts[key] = module if dtype == torch.float32 else module.to(dtype)
-        return Backbone(self, tokenizer=self.build_tokenizer(), scheduler=self.build_scheduler(), random_weights=True,
+        try:
+            tokenizer = self.build_tokenizer()
+        except NotImplementedError:
+            tokenizer = None
+        return Backbone(self, tokenizer=tokenizer, scheduler=self.build_scheduler(), random_weights=True,
                         source=f"random-init(seed={seed})", **parts)
 
     def load(self, path: str | Path, dtype: torch.dtype = torch.float32, device: str = "cpu") -> "Backbone":
@@ -193,6 +202,11 @@ class Backbone:
 
     @torch.no_grad()
     def encode_text(self, captions: list[str]) -> torch.Tensor:
+        if self.tokenizer is None:
+            from v2l.errors import V2LError
+
+            raise V2LError(f"backbone {self.spec.name} ({self.source}) has no tokenizer: load it from a weights "
+                           "directory with a tokenizer/ subfolder, or pass precomputed text embeddings")
         ids = self.tokenizer(captions, padding="max_length", max_length=self.spec.max_text_len, truncation=True,
                              add_special_tokens=True, return_tensors="pt").input_ids
         return self.text_encoder(ids.to(self.device))[0]

@@ -152,6 +152,39 @@ class LightLoRANetwork:
         for m in self.modules_list:
             m.clear()
 
+    def snapshot(self) -> list[tuple[torch.Tensor | None, ...]]:
+        return [(m.down, m.up, m.merged) for m in self.modules_list]
+
+    @contextlib.contextmanager
+    def restored(self, state: list[tuple[torch.Tensor | None, ...]]) -> Iterator[None]:
+        """Within the block, the modules hold `state` (a `snapshot()`), then what they held before."""
+        before = self.snapshot()
+        self._load(state)
+        try:
+            yield
+        finally:
+            self._load(before)
+
+    def _load(self, state: list[tuple[torch.Tensor | None, ...]]) -> None:
+        for m, (down, up, merged) in zip(self.modules_list, state):
+            m.down, m.up, m.merged = down, up, merged
+
+    def enable_gradient_checkpointing(self, transformer: nn.Module) -> None:
+        """Activation checkpointing that recomputes each block with the LoRA its forward used.
+
+        The recompute runs during backward, after `applied()` has cleared the LoRA; with diffusers' default
+        checkpoint function it would run the bare block and fail (or, worse, differ). This one snapshots the
+        LoRA at forward time and restores it for the recompute.
+        """
+        from torch.utils.checkpoint import checkpoint
+
+        def checkpointed(block: nn.Module, *args):
+            state = self.snapshot()
+            return checkpoint(block.__call__, *args, use_reentrant=False,
+                              context_fn=lambda: (contextlib.nullcontext(), self.restored(state)))
+
+        transformer.enable_gradient_checkpointing(checkpointed)
+
     @contextlib.contextmanager
     def applied(self, A_pred: torch.Tensor, B_pred: torch.Tensor, scale: float | None = None,
                 merge: bool | None = None) -> Iterator[None]:

@@ -100,9 +100,10 @@ def _pad_image_latents(image: torch.Tensor, latent_frames: int) -> torch.Tensor:
 
 
 def training_step(model, batch: Batch, optimizer: torch.optim.Optimizer, cfg: OptimConfig,
-                  generator: torch.Generator, rng: random.Random) -> dict[str, float]:
+                  generator: torch.Generator, rng: random.Random,
+                  empty_text: torch.Tensor | None = None) -> dict[str, float]:
     model.hypernet.train()
-    loss = diffusion_loss(model, batch, cfg, generator, rng)
+    loss = diffusion_loss(model, batch, cfg, generator, rng, empty_text=empty_text)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     aux = model.network.aux_parameters()

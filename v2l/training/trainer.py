@@ -54,9 +54,9 @@ def build_model(cfg: TrainConfig, device: torch.device):
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     backbone = (spec.load(cfg.backbone_weights, dtype=dtype) if cfg.backbone_weights else spec.default(dtype=dtype))
     backbone.to(device)
-    if cfg.gradient_checkpointing:
-        backbone.transformer.enable_gradient_checkpointing()
     model = Video2LoRA(backbone, V2LConfig(preset=cfg.preset, lora=cfg.lora, hypernet=cfg.hypernet), seed=cfg.seed)
+    if cfg.gradient_checkpointing:
+        model.network.enable_gradient_checkpointing(backbone.transformer)
     for p in model.trainable_parameters():  # fp32 master weights, even next to a bf16 backbone
         p.data = p.data.float()
     return model
