@@ -98,3 +98,22 @@ def test_gradient_checkpointing_recomputes_blocks_with_the_applied_lora(tiny_mod
     assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-7) for a, b in zip(plain, ckpt))
     assert sum(bool(g.abs().sum() > 0) for g in ckpt) == len(ckpt), "every trainable tensor gets a gradient"
     assert all(m.down is None and m.merged is None for m in tiny_model.network.modules_list), "LoRA cleared after"
+
+
+def test_trainer_turns_on_the_lora_aware_checkpointing():
+    """`gradient_checkpointing: true` in a training config must give a backward that works through the LoRA."""
+    from pathlib import Path
+
+    from v2l.training.config import load_config
+    from v2l.training.step import diffusion_loss
+    from v2l.training.trainer import build_model
+
+    config = Path(__file__).resolve().parent.parent / "pipelines" / "configs" / "tiny-smoke.yaml"
+    model = build_model(load_config(config, gradient_checkpointing=True), torch.device("cpu"))
+    assert model.backbone.transformer.is_gradient_checkpointing
+    g = torch.Generator().manual_seed(2)
+    batch = Batch(torch.rand(1, 3, 9, 48, 48, generator=g) * 2 - 1, torch.rand(1, 3, 9, 48, 48, generator=g) * 2 - 1,
+                  ["a cat"])
+    loss = diffusion_loss(model, batch, OptimConfig(caption_dropout=0.0), g, random.Random(0))
+    loss.backward()  # diffusers' default checkpoint function fails here (the recompute sees no LoRA)
+    assert all(p.grad is not None for p in model.network.aux_parameters())
