@@ -13,10 +13,6 @@ wait $clip
 "$V2L" evaluate steer --semantics pan_left,zoom_in,melt,sepia --minutes 5 --workers 2 --threads 1
 # The hypernetwork release run (issue 5) on the world above: train, then measure and commit it.
 "$V2L" evaluate probe --config pipelines/configs/tiny-staged.yaml
-# Stage 1 (codes) on 1 worker, then distillation + fine-tuning on 2 workers from its step-5000 checkpoint.
-"$V2L" train --config pipelines/configs/tiny-staged.yaml --max-steps 5000
-mkdir -p runs/train/tiny-staged-diverse/checkpoints
-cp -r runs/train/tiny-staged/checkpoints/step-00005000 runs/train/tiny-staged-diverse/checkpoints/
-echo step-00005000 > runs/train/tiny-staged-diverse/checkpoints/latest
-"$V2L" train --config pipelines/configs/tiny-staged-diverse.yaml
-"$V2L" evaluate hypernet --checkpoint runs/train/tiny-staged-diverse/checkpoints/step-00036000 --codes --install --threads 2
+# All three stages on 2 Ray workers, one core each; resumable with --resume if it is stopped.
+"$V2L" train --config pipelines/configs/tiny-staged-diverse-2w-512.yaml
+"$V2L" evaluate hypernet --checkpoint runs/train/tiny-staged-diverse-2w-512/checkpoints/step-00036000 --codes --install --threads 2
