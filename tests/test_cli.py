@@ -109,3 +109,12 @@ def test_console_script_errors_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "error: video" in proc.stderr and "bad.mp4" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_pretrain_and_evaluate_errors_are_one_line(tmp_path):
+    """Sub-app commands get the same handling: a missing VAE is named with the fix, exit 2, no traceback."""
+    r = _run("pretrain", "backbone", "--out", tmp_path / "bb", "--vae", tmp_path / "no-vae", "--max-steps", 1)
+    assert r.exit_code == 2, r.output
+    assert "no-vae" in r.output and "v2l pretrain vae --install" in r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert not (tmp_path / "bb").exists(), "nothing written on failure"

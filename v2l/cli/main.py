@@ -188,6 +188,10 @@ app.add_typer(content_app, name="content")
 app.add_typer(pretrain_app, name="pretrain")
 app.add_typer(evaluate_app, name="evaluate")
 app.command("train")(handles_errors(train))
+# The pretrain and evaluate commands raise V2LError like the rest: the same one-line error, not a traceback.
+for _sub in (pretrain_app, evaluate_app):
+    for _cmd in _sub.registered_commands:
+        _cmd.callback = handles_errors(_cmd.callback)
 
 
 def main() -> None:  # pragma: no cover - console entry point
