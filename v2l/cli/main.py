@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-import warnings
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from v2l.cli.errors import handles_errors, say as _say
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Video2LoRA: turn a reference video into a tiny LoRA for a frozen CogVideoX I2V backbone.")
-
-
-def _say(msg: str) -> None:
-    typer.echo(msg, err=True)
-
-
-def handles_errors(fn):
-    """Print V2LError as `error: ...` (exit 2) and warnings as `warning: ...`."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from v2l.errors import V2LError
-
-        def show(message, category, filename, lineno, file=None, line=None):
-            _say(f"warning: {message}")
-
-        old = warnings.showwarning
-        warnings.showwarning = show
-        try:
-            return fn(*args, **kwargs)
-        except V2LError as exc:
-            _say(f"error: {exc}")
-            raise typer.Exit(2)
-        finally:
-            warnings.showwarning = old
-
-    return wrapper
 
 
 def _load_model(checkpoint: Optional[Path], preset: str, backbone_weights: Optional[Path]):
@@ -188,8 +161,8 @@ app.add_typer(content_app, name="content")
 app.add_typer(pretrain_app, name="pretrain")
 app.add_typer(evaluate_app, name="evaluate")
 app.command("train")(handles_errors(train))
-# The pretrain and evaluate commands raise V2LError like the rest: the same one-line error, not a traceback.
-for _sub in (pretrain_app, evaluate_app):
+# Every sub-app command reports V2LError like the top-level ones: the same one-line error, not a traceback.
+for _sub in (data_app, content_app, pretrain_app, evaluate_app):
     for _cmd in _sub.registered_commands:
         _cmd.callback = handles_errors(_cmd.callback)
 
