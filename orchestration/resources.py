@@ -30,3 +30,19 @@ class CorpusSettings(dg.ConfigurableResource):
                             height=self.height, width=self.width, fps=self.fps, seed=self.seed,
                             heldout=tuple(self.heldout) if self.heldout is not None else None, photos=self.photos,
                             procedural=self.procedural, shard_samples=self.shard_samples)
+
+
+class PretrainSettings(dg.ConfigurableResource):
+    """The tiny world's pretraining runs (`v2l pretrain ...`); each model resumes from out_root/<model>."""
+
+    out_root: str = "runs/pretrain"
+    install: bool = False  # copy each result into the committed weights (v2l/assets/tiny)
+    seed: int = 0
+    threads: int = 2
+    vae_minutes: float = 54.0
+    judge_minutes: float = 12.0
+    clip_minutes: float = 15.0
+    backbone_minutes: float = 60.0
+    world_per_semantic: int = 4  # held-out first frames per training semantic for the base-world bars
+    world_steps: int = 25
+    smoke: bool = False  # 2 steps on tiny pools: checks the wiring, trains nothing useful

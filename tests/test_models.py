@@ -40,3 +40,15 @@ def test_committed_hypernet_is_the_default_and_reports_its_bar():
     for key in ("judge_acc_true_ref", "judge_acc_wrong_ref", "judge_acc_no_lora", "true_minus_wrong"):
         assert 0 <= abs(seen[key]) <= 1
     assert "zero_shot" in card["metrics"] and card["metrics"]["per_condition_lora"]["mean_judge_accuracy"] > 0
+
+
+def test_evaluate_judge_measures_through_the_committed_vae():
+    card_before = (TINY_WEIGHTS / "judge" / "card.json").read_bytes()
+    result = CliRunner().invoke(app, ["evaluate", "judge", "--per-semantic", "1", "--no-write"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert 0 <= metrics["heldout_content_vae_reconstruction_accuracy"] <= 1
+    assert 0 <= metrics["heldout_content_accuracy"] <= 1 and metrics["chance"] == 1 / 30
+    vae_files = json.loads((TINY_WEIGHTS / "vae" / "card.json").read_text())["files"]
+    assert metrics["reconstruction_vae_sha256"] == vae_files
+    assert (TINY_WEIGHTS / "judge" / "card.json").read_bytes() == card_before, "--no-write leaves the card alone"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import torch
@@ -106,10 +107,14 @@ def default_model(checkpoint: str | Path | None = None, preset: str = "tiny",
     if preset == "tiny" and backbone_weights is None:
         from v2l.backbones.tiny import TINY_WEIGHTS
         from v2l.pretrain.cards import verify
+        from v2l.pretrain.lineage import stale_upstream
 
         committed = TINY_WEIGHTS / "hypernet"
         if (committed / "card.json").is_file():
-            verify(committed)
+            card = verify(committed)
+            stale = stale_upstream(TINY_WEIGHTS, "hypernet", card)
+            if stale:  # its LoRAs were fitted to another backbone: say so, whatever the caller does next
+                warnings.warn(stale, stacklevel=2)
             return Video2LoRA.from_checkpoint(committed, backbone)
     return Video2LoRA(backbone, V2LConfig(preset=preset))
 

@@ -127,9 +127,19 @@ class BackboneSpec:
 
         for key, cls in loaders.items():
             if (root / key / "config.json").is_file():
-                verify(root / key)  # a corrupted committed file is refused, never silently loaded
+                card = verify(root / key)  # a corrupted committed file is refused, never silently loaded
                 setattr(bb, key, cls.from_pretrained(root / key, torch_dtype=dtype, local_files_only=True))
+                bb.fingerprint[key] = card["files"]
                 trained.append(key)
+        if "transformer" in trained:
+            import json
+            import warnings
+
+            from v2l.pretrain.lineage import stale_upstream
+
+            stale = stale_upstream(root, "transformer", json.loads((root / "transformer" / "card.json").read_text()))
+            if stale:  # loads anyway (it may be what is being measured), but never silently
+                warnings.warn(stale, stacklevel=2)
         if trained:
             bb.__post_init__()
             bb.random_weights = len(trained) < len(loaders)
@@ -147,6 +157,9 @@ class Backbone:
     scheduler: Any
     random_weights: bool
     source: str
+    # {component: {file: sha256}} of the committed (card-verified) parts: what a hypernetwork trained on it
+    # records, so a checkpoint is never resumed or installed on another backbone unnoticed.
+    fingerprint: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for m in (self.transformer, self.vae, self.text_encoder):

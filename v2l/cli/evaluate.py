@@ -15,23 +15,39 @@ evaluate_app = typer.Typer(add_completion=False, no_args_is_help=True,
 @evaluate_app.command("world")
 def world(per_semantic: int = typer.Option(4, "--per-semantic", help="held-out first frames per training semantic"),
           steps: int = typer.Option(25, "--steps", help="sampling steps"),
-          write: bool = typer.Option(True, "--write/--no-write", help="update the transformer's card")):
+          weights: Optional[Path] = typer.Option(None, "--weights", help="backbone folder to measure, e.g. "
+                                                 "runs/pretrain/backbone/model (default: the committed one)"),
+          judge_dir: Optional[Path] = typer.Option(None, "--judge", help="judge folder (default: the committed one)"),
+          write: bool = typer.Option(True, "--write/--no-write", help="update that backbone's transformer card")):
     """Base backbone (no LoRA) on held-out content: first-frame PSNR, judge confidence and coverage."""
-    import torch
+    from v2l.evaluation.world_bars import measure_world
 
-    from v2l.backbones import get_spec
+    metrics = measure_world(weights, judge_dir, per_semantic, steps, write)
+    typer.echo(json.dumps(metrics, indent=2))
+
+
+@evaluate_app.command("judge")
+def judge(per_semantic: int = typer.Option(16, "--per-semantic", help="held-out clips per semantic"),
+          write: bool = typer.Option(True, "--write/--no-write", help="update the judge's card")):
+    """The judge on held-out content, all semantics: real clips and the committed VAE's reconstructions."""
+    import torch
+    from diffusers import AutoencoderKLCogVideoX
+
     from v2l.backbones.tiny import TINY_WEIGHTS
     from v2l.evaluation.judge import VideoJudge
-    from v2l.evaluation.world_bars import measure_backbone
-    from v2l.pretrain.cards import update_metrics
+    from v2l.pretrain.cards import update_metrics, verify
+    from v2l.pretrain.judge import measure_judge
     from v2l.pretrain.world import WorldConfig
 
-    torch.manual_seed(0)
-    metrics = measure_backbone(get_spec("tiny").default(), VideoJudge.load(TINY_WEIGHTS / "judge"), WorldConfig(),
-                               per_semantic=per_semantic, steps=steps)
+    verify(TINY_WEIGHTS / "vae")
+    vae = AutoencoderKLCogVideoX.from_pretrained(TINY_WEIGHTS / "vae", local_files_only=True).eval()
+    with torch.no_grad():
+        metrics = measure_judge(VideoJudge.load(TINY_WEIGHTS / "judge"), WorldConfig(), per_semantic, vae)
+    # Which VAE the reconstruction accuracy was measured through: it changes when the VAE is retrained.
+    metrics["reconstruction_vae_sha256"] = json.loads((TINY_WEIGHTS / "vae" / "card.json").read_text())["files"]
     if write:
-        update_metrics(TINY_WEIGHTS / "transformer", metrics, section="base_world")
-    typer.echo(json.dumps(metrics, indent=2))
+        update_metrics(TINY_WEIGHTS / "judge", metrics)
+    typer.echo(json.dumps({k: v for k, v in metrics.items() if k != "heldout_content_per_semantic"}, indent=2))
 
 
 @evaluate_app.command("steer")
@@ -98,12 +114,14 @@ def hypernet(checkpoint: Optional[Path] = typer.Option(
     from v2l.model import default_model
     from v2l.pretrain.cards import update_metrics
     from v2l.pretrain.world import WorldConfig
-    from v2l.training.release import HYPERNET_DIR, install_hypernet
+    from v2l.training.release import HYPERNET_DIR, install_hypernet, trained_on
 
     if threads:
         torch.set_num_threads(threads)
     if install and checkpoint is None:
         raise V2LError("--install needs --checkpoint: the training checkpoint to commit as the tiny hypernetwork")
+    if install:
+        trained_on(checkpoint)  # a checkpoint of another backbone is refused before minutes of measuring
     model = default_model(checkpoint)
     if model.random_weights:
         raise V2LError("no hypernetwork to measure: pass --checkpoint (a training checkpoint folder) or commit one")

@@ -117,19 +117,23 @@ def models(as_json: bool = typer.Option(False, "--json", help="print JSON")):
     """The committed models: verifies each file's sha256 against its card and prints its metrics."""
     from v2l.backbones.tiny import TINY_WEIGHTS
     from v2l.pretrain.cards import committed_cards
+    from v2l.pretrain.lineage import stale_upstream
 
     rows = []
     for directory, card, error in committed_cards(TINY_WEIGHTS):
+        # Each file can match its card while the model was trained on an upstream model no longer committed.
+        error = error or stale_upstream(TINY_WEIGHTS, directory.name, card)
         rows.append({"model": directory.name, "path": str(directory), "ok": error is None, "error": error,
                      **({k: card[k] for k in ("name", "command", "data_version", "seed", "wall_minutes", "files",
-                                               "metrics", "bars")} if card else {})})
+                                               "metrics", "bars")} if card else {}),
+                     **({"built_on": card["built_on"]} if card and "built_on" in card else {})})
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
     else:
         if not rows:
             typer.echo(f"no committed models under {TINY_WEIGHTS}: the tiny preset runs on its random init")
         for row in rows:
-            status = "ok" if row["ok"] else f"CORRUPT: {row['error']}"
+            status = "ok" if row["ok"] else f"REFUSED: {row['error']}"
             typer.echo(f"{row['model']:14s} {status}")
             for k, v in (row.get("metrics") or {}).items():
                 typer.echo(f"    {k}: {v}")

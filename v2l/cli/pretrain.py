@@ -7,6 +7,14 @@ from typing import Optional
 
 import typer
 
+
+SMOKE_HELP = "2 steps on tiny pools: checks the pipeline runs, trains nothing useful (never installed)"
+
+
+def _say(msg: str) -> None:
+    typer.echo(msg, err=True)
+
+
 pretrain_app = typer.Typer(add_completion=False, no_args_is_help=True,
                            help="Pretrain the tiny world: VAE, I2V backbone, judge, CLIP.")
 
@@ -20,32 +28,13 @@ def vae(out: Path = typer.Option(Path("runs/pretrain/vae"), "--out", help="run d
         decoder_minutes: float = typer.Option(0.0, "--decoder-minutes",
                                               help="then fine-tune the decoder alone this long (0: skip)"),
         threads: int = typer.Option(2, "--threads", help="torch threads (1 leaves a core for other work)"),
-        install: bool = typer.Option(False, "--install", help="copy the result into the committed tiny weights")):
+        install: bool = typer.Option(False, "--install", help="copy the result into the committed tiny weights"),
+        smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP)):
     """Train the tiny AutoencoderKLCogVideoX; resumes from OUT/checkpoint when present."""
-    from v2l.pretrain.install import install_model
-    from v2l.pretrain.loop import LoopConfig
-    from v2l.pretrain.vae import VAEPretrainConfig, pretrain_vae
+    from v2l.pretrain.jobs import train_vae
 
-    cfg = VAEPretrainConfig(loop=LoopConfig(minutes=minutes, max_steps=max_steps, lr=1e-3, warmup_steps=100,
-                                            seed=seed, threads=threads), pool_clips=pool_clips,
-                            decoder_loop=LoopConfig(minutes=decoder_minutes, lr=3e-4, warmup_steps=50, seed=seed,
-                                                    threads=threads) if decoder_minutes > 0 else None)
-    result = pretrain_vae(out, cfg, say=lambda m: typer.echo(m, err=True))
-    command = f"v2l pretrain vae --out {out} --minutes {minutes} --seed {seed} --pool-clips {pool_clips}"
-    if decoder_minutes > 0:
-        command += f" --decoder-minutes {decoder_minutes}"
-    card = install_model("vae", out / "model" / "vae", result, command, seed, install)
+    card = train_vae(out, minutes, max_steps, seed, pool_clips, decoder_minutes, threads, install, smoke, say=_say)
     typer.echo(f"vae: {card['metrics']} -> {card['location']}")
-
-
-def _vae_dir(vae: Optional[Path]) -> Path:
-    from v2l.backbones.tiny import TINY_WEIGHTS
-    from v2l.errors import V2LError
-
-    path = vae or TINY_WEIGHTS / "vae"
-    if not (path / "config.json").is_file():
-        raise V2LError(f"no trained VAE at {path}; run `v2l pretrain vae --install` first or pass --vae DIR")
-    return path
 
 
 @pretrain_app.command("backbone")
@@ -56,17 +45,13 @@ def backbone(out: Path = typer.Option(Path("runs/pretrain/backbone"), "--out", h
              seed: int = typer.Option(0, "--seed"),
              cache_clips: int = typer.Option(6144, "--cache-clips", help="training clips in the latent cache"),
              threads: int = typer.Option(2, "--threads"),
-             install: bool = typer.Option(False, "--install", help="copy transformer + text encoder into the committed weights")):
+             install: bool = typer.Option(False, "--install", help="copy transformer + text encoder into the committed weights"),
+             smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP)):
     """Train the tiny I2V transformer on the frozen VAE; resumes from OUT/checkpoint when present."""
-    from v2l.pretrain.backbone import BackbonePretrainConfig, pretrain_backbone
-    from v2l.pretrain.install import install_backbone
-    from v2l.pretrain.loop import LoopConfig
+    from v2l.pretrain.jobs import train_backbone
 
-    cfg = BackbonePretrainConfig(loop=LoopConfig(minutes=minutes, max_steps=max_steps, lr=1e-3, warmup_steps=200,
-                                                 seed=seed, threads=threads), cache_clips=cache_clips)
-    result = pretrain_backbone(out, _vae_dir(vae), cfg, say=lambda m: typer.echo(m, err=True))
-    command = f"v2l pretrain backbone --out {out} --minutes {minutes} --seed {seed} --cache-clips {cache_clips}"
-    typer.echo(json_line(install_backbone(Path(result["model_dir"]), result, command, seed, install)))
+    typer.echo(json_line(train_backbone(out, vae, minutes, max_steps, seed, cache_clips, threads, install, smoke,
+                                        say=_say)))
 
 
 @pretrain_app.command("judge")
@@ -76,17 +61,12 @@ def judge(out: Path = typer.Option(Path("runs/pretrain/judge"), "--out", help="r
           max_steps: Optional[int] = typer.Option(None, "--max-steps"),
           seed: int = typer.Option(0, "--seed"),
           threads: int = typer.Option(2, "--threads"),
-          install: bool = typer.Option(False, "--install", help="copy the judge into the committed weights")):
+          install: bool = typer.Option(False, "--install", help="copy the judge into the committed weights"),
+          smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP)):
     """Train the semantic judge (all semantics) and measure it on held-out content."""
-    from v2l.pretrain.install import install_model
-    from v2l.pretrain.judge import JudgePretrainConfig, pretrain_judge
-    from v2l.pretrain.loop import LoopConfig
+    from v2l.pretrain.jobs import train_judge
 
-    cfg = JudgePretrainConfig(loop=LoopConfig(minutes=minutes, max_steps=max_steps, lr=2e-3, warmup_steps=50,
-                                              weight_decay=0.01, seed=seed, threads=threads))
-    result = pretrain_judge(out, _vae_dir(vae), cfg, say=lambda m: typer.echo(m, err=True))
-    command = f"v2l pretrain judge --out {out} --minutes {minutes} --seed {seed}"
-    typer.echo(json_line(install_model("judge", out / "model" / "judge", result, command, seed, install)))
+    typer.echo(json_line(train_judge(out, vae, minutes, max_steps, seed, threads, install, smoke, say=_say)))
 
 
 def json_line(card: dict) -> str:
@@ -108,19 +88,10 @@ def clip(out: Path = typer.Option(Path("runs/pretrain/clip"), "--out", help="run
                                                    "to a held-out caption are dropped)"),
          pool_clips: int = typer.Option(4096, "--pool-clips", help="rendered training frames held in memory"),
          threads: int = typer.Option(2, "--threads"),
-         install: bool = typer.Option(False, "--install", help="copy the CLIP into the committed weights")):
+         install: bool = typer.Option(False, "--install", help="copy the CLIP into the committed weights"),
+         smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP)):
     """Train the tiny open_clip model contrastively on frames and content captions."""
-    from v2l.pretrain.clip import ClipPretrainConfig, pretrain_clip
-    from v2l.pretrain.install import install_model
-    from v2l.pretrain.loop import LoopConfig
+    from v2l.pretrain.jobs import train_clip
 
-    cfg = ClipPretrainConfig(loop=LoopConfig(minutes=minutes, max_steps=max_steps, lr=1e-3, warmup_steps=100,
-                                             weight_decay=0.1, seed=seed, threads=threads),
-                             dev_procedural=dev_procedural, extra_procedural=extra_procedural, pool_clips=pool_clips)
-    result = pretrain_clip(out, cfg, say=lambda m: typer.echo(m, err=True))
-    command = f"v2l pretrain clip --out {out} --minutes {minutes} --seed {seed}"
-    for flag, value, default in (("--dev-procedural", dev_procedural, 0), ("--extra-procedural", extra_procedural, 0),
-                                 ("--pool-clips", pool_clips, 4096)):
-        if value != default:
-            command += f" {flag} {value}"
-    typer.echo(json_line(install_model("clip", out / "model" / "clip", result, command, seed, install)))
+    typer.echo(json_line(train_clip(out, minutes, max_steps, seed, dev_procedural, extra_procedural, pool_clips,
+                                    threads, install, smoke, say=_say)))

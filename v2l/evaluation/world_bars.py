@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from v2l.inference.generate import sample
@@ -70,3 +72,24 @@ def judged_accuracy(backbone, judge, world_cfg, semantic: str, samples: int = 16
     videos = sample(backbone, clips[:, :, 0], captions, steps=steps, seed=seed)
     pred = judge.probabilities(videos).argmax(-1)
     return float((pred == judge.classes.index(semantic)).float().mean())
+
+
+def measure_world(weights: str | Path | None = None, judge_dir: str | Path | None = None, per_semantic: int = 4,
+                  steps: int = 25, write: bool = True) -> dict:
+    """The base-world bars for a backbone folder (default: the committed one) judged by a judge folder
+    (default: the committed one); with `write`, recorded in that backbone's transformer card."""
+    from v2l.backbones import get_spec
+    from v2l.backbones.tiny import TINY_WEIGHTS
+    from v2l.evaluation.judge import VideoJudge
+    from v2l.pretrain.cards import update_metrics
+    from v2l.pretrain.world import WorldConfig
+
+    spec = get_spec("tiny")
+    backbone = spec.load(weights) if weights is not None else spec.default()
+    torch.manual_seed(0)
+    metrics = measure_backbone(backbone, VideoJudge.load(judge_dir or TINY_WEIGHTS / "judge"), WorldConfig(),
+                               per_semantic=per_semantic, steps=steps)
+    card_dir = Path(weights or TINY_WEIGHTS) / "transformer"
+    if write and (card_dir / "card.json").is_file():
+        update_metrics(card_dir, metrics, section="base_world")
+    return metrics

@@ -128,4 +128,5 @@ def pretrain_backbone(out_dir: str | Path, vae_dir: str | Path, cfg: BackbonePre
     bb.transformer = ema.eval()
     bb.save(model_dir)  # transformer (EMA), vae, text_encoder, tokenizer, scheduler in diffusers layout
     return {"minutes": result["minutes"], "steps": result["steps"], "data_version": data_version(cfg.world),
-            "model_dir": str(model_dir), "final_loss": result["history"][-1]["loss"] if result["history"] else None}
+            "model_dir": str(model_dir), "vae_dir": str(vae_dir),
+            "final_loss": result["history"][-1]["loss"] if result["history"] else None}

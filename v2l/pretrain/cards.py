@@ -14,7 +14,9 @@ def weight_files(model_dir: Path) -> list[Path]:
 
 
 def write_card(model_dir: str | Path, name: str, command: str, data_version: str, seed: int, wall_minutes: float,
-               metrics: dict, bars: dict | None = None, notes: str = "") -> dict:
+               metrics: dict, bars: dict | None = None, notes: str = "",
+               built_on: dict[str, dict[str, str]] | None = None) -> dict:
+    """`built_on`: {upstream model: {file: sha256}} it was trained on (see v2l.pretrain.lineage)."""
     model_dir = Path(model_dir)
     card = {
         "name": name,
@@ -26,6 +28,7 @@ def write_card(model_dir: str | Path, name: str, command: str, data_version: str
         "metrics": metrics,
         "bars": bars or {},
         "notes": notes,
+        **({"built_on": built_on} if built_on else {}),
     }
     write_text_atomic(model_dir / "card.json", json.dumps(card, indent=2) + "\n")
     lines = [f"# {name}", "", f"- command: `{command}`", f"- data version: `{data_version}`", f"- seed: {seed}",
@@ -34,6 +37,9 @@ def write_card(model_dir: str | Path, name: str, command: str, data_version: str
     if bars:
         lines += ["", "## Bars", ""] + [f"- {k}: {v}" for k, v in bars.items()]
     lines += ["", "## Files (sha256)", ""] + [f"- `{k}`: `{v}`" for k, v in card["files"].items()]
+    if built_on:
+        lines += ["", "## Built on (sha256 of the upstream files it was trained against)", ""]
+        lines += [f"- {up}: " + ", ".join(f"`{k}` `{v}`" for k, v in files.items()) for up, files in built_on.items()]
     if notes:
         lines += ["", notes]
     write_text_atomic(model_dir / "README.md", "\n".join(lines) + "\n")
@@ -83,4 +89,5 @@ def update_metrics(model_dir: str | Path, metrics: dict, section: str | None = N
     else:
         card["metrics"].update(metrics)
     return write_card(model_dir, card["name"], card["command"], card["data_version"], card["seed"],
-                      card["wall_minutes"], card["metrics"], card["bars"], card.get("notes", ""))
+                      card["wall_minutes"], card["metrics"], card["bars"], card.get("notes", ""),
+                      card.get("built_on"))

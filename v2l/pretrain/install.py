@@ -39,11 +39,15 @@ def swap_in(source: Path, target: Path) -> None:
 
 def install_backbone(model_dir: Path, result: dict, command: str, seed: int, install: bool) -> dict:
     """The backbone run saves transformer + text encoder (+ tokenizer, scheduler); each part gets its own card."""
+    from v2l.pretrain.lineage import files_of
+
     metrics = {k: v for k, v in result.items() if k in ("steps", "final_loss")}
-    card = {}
-    for part, title in (("transformer", "tiny I2V transformer"), ("text_encoder", "tiny frozen T5 text encoder")):
-        card = write_card(model_dir / part, title, command, result["data_version"], seed, result["minutes"], metrics,
-                          BARS["backbone"] if part == "transformer" else None)
+    write_card(model_dir / "text_encoder", "tiny frozen T5 text encoder", command, result["data_version"], seed,
+               result["minutes"], metrics)
+    # The transformer only fits the VAE latents and text embeddings it was trained on: its card names both.
+    built_on = {"vae": files_of(result["vae_dir"]), "text_encoder": files_of(model_dir / "text_encoder")}
+    card = write_card(model_dir / "transformer", "tiny I2V transformer", command, result["data_version"], seed,
+                      result["minutes"], metrics, BARS["backbone"], built_on=built_on)
     location = model_dir
     if install:
         for part in ("transformer", "text_encoder", "tokenizer", "scheduler"):

@@ -72,6 +72,21 @@ def accuracy(judge: VideoJudge, clips: torch.Tensor, labels: torch.Tensor) -> di
     return {"accuracy": float((pred == labels).float().mean()), "per_semantic": per}
 
 
+@torch.no_grad()
+def measure_judge(judge: VideoJudge, world: WorldConfig, per_semantic: int = 16, vae=None) -> dict:
+    """Accuracy over all semantics on held-out content: real clips, and (with a VAE) their reconstructions,
+    which is what the judge sees of generated videos."""
+    content = load_content(world)
+    ev_clips, ev_labels, _ = balanced_eval_set(world, content["heldout"], judge.classes, per_semantic, 20_000)
+    metrics = {"heldout_content_" + k: v for k, v in accuracy(judge, ev_clips, ev_labels).items()}
+    if vae is not None:
+        rec = torch.cat([vae.decode(vae.encode(ev_clips[i : i + 32]).latent_dist.mode()).sample.clamp(-1, 1)
+                         for i in range(0, len(ev_clips), 32)])
+        metrics["heldout_content_vae_reconstruction_accuracy"] = accuracy(judge, rec, ev_labels)["accuracy"]
+    metrics["chance"] = 1 / len(judge.classes)
+    return metrics
+
+
 def pretrain_judge(out_dir: str | Path, vae_dir: str | Path | None, cfg: JudgePretrainConfig | None = None,
                    say: Callable[[str], None] = print) -> dict:
     from diffusers import AutoencoderKLCogVideoX
@@ -106,14 +121,7 @@ def pretrain_judge(out_dir: str | Path, vae_dir: str | Path | None, cfg: JudgePr
                       extra_state=lambda: {"order": order.bit_generator.state},
                       load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]), say=say)
     judge.eval()
-    ev_clips, ev_labels, _ = balanced_eval_set(cfg.world, content["heldout"], names, cfg.eval_per_semantic, 20_000)
-    metrics = {"heldout_content_" + k: v for k, v in accuracy(judge, ev_clips, ev_labels).items()}
-    if vae is not None:
-        with torch.no_grad():
-            rec = torch.cat([vae.decode(vae.encode(ev_clips[i : i + 32]).latent_dist.mode()).sample.clamp(-1, 1)
-                             for i in range(0, len(ev_clips), 32)])
-        metrics["heldout_content_vae_reconstruction_accuracy"] = accuracy(judge, rec, ev_labels)["accuracy"]
-    metrics["chance"] = 1 / len(names)
+    metrics = measure_judge(judge, cfg.world, cfg.eval_per_semantic, vae)
     judge.save(out_dir / "model" / "judge")
     return {"metrics": metrics, "minutes": result["minutes"], "steps": result["steps"],
             "data_version": data_version(cfg.world)}

@@ -62,3 +62,17 @@ def load_checkpoint(path: str | Path, model, optimizer, scheduler, extra: torch.
     optimizer.load_state_dict(torch.load(path / "optimizer.pt", weights_only=True))
     scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=True))
     return json.loads((path / "state.json").read_text())
+
+
+def check_same_backbone(path: str | Path, fingerprint: dict) -> None:
+    """Refuse to resume a checkpoint trained on other backbone weights: its LoRAs were fitted to those."""
+    from v2l.errors import V2LError
+
+    path = Path(path)
+    recorded = json.loads((path / "state.json").read_text()).get("backbone")
+    # Checkpoints from before the fingerprint, or of an uncarded backbone (a local 5B folder), carry none.
+    if not recorded or recorded == fingerprint:
+        return
+    changed = sorted(k for k in set(recorded) | set(fingerprint) if recorded.get(k) != fingerprint.get(k))
+    raise V2LError(f"checkpoint {path} was trained on another backbone ({', '.join(changed)} differ from the "
+                   f"committed weights); start a fresh run: move {path.parent} aside or set another run_dir")

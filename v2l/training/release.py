@@ -34,14 +34,31 @@ def training_provenance(checkpoint: Path) -> dict:
         data = f"corpus-{Corpus(cfg.data.corpus).version}"
     return {"command": f"v2l train --config pipelines/configs/{cfg.name}.yaml", "data_version": data,
             "seed": cfg.seed, "wall_minutes": state.get("seconds", 0.0) / 60, "recipe": cfg.recipe,
-            "steps": state["step"], "train_config": cfg}
+            "steps": state["step"], "train_config": cfg, "backbone": state.get("backbone")}
+
+
+def trained_on(checkpoint: str | Path) -> dict[str, dict[str, str]]:
+    """The backbone files a training checkpoint was trained on; V2LError when they are not the committed ones."""
+    from v2l.errors import V2LError
+    from v2l.pretrain.lineage import upstream_files
+
+    committed = upstream_files(TINY_WEIGHTS, "hypernet")
+    # Checkpoints from before the backbone fingerprint carry none: they are taken as trained on what is committed.
+    built_on = training_provenance(Path(checkpoint))["backbone"] or committed
+    if built_on != committed:
+        changed = sorted(k for k in set(built_on) | set(committed) if built_on.get(k) != committed.get(k))
+        raise V2LError(f"{checkpoint} was trained on another backbone ({', '.join(changed)} differ from the "
+                       f"committed weights under {TINY_WEIGHTS}); install those first or retrain on these")
+    return built_on
 
 
 def install_hypernet(checkpoint: str | Path, metrics: dict, target: Path = HYPERNET_DIR, notes: str = "") -> dict:
-    """Copy the model part of a training checkpoint (not its optimizer) into `target`, atomically, with a card."""
+    """Copy the model part of a training checkpoint (not its optimizer) into `target`, atomically, with a card
+    naming the backbone files it was trained on."""
     from v2l.model import Video2LoRA
 
     checkpoint = Path(checkpoint)
+    built_on = trained_on(checkpoint)
     info = training_provenance(checkpoint)
     model = Video2LoRA.from_checkpoint(checkpoint)
     staging = target.with_name(f".{target.name}.staging")
@@ -50,6 +67,6 @@ def install_hypernet(checkpoint: str | Path, metrics: dict, target: Path = HYPER
     write_text_atomic(staging / "train_config.json", info["train_config"].model_dump_json(indent=2))
     card = write_card(staging, "tiny hypernetwork", info["command"], info["data_version"], info["seed"],
                       info["wall_minutes"], {"recipe": info["recipe"], "steps": info["steps"], **metrics}, BARS,
-                      notes)
+                      notes, built_on=built_on)
     swap_dir(staging, target)
     return card

@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from v2l.training.checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
+from v2l.training.checkpoints import check_same_backbone, latest_checkpoint, load_checkpoint, save_checkpoint
 from v2l.training.config import TrainConfig, flatten
 from v2l.training.pairs import step_seed
 from v2l.training.staged import lr_factor, stage_at
@@ -106,10 +106,12 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
                else (lambda s: lr_factor(s, cfg.staged, cfg.optim.lr)) for group in optimizer.param_groups]
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factors)
     ckpt_root = cfg.run_dir / "checkpoints"
-    state = {"step": 0, "samples_seen": 0, "seconds": 0.0}
+    backbone = model.backbone.fingerprint  # carried in every checkpoint: what this hypernetwork is trained on
+    state = {"step": 0, "samples_seen": 0, "seconds": 0.0, "backbone": backbone}
     start = resume_from or latest_checkpoint(ckpt_root)
     if start is not None:
-        state = load_checkpoint(start, model, optimizer, scheduler, extra=codes)
+        check_same_backbone(start, backbone)
+        state = {**load_checkpoint(start, model, optimizer, scheduler, extra=codes), "backbone": backbone}
         say(f"rank {rank}: resumed from {start} at step {state['step']}")
     source = pair_source(cfg, cfg.data.split, rank, world_size, backbone=model.backbone)
     empty_text = model.backbone.encode_text([""])  # what caption dropout swaps in for cached embeddings
@@ -144,7 +146,7 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
         t2 = time.perf_counter()
         t_phase["data"] += t1 - t0
         t_phase["step"] += t2 - t1
-        state = {"step": step + 1, "samples_seen": state["samples_seen"] + cfg.batch_size * world_size,
+        state = {**state, "step": step + 1, "samples_seen": state["samples_seen"] + cfg.batch_size * world_size,
                  "seconds": state["seconds"] + t2 - t0}
         metrics = {"loss": loss.item(), "lr": scheduler.get_last_lr()[0], "grad_norm_aux": float(aux_norm),
                    "grad_norm_hypernet": float(hyper_norm),
