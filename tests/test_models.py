@@ -52,3 +52,9 @@ def test_evaluate_judge_measures_through_the_committed_vae():
     vae_files = json.loads((TINY_WEIGHTS / "vae" / "card.json").read_text())["files"]
     assert metrics["reconstruction_vae_sha256"] == vae_files
     assert (TINY_WEIGHTS / "judge" / "card.json").read_bytes() == card_before, "--no-write leaves the card alone"
+
+
+def test_committed_weights_fit_the_size_budget():
+    """Issue 4: the committed safetensors stay within 40 MB in total."""
+    total = sum(p.stat().st_size for p in TINY_WEIGHTS.rglob("*.safetensors"))
+    assert 0 < total <= 40_000_000, f"{total / 1e6:.1f} MB of committed weights"
