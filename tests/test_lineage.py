@@ -69,3 +69,24 @@ def test_training_records_its_backbone_and_refuses_another(tmp_path):
     with pytest.raises(V2LError, match="another backbone.*vae"):
         install_hypernet(checkpoint, {}, target=tmp_path / "other")
     assert not (tmp_path / "other").exists(), "nothing installed on refusal"
+
+
+def test_new_per_condition_loras_refresh_the_hypernetwork_comparison_only_on_its_own_chain(tmp_path):
+    from v2l.evaluation.hypernet_bars import refresh_committed_comparison
+    from v2l.pretrain.cards import update_metrics
+
+    for i, name in enumerate(("vae", "text_encoder", "transformer")):
+        _model(tmp_path, name, i)
+    hyper = _model(tmp_path, "hypernet", 9, built_on=upstream_files(tmp_path, "hypernet"))
+    update_metrics(tmp_path / "hypernet", {"seen_semantics": {"per_semantic_true_ref": {"melt": 1.0, "pan_left": 0.0}}})
+    lora = {"per_semantic": {"melt": {"judge_accuracy": 0.5}}, "mean_judge_accuracy": 0.5, "mean_train_seconds": 300.0}
+    update_metrics(tmp_path / "transformer", lora, section="per_condition_lora")
+
+    assert refresh_committed_comparison(tmp_path)
+    card = json.loads((tmp_path / "hypernet" / "card.json").read_text())
+    assert card["metrics"]["per_condition_lora"] == {"mean_judge_accuracy": 0.5, "mean_train_seconds": 300.0,
+                                                     "per_semantic": {"melt": 0.5},
+                                                     "hypernet_true_ref_same_semantics": {"melt": 1.0}}
+    assert card["files"] == hyper["files"], "only metrics change"
+    _model(tmp_path, "transformer", 7)  # a retrained transformer: the hypernetwork's numbers are not about it
+    assert not refresh_committed_comparison(tmp_path)

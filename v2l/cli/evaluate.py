@@ -69,7 +69,10 @@ def steer(semantics: str = typer.Option("pan_left,zoom_in,melt,sepia", "--semant
                              samples=samples, check_every_s=check_every, workers=workers, threads=threads, out=out)
     summary = fit(cfg)
     if write:
+        from v2l.evaluation.hypernet_bars import refresh_committed_comparison
+
         update_metrics(TINY_WEIGHTS / "transformer", summary, section="per_condition_lora")
+        refresh_committed_comparison(TINY_WEIGHTS)  # the hypernetwork's card compares itself with these
     typer.echo(json.dumps({k: v for k, v in summary.items() if k != "per_semantic"}, indent=2))
 
 
@@ -108,7 +111,7 @@ def hypernet(checkpoint: Optional[Path] = typer.Option(
 
     from v2l.atomic import write_text_atomic
     from v2l.backbones.tiny import TINY_WEIGHTS
-    from v2l.evaluation.hypernet_bars import measure_hypernet
+    from v2l.evaluation.hypernet_bars import measure_hypernet, per_condition_comparison
     from v2l.evaluation.judge import VideoJudge
     from v2l.errors import V2LError
     from v2l.model import default_model
@@ -137,12 +140,8 @@ def hypernet(checkpoint: Optional[Path] = typer.Option(
     per_condition = json.loads((TINY_WEIGHTS / "transformer" / "card.json").read_text())["metrics"].get(
         "per_condition_lora", {})
     # The old way beside it: per-condition LoRAs' accuracy, and the hypernetwork's on the same semantics.
-    per_lora = per_condition.get("per_semantic", {})
-    metrics["per_condition_lora"] = {
-        **{k: per_condition[k] for k in ("mean_judge_accuracy", "mean_train_seconds") if k in per_condition},
-        "per_semantic": {n: r["judge_accuracy"] for n, r in per_lora.items()},
-        "hypernet_true_ref_same_semantics": {n: metrics["seen_semantics"]["per_semantic_true_ref"].get(n)
-                                             for n in per_lora}}
+    metrics["per_condition_lora"] = per_condition_comparison(per_condition,
+                                                             metrics["seen_semantics"]["per_semantic_true_ref"])
     if install:
         install_hypernet(checkpoint, metrics, notes=notes)
     elif checkpoint is None:

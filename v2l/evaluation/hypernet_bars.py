@@ -131,3 +131,33 @@ def checkpoint_codes(checkpoint) -> dict[str, torch.Tensor] | None:
     cfg = json.loads((checkpoint / "train_config.json").read_text())
     names = list(cfg.get("staged", {}).get("semantics") or semantics_for("train"))
     return dict(zip(names, tensors["staged.codes"]))
+
+
+def per_condition_comparison(per_condition: dict, hypernet_per_semantic: dict) -> dict:
+    """The old way beside the hypernetwork: per-condition LoRAs' accuracy (a transformer card's
+    `per_condition_lora`) and the hypernetwork's true-reference accuracy on the same semantics."""
+    per_lora = per_condition.get("per_semantic", {})
+    return {**{k: per_condition[k] for k in ("mean_judge_accuracy", "mean_train_seconds") if k in per_condition},
+            "per_semantic": {n: r["judge_accuracy"] for n, r in per_lora.items()},
+            "hypernet_true_ref_same_semantics": {n: hypernet_per_semantic.get(n) for n in per_lora}}
+
+
+def refresh_committed_comparison(root) -> bool:
+    """After new per-condition LoRAs: rewrite the committed hypernetwork's comparison from its stored per-semantic
+    accuracy (no re-measuring). Only when the hypernetwork was trained on the committed transformer."""
+    import json
+    from pathlib import Path
+
+    from v2l.pretrain.cards import update_metrics
+    from v2l.pretrain.lineage import stale_upstream
+
+    hyper, transformer = Path(root) / "hypernet" / "card.json", Path(root) / "transformer" / "card.json"
+    if not hyper.is_file() or not transformer.is_file():
+        return False
+    card = json.loads(hyper.read_text())
+    seen = card["metrics"].get("seen_semantics", {}).get("per_semantic_true_ref")
+    if seen is None or stale_upstream(root, "hypernet", card):
+        return False
+    per_condition = json.loads(transformer.read_text())["metrics"].get("per_condition_lora", {})
+    update_metrics(hyper.parent, per_condition_comparison(per_condition, seen), section="per_condition_lora")
+    return True
