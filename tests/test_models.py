@@ -17,6 +17,10 @@ def test_committed_models_match_their_cards():
         assert row["ok"], row["error"]
         assert row["metrics"] and row["command"].startswith("v2l train" if name == "hypernet" else "v2l pretrain")
         assert all(len(h) == 64 for h in row["files"].values())
+    # The chain is one: the transformer and hypernetwork name the upstream files they were trained on (and
+    # `ok` above says those are the committed ones).
+    assert set(rows["transformer"]["built_on"]) == {"vae", "text_encoder"}
+    assert set(rows["hypernet"]["built_on"]) == {"vae", "transformer", "text_encoder"}
 
 
 def test_committed_models_load(tiny_spec):
