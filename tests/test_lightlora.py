@@ -44,7 +44,7 @@ def test_batch_of_different_loras_equals_one_by_one(tiny_model, tiny_spec, trans
         single = {k: (v[i : i + 1] if torch.is_tensor(v) else v) for k, v in inputs.items()}
         with torch.no_grad(), net.applied(A[i : i + 1], B[i : i + 1], merge=False):
             one = tr(**single)[0]
-        assert (batched[i : i + 1] - one).abs().max() <= 1e-5
+        assert (batched[i : i + 1] - one).abs().max() <= 5e-5  # batch size changes kernel blocking (~1e-5 with trained weights); a bug is ~1e-1
     with torch.no_grad():
         base = tr(**inputs)[0]
     assert (batched - base).abs().max() > 1e-3, "the LoRAs must actually change the output"

@@ -47,7 +47,7 @@ def test_diffusers_export_loads_with_stock_load_lora_weights(lora_and_model, tmp
             ours = model.backbone.transformer(**inputs)[0]
         theirs = pipe.transformer(**inputs)[0]
     assert (ours - ours_base).abs().max() > 1e-3, "the LoRA must change the output for the test to mean anything"
-    assert (ours - theirs).abs().max() <= 1e-4
+    assert (ours - theirs).abs().max() <= 5e-4  # fp32 summation order; trained weights give ~2e-4, a wrong mapping ~1e-1
 
 
 def test_kohya_export_round_trips(lora_and_model, tmp_path):
