@@ -43,7 +43,7 @@ def test_batched_cfg_generation_equals_one_at_a_time(tiny_model):
         # Batched kernels sum in another order; through 3 sampling steps and the trained VAE decoder that
         # stays well under one 8-bit level (1/255 = 0.004), while the other sample's LoRA moves it far more.
         assert (batch[i : i + 1] - single).abs().max() <= 2e-3
-        assert (swapped[i : i + 1] - single).abs().max() > 2e-2, "each sample must get its own LoRA"
+        assert (swapped[i : i + 1] - single).abs().max() > 5e-3, "each sample must get its own LoRA"  # the retrained world: ~9e-3
     no_lora = _generate_with_latents(tiny_model, images, prompts, None, None, latents, [100, 101], **pipe_kwargs)
     assert (batch - no_lora).abs().max() > 1e-2, "the LoRA must change the generation"
 
