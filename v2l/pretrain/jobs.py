@@ -32,22 +32,12 @@ def _sized(cfg, name: str, smoke: bool, install: bool):
         update={"max_steps": SMOKE_STEPS, "warmup_steps": 1, "log_every": 1})})
 
 
-def committed_vae_dir() -> Path:
+def _checked_vae(vae: str | Path | None) -> Path:
+    """The VAE folder to train on: `vae`, else the committed one."""
     from v2l.backbones.tiny import TINY_WEIGHTS
     from v2l.errors import V2LError
 
-    path = TINY_WEIGHTS / "vae"
-    if not (path / "config.json").is_file():
-        raise V2LError(f"no trained VAE at {path}; run `v2l pretrain vae --install` first or pass --vae DIR")
-    return path
-
-
-def _checked_vae(vae: str | Path | None) -> Path:
-    from v2l.errors import V2LError
-
-    if vae is None:
-        return committed_vae_dir()
-    path = Path(vae)
+    path = Path(vae) if vae is not None else TINY_WEIGHTS / "vae"
     if not (path / "config.json").is_file():
         raise V2LError(f"no trained VAE at {path}; run `v2l pretrain vae --install` first or pass --vae DIR")
     return path

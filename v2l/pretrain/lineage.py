@@ -47,5 +47,10 @@ def stale_upstream(root: str | Path, name: str, card: dict) -> str | None:
             f"models with: {card.get('command', 'its command')}, or restore the matching {', '.join(changed)}")
 
 
+def differing(a: dict, b: dict) -> list[str]:
+    """Components whose files differ between two {component: {file: sha256}} fingerprints."""
+    return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
 def _short(files: dict[str, str]) -> str:
     return "/".join(h[:12] for _, h in sorted(files.items())) or "none"

@@ -73,6 +73,8 @@ def check_same_backbone(path: str | Path, fingerprint: dict) -> None:
     # Checkpoints from before the fingerprint, or of an uncarded backbone (a local 5B folder), carry none.
     if not recorded or recorded == fingerprint:
         return
-    changed = sorted(k for k in set(recorded) | set(fingerprint) if recorded.get(k) != fingerprint.get(k))
+    from v2l.pretrain.lineage import differing
+
+    changed = differing(recorded, fingerprint)
     raise V2LError(f"checkpoint {path} was trained on another backbone ({', '.join(changed)} differ from the "
                    f"committed weights); start a fresh run: move {path.parent} aside or set another run_dir")

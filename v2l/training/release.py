@@ -40,13 +40,13 @@ def training_provenance(checkpoint: Path) -> dict:
 def trained_on(checkpoint: str | Path) -> dict[str, dict[str, str]]:
     """The backbone files a training checkpoint was trained on; V2LError when they are not the committed ones."""
     from v2l.errors import V2LError
-    from v2l.pretrain.lineage import upstream_files
+    from v2l.pretrain.lineage import differing, upstream_files
 
     committed = upstream_files(TINY_WEIGHTS, "hypernet")
     # Checkpoints from before the backbone fingerprint carry none: they are taken as trained on what is committed.
     built_on = training_provenance(Path(checkpoint))["backbone"] or committed
     if built_on != committed:
-        changed = sorted(k for k in set(built_on) | set(committed) if built_on.get(k) != committed.get(k))
+        changed = differing(built_on, committed)
         raise V2LError(f"{checkpoint} was trained on another backbone ({', '.join(changed)} differ from the "
                        f"committed weights under {TINY_WEIGHTS}); install those first or retrain on these")
     return built_on
