@@ -8,7 +8,7 @@ import torch
 from v2l.errors import V2LError
 from v2l.pretrain.cards import verify, write_card
 from v2l.pretrain.judge import JudgePretrainConfig, pretrain_judge
-from v2l.pretrain.loop import LoopConfig
+from v2l.pretrain.loop import LoopConfig, latest_checkpoint_dir
 from v2l.pretrain.world import WorldConfig
 
 
@@ -86,7 +86,7 @@ def test_vae_decoder_phase_keeps_the_latent_space_and_resumes(tmp_path):
         return load_file(str(name / "vae" / "diffusion_pytorch_model.safetensors"))
 
     result = pretrain_vae(tmp_path, cfg(3), say=lambda m: None)
-    phase1, final = weights(tmp_path / "checkpoint"), load_file(
+    phase1, final = weights(latest_checkpoint_dir(tmp_path)), load_file(
         str(tmp_path / "model" / "vae" / "diffusion_pytorch_model.safetensors"))
     enc = [k for k in final if k.startswith("encoder.")]
     dec = [k for k in final if k.startswith("decoder.")]

@@ -28,7 +28,9 @@ def train_briefly(corpus_dir: Path, run_dir: Path, steps: int) -> dict[str, Path
     from pipelines.train_hypernet import fit
     from v2l.training.config import load_config
 
-    config = Path(__file__).resolve().parent.parent / "pipelines" / "configs" / "tiny-smoke.yaml"
+    from v2l.shipped import SHIPPED_CONFIGS
+
+    config = SHIPPED_CONFIGS / "tiny-smoke.yaml"
     cfg = load_config(config, run_dir=str(run_dir), max_steps=steps, checkpoint_every=max(1, steps // 2),
                       data={"corpus": str(corpus_dir)}, tracking={"log_every": 1})
     from v2l.training.checkpoints import latest_checkpoint

@@ -2,7 +2,8 @@
 
 The learning rate warms up over steps, then follows a cosine over the wall-time budget, so a run that
 is interrupted and resumed ends where an uninterrupted one would. Checkpoints (weights + optimizer +
-RNG + elapsed time) are written atomically every `checkpoint_every_s` and at the end.
+RNG + elapsed time) go into the shared step folders of `v2l.checkpointing` every `checkpoint_every_s` and at
+the end: a checkpoint is the weights and the state of one step, or nothing (a kill mid-write tears neither).
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict
 
-from v2l.atomic import atomic_path, write_text_atomic
+from v2l.atomic import write_text_atomic
+from v2l.checkpointing import latest_step, write_step
+
+STATE = "state.pt"  # written last: its presence marks a complete checkpoint
 
 
 class LoopConfig(BaseModel):
@@ -30,6 +34,7 @@ class LoopConfig(BaseModel):
     min_lr_ratio: float = 0.05
     weight_decay: float = 0.0
     checkpoint_every_s: float = 300.0
+    keep_last: int = 2
     log_every: int = 25
     seed: int = 0
     threads: int = 2
@@ -42,19 +47,29 @@ def lr_at(cfg: LoopConfig, step: int, elapsed_s: float) -> float:
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
+def latest_checkpoint_dir(out_dir: str | Path) -> Path | None:
+    """The newest complete checkpoint of a run; runs written before step folders kept one `checkpoint/`."""
+    out_dir = Path(out_dir)
+    found = latest_step(out_dir / "checkpoints", STATE)
+    if found is None and (out_dir / "checkpoint" / STATE).is_file():
+        found = out_dir / "checkpoint"
+    return found
+
+
 def run_loop(out_dir: str | Path, cfg: LoopConfig, params: list[torch.nn.Parameter],
              step_fn: Callable[[int], dict[str, float]], save_weights: Callable[[Path], None],
              load_weights: Callable[[Path], None], extra_state: Callable[[], dict] | None = None,
              load_extra_state: Callable[[dict], None] | None = None, say: Callable[[str], None] = print) -> dict:
     """Run `step_fn(step) -> metrics` (it must call backward) until the wall-time or step budget is spent."""
     out_dir = Path(out_dir)
-    ckpt = out_dir / "checkpoint"
+    root = out_dir / "checkpoints"
     torch.set_num_threads(cfg.threads)
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, elapsed, history = 0, 0.0, []
-    if (ckpt / "state.pt").is_file():
+    ckpt = latest_checkpoint_dir(out_dir)
+    if ckpt is not None:
         load_weights(ckpt)
-        state = torch.load(ckpt / "state.pt", weights_only=True)
+        state = torch.load(ckpt / STATE, weights_only=True)
         optimizer.load_state_dict(state["optimizer"])
         step, elapsed, history = state["step"], state["elapsed"], state["history"]
         torch.set_rng_state(state["torch_rng"])
@@ -65,12 +80,13 @@ def run_loop(out_dir: str | Path, cfg: LoopConfig, params: list[torch.nn.Paramet
         torch.manual_seed(cfg.seed)
 
     def checkpoint() -> None:
-        ckpt.mkdir(parents=True, exist_ok=True)
-        save_weights(ckpt)
-        state = {"optimizer": optimizer.state_dict(), "step": step, "elapsed": elapsed, "history": history,
-                 "torch_rng": torch.get_rng_state(), "extra": extra_state() if extra_state else {}}
-        with atomic_path(ckpt / "state.pt") as tmp:
-            torch.save(state, tmp)
+        def write(folder: Path) -> None:
+            save_weights(folder)
+            state = {"optimizer": optimizer.state_dict(), "step": step, "elapsed": elapsed, "history": history,
+                     "torch_rng": torch.get_rng_state(), "extra": extra_state() if extra_state else {}}
+            torch.save(state, folder / STATE)
+
+        write_step(root, step, write, cfg.keep_last)
 
     last_ckpt = time.perf_counter()
     window: list[dict] = []

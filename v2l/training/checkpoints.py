@@ -1,54 +1,38 @@
-"""Training checkpoints: `step-XXXXXXXX/` folders (weights as safetensors, optimizer, scheduler, train state),
-written to a hidden temp folder and renamed, a `latest` pointer file, and only the last K kept.
+"""Hypernetwork training checkpoints: weights as safetensors, optimizer, scheduler and train state in the shared
+step folders of `v2l.checkpointing` (atomic, a `latest` pointer, the last K kept).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
-from v2l.atomic import write_text_atomic
-
-LATEST = "latest"
+from v2l.checkpointing import latest_step, write_step
 
 
 def save_checkpoint(root: str | Path, step: int, model, optimizer, scheduler, state: dict, keep_last: int,
                     config_json: str, extra: dict[str, torch.Tensor] | None = None) -> Path:
     """`extra` tensors (e.g. the staged recipe's codes) are stored beside the model's, under their own names."""
-    root = Path(root)
-    final = root / f"step-{step:08d}"
-    tmp = root / f".tmp-step-{step:08d}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     tensors = {**model.trainable_state_dict(), **(extra or {})}
-    save_file({k: v.detach().float().contiguous().cpu() for k, v in tensors.items()},
-              str(tmp / "weights.safetensors"), metadata={"format": "v2l-checkpoint/1", "version": model.version()})
-    (tmp / "config.json").write_text(model.cfg.model_dump_json(indent=2))
-    (tmp / "train_config.json").write_text(config_json)
-    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-    torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
-    (tmp / "state.json").write_text(json.dumps({**state, "step": step}))
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
-    write_text_atomic(root / LATEST, final.name)
-    for old in sorted(root.glob("step-*"))[:-keep_last]:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
+
+    def write(folder: Path) -> None:
+        save_file({k: v.detach().float().contiguous().cpu() for k, v in tensors.items()},
+                  str(folder / "weights.safetensors"),
+                  metadata={"format": "v2l-checkpoint/1", "version": model.version()})
+        (folder / "config.json").write_text(model.cfg.model_dump_json(indent=2))
+        (folder / "train_config.json").write_text(config_json)
+        torch.save(optimizer.state_dict(), folder / "optimizer.pt")
+        torch.save(scheduler.state_dict(), folder / "scheduler.pt")
+        (folder / "state.json").write_text(json.dumps({**state, "step": step}))
+
+    return write_step(root, step, write, keep_last)
 
 
 def latest_checkpoint(root: str | Path) -> Path | None:
-    root = Path(root)
-    pointer = root / LATEST
-    if pointer.is_file():
-        path = root / pointer.read_text().strip()
-        if (path / "state.json").is_file():
-            return path
-    done = sorted(p for p in root.glob("step-*") if (p / "state.json").is_file())
-    return done[-1] if done else None
+    return latest_step(root, "state.json")
 
 
 def load_checkpoint(path: str | Path, model, optimizer, scheduler, extra: torch.nn.Module | None = None,

@@ -78,7 +78,9 @@ class TrainConfig(BaseModel):
 
 
 def load_config(path: str | Path, **overrides) -> TrainConfig:
-    path = Path(path)
+    from v2l.shipped import resolve_config
+
+    path = resolve_config(path)
     if not path.is_file():
         raise V2LError(f"training config {path} does not exist; see pipelines/configs/ for examples")
     try:

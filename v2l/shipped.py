@@ -1,0 +1,19 @@
+"""The configs shipped with the package (`pipelines/configs/`), found the same way from a checkout or a wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# `pipelines` is installed beside `v2l` (the wheel packages both), so this holds in a checkout and in site-packages.
+SHIPPED_CONFIGS = Path(__file__).resolve().parent.parent / "pipelines" / "configs"
+
+
+def resolve_config(path: str | Path) -> Path:
+    """`path` if it exists; else a shipped config of that name (`tiny`, `tiny.yaml`, `pipelines/configs/tiny.yaml`),
+    so the documented defaults work from any folder; else `path` unchanged (the caller reports it missing)."""
+    path = Path(path)
+    if path.exists() or path.is_absolute():
+        return path
+    name = path.name if path.suffix else f"{path.name}.yaml"
+    shipped = SHIPPED_CONFIGS / name
+    return shipped if shipped.is_file() else path
