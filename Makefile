@@ -9,7 +9,7 @@ export RAY_AUTH_MODE := disabled
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: setup ffmpeg test demo bench clean
+.PHONY: setup ffmpeg test demo bench ui clean
 
 setup: $(STAMP) ffmpeg
 
@@ -32,6 +32,10 @@ demo: setup
 
 bench: setup
 	$(PY) -m benchmarks.run
+
+# The Dagster UI and the MLflow UI on 127.0.0.1 until Ctrl-C (ports: UI_ARGS="--dagster-port 3000 --mlflow-port 5000").
+ui: setup
+	$(PY) scripts/ui.py $(UI_ARGS)
 
 clean:
 	rm -rf runs .pytest_cache

@@ -13,23 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from v2l.ray_cluster import connect  # noqa: F401  (re-exported: jobs that import it from here keep working)
 from v2l.training.config import TrainConfig, load_config
-
-
-def connect(address: str | None, num_cpus: int) -> None:
-    """Join the cluster at `address` (or RAY_ADDRESS), else start a private local one, unless Ray is up already."""
-    import ray
-
-    if ray.is_initialized():
-        return
-    address = address or os.environ.get("RAY_ADDRESS")
-    if address:
-        ray.init(address=address, log_to_driver=False)
-        return
-    # A private local cluster: no usage stats, and no token auth between our own processes.
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
 
 
 def train_loop_per_worker(config: dict) -> None:
@@ -62,22 +47,30 @@ def train_loop_per_worker(config: dict) -> None:
         Path(os.environ["V2L_PID_FILE"]).with_suffix(f".rank{ctx.get_world_rank()}").write_text(
             json.dumps({"pid": os.getpid(), "node": node}))
     run_training(cfg, ctx.get_world_rank(), ctx.get_world_size(), report, resume_from=resume_from,
-                 device=ray.train.torch.get_device())
+                 device=ray.train.torch.get_device(), source=config.get("source"))
 
 
-def fit(cfg: TrainConfig, resume: bool = True):
-    """Run the job on Ray (a local cluster unless RAY_ADDRESS / cfg.ray.address names one); returns the Result."""
+def fit(cfg: TrainConfig, resume: bool = True, source: str | None = None):
+    """Run the job on Ray (a local cluster unless RAY_ADDRESS / cfg.ray.address names one); returns the Result.
+    `source` names the command for MLflow's run source (default: this process's command line)."""
     import shutil
     import time
 
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
+    from v2l import ray_cluster
+    from v2l.mlflow_store import absolute_tracking_uri, run_source
+
     if not resume:
         shutil.rmtree(cfg.run_dir / "checkpoints", ignore_errors=True)
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
-    # Workers do not share the driver's working directory: ship absolute paths.
+    # Workers do not share the driver's working directory: ship absolute paths (the MLflow store's too).
     absolute = {"run_dir": cfg.run_dir.resolve()}
+    absolute["tracking"] = cfg.tracking.model_copy(update={"uri": absolute_tracking_uri(
+        cfg.tracking.uri or f"sqlite:///{absolute['run_dir'] / 'mlflow.db'}")})
+    if cfg.ray.storage_path and "://" not in cfg.ray.storage_path:
+        absolute["ray"] = cfg.ray.model_copy(update={"storage_path": str(Path(cfg.ray.storage_path).resolve())})
     if cfg.backbone_weights is not None:
         absolute["backbone_weights"] = cfg.backbone_weights.resolve()
     if cfg.data.corpus is not None:
@@ -86,9 +79,12 @@ def fit(cfg: TrainConfig, resume: bool = True):
     connect(cfg.ray.address, num_cpus=max(2, cfg.ray.workers * cfg.ray.cpus_per_worker))
     storage = cfg.ray.storage_path or str(cfg.run_dir / "ray")
     env = {k: os.environ[k] for k in ("V2L_PID_FILE", "MLFLOW_TRACKING_URI") if k in os.environ}
+    if "MLFLOW_TRACKING_URI" in env:
+        env["MLFLOW_TRACKING_URI"] = absolute_tracking_uri(env["MLFLOW_TRACKING_URI"])
     trainer = TorchTrainer(
         train_loop_per_worker,
-        train_loop_config={"cfg": cfg.model_dump(mode="json")},
+        train_loop_config={"cfg": cfg.model_dump(mode="json"), "source": source or run_source()},
+        torch_config=ray_cluster.torch_config(),
         scaling_config=ScalingConfig(num_workers=cfg.ray.workers, use_gpu=cfg.ray.use_gpu,
                                      resources_per_worker={"CPU": cfg.ray.cpus_per_worker}),
         # A fresh Ray run per call: resuming is ours to do (from run_dir's checkpoints), and Ray would otherwise

@@ -102,18 +102,21 @@ def summarise(cfg: PerConditionConfig) -> dict:
             "mean_seconds_to_final_accuracy": sum(r["seconds_to_final_accuracy"] for r in results.values()) / n}
 
 
-def fit(cfg: PerConditionConfig) -> dict:
-    """Run on Ray (a local cluster unless RAY_ADDRESS names one), then log the summary to MLflow."""
+def fit(cfg: PerConditionConfig, source: str | None = None) -> dict:
+    """Run on Ray (a local cluster unless RAY_ADDRESS names one), then log the summary, the adapters and their
+    results to MLflow (artifacts under `out`; `source` names the command, default this process's)."""
     from ray.train import RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
-    from pipelines.train_hypernet import connect
+    from v2l import ray_cluster
+    from v2l.mlflow_store import absolute_tracking_uri
     from v2l.training.tracking import Tracker
 
     cfg = cfg.model_copy(update={"out": cfg.out.resolve()})  # workers do not share our working directory
     cfg.out.mkdir(parents=True, exist_ok=True)
-    connect(None, num_cpus=max(2, cfg.workers))
+    ray_cluster.connect(None, num_cpus=max(2, cfg.workers))
     trainer = TorchTrainer(train_loop_per_worker, train_loop_config={"cfg": cfg.model_dump(mode="json")},
+                           torch_config=ray_cluster.torch_config(),
                            scaling_config=ScalingConfig(num_workers=cfg.workers, resources_per_worker={"CPU": 1}),
                            run_config=RunConfig(name=f"per-condition-{time.strftime('%Y%m%d-%H%M%S')}",
                                                 storage_path=str(cfg.out / "ray")))
@@ -121,13 +124,16 @@ def fit(cfg: PerConditionConfig) -> dict:
     if result.error is not None:
         raise result.error
     summary = summarise(cfg)
-    tracker = Tracker(cfg.tracking_uri or f"sqlite:///{cfg.out / 'mlflow.db'}", "v2l-per-condition",
-                      f"per-condition-{len(cfg.semantics)}", cfg.out)
+    tracker = Tracker(absolute_tracking_uri(cfg.tracking_uri or f"sqlite:///{cfg.out / 'mlflow.db'}"),
+                      "v2l-per-condition", f"per-condition-{len(cfg.semantics)}", cfg.out, source=source)
     tracker.params({k: str(v) for k, v in cfg.model_dump(mode="json").items()})
     for i, (name, r) in enumerate(summary["per_semantic"].items()):
         tracker.metrics({f"{name}.judge_accuracy": r["judge_accuracy"], f"{name}.train_seconds": r["seconds"],
                          f"{name}.seconds_to_final_accuracy": r["seconds_to_final_accuracy"]}, i)
     tracker.metrics({k: v for k, v in summary.items() if k.startswith("mean_")}, len(summary["per_semantic"]))
+    for name in summary["per_semantic"]:
+        tracker.artifact(cfg.out / name / "adapter.safetensors", f"adapters/{name}")
+        tracker.artifact(cfg.out / name / "result.json", f"adapters/{name}")
     tracker.close()
     return summary
 

@@ -7,17 +7,17 @@ from safetensors.torch import load_file
 
 def test_per_condition_loras_on_ray_train(tmp_path):
     import mlflow
-    import ray
 
     from pipelines.train_per_condition import PerConditionConfig, fit
+    from v2l import ray_cluster
 
     cfg = PerConditionConfig(semantics=["pan_left", "sepia"], minutes=0.4, clips=16, check_every_s=8.0,
                              samples=2, sample_steps=2, workers=2, out=tmp_path / "pc")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray_cluster.connect(num_cpus=2)
     try:
         summary = fit(cfg)
     finally:
-        ray.shutdown()
+        ray_cluster.shutdown()
     assert set(summary["per_semantic"]) == {"pan_left", "sepia"}
     for name, r in summary["per_semantic"].items():
         assert r["steps"] > 0 and 0 < r["seconds_to_final_accuracy"] <= r["seconds"]

@@ -64,11 +64,11 @@ def test_unreachable_tracking_server_warns_once_and_keeps_metrics(tmp_path):
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    import ray
+    from v2l import ray_cluster
 
-    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)
+    ray_cluster.connect(num_cpus=3)
     yield
-    ray.shutdown()
+    ray_cluster.shutdown()
 
 
 def test_ray_train_logs_to_mlflow(tmp_path, ray_cluster):

@@ -23,9 +23,8 @@ def _pick(corpus: Corpus, split: str, semantic: str | None = None) -> dict:
 
 def train_briefly(corpus_dir: Path, run_dir: Path, steps: int) -> dict[str, Path]:
     """A few hypernetwork steps on Ray Train, tracked in MLflow: the platform's training path, end to end."""
-    import ray
-
     from pipelines.train_hypernet import fit
+    from v2l import ray_cluster
     from v2l.training.config import load_config
 
     from v2l.shipped import SHIPPED_CONFIGS
@@ -38,7 +37,7 @@ def train_briefly(corpus_dir: Path, run_dir: Path, steps: int) -> dict[str, Path
     try:
         fit(cfg, resume=False)
     finally:
-        ray.shutdown()
+        ray_cluster.shutdown()
     return {"training checkpoint": latest_checkpoint(run_dir / "checkpoints") or run_dir,
             "training metrics": run_dir / "metrics.jsonl", "mlflow store": run_dir / "mlflow.db"}
 

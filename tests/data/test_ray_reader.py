@@ -10,19 +10,20 @@ import pytest
 
 def test_ray_dataset_yields_decoded_samples(tmp_path):
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray")
     from v2l.data.build import build_corpus
+    from v2l import ray_cluster
     from v2l.data.reader import Corpus, CorruptShardError
 
     build_corpus(tmp_path / "c", photos=False, procedural=8, pairs_per_semantic=1, eval_pairs_per_semantic=1,
                  say=lambda m: None)
     corpus = Corpus(tmp_path / "c")
     expected = [s["__key__"] for s in corpus.raw_samples("heldout")]
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    ray_cluster.connect(num_cpus=1)
     try:
         rows = corpus.ray_dataset("heldout").take_all()
     finally:
-        ray.shutdown()
+        ray_cluster.shutdown()
     assert sorted(r["key"] for r in rows) == sorted(expected) and len(rows) == 6
     for r in rows:
         assert r["ref"].shape == r["tgt"].shape == (9, 48, 48, 3) and str(r["ref"].dtype) == "uint8"

@@ -101,10 +101,14 @@ class Corpus:
         return ds.map(decode_sample)
 
     def ray_dataset(self, split: str):
-        """A Ray Data dataset with one row per sample (ref/tgt as uint8 (F, H, W, 3) arrays, meta as JSON text)."""
+        """A Ray Data dataset with one row per sample (ref/tgt as uint8 (F, H, W, 3) arrays, meta as JSON text).
+        Runs on the cluster this process is connected to, else RAY_ADDRESS's, else a private loopback one."""
         import ray
 
+        from v2l.ray_cluster import connect
+
         paths = [str(p) for p in self.verify(split)]
+        connect()  # before Ray Data would start a default instance listening on every interface
 
         def read(row):
             for s in iter_tar(Path(row["path"])):

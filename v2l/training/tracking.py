@@ -1,6 +1,7 @@
 """Experiment tracking: MLflow on rank 0, with every metric also kept in a local JSON-lines file.
 
-If the tracking server cannot be reached, training goes on: one warning, then local metrics only.
+If the tracking server cannot be reached, training goes on: one warning, then local metrics only. Runs open
+through `v2l.mlflow_store.start_run`: artifacts under the job's storage, the v2l command as the run's source.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from pathlib import Path
 
 
 class Tracker:
-    def __init__(self, uri: str, experiment: str, run_name: str, local_dir: Path, enabled: bool = True):
+    def __init__(self, uri: str, experiment: str, run_name: str, local_dir: Path, enabled: bool = True,
+                 storage: str | Path | None = None, source: str | None = None):
+        """`storage` holds a new experiment's artifacts (default `local_dir`); `source` is the command that
+        started the job (default this process's command line: pass the driver's from a Ray worker)."""
         self.local = Path(local_dir) / "metrics.jsonl"
         self.local.parent.mkdir(parents=True, exist_ok=True)
         self.enabled, self.run_id, self._mlflow = enabled, None, None
@@ -25,9 +29,9 @@ class Tracker:
         try:
             import mlflow
 
-            mlflow.set_tracking_uri(uri)
-            mlflow.set_experiment(experiment)
-            self.run_id = mlflow.start_run(run_name=run_name).info.run_id
+            from v2l.mlflow_store import start_run
+
+            self.run_id = start_run(uri, experiment, run_name, storage or local_dir, source).info.run_id
             self._mlflow = mlflow
         except Exception as exc:  # unreachable server, bad URI, locked store: never stop training for it
             self._disable(f"MLflow tracking at {uri} is unavailable ({type(exc).__name__}: {exc}); "
@@ -56,6 +60,10 @@ class Tracker:
 
     def artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
         self._call("log_artifact", str(path), artifact_path)
+
+    def artifacts(self, directory: str | Path, artifact_path: str | None = None) -> None:
+        """Every file of `directory`, under `artifact_path`."""
+        self._call("log_artifacts", str(directory), artifact_path)
 
     def tag(self, key: str, value: str) -> None:
         self._call("set_tag", key, value)

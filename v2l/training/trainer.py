@@ -77,7 +77,8 @@ def pair_source(cfg: TrainConfig, split: str, rank: int, world: int, backbone=No
 
 def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: Report | None = None,
                  resume_from: Path | None = None, device: torch.device | None = None,
-                 say: Callable[[str], None] = print) -> dict:
+                 say: Callable[[str], None] = print, source: str | None = None) -> dict:
+    """`source`: the command that started the job, for MLflow (a Ray worker gets the driver's)."""
     torch.set_num_threads(cfg.torch_threads)
     if cfg.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
@@ -120,7 +121,9 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
     if rank == 0:
         from v2l.training.tracking import Tracker
 
-        tracker = Tracker(cfg.tracking_uri, cfg.tracking.experiment, f"{cfg.name}-from-{state['step']}", cfg.run_dir)
+        # New experiments keep their artifacts with the run (on a cluster: the storage every node sees).
+        tracker = Tracker(cfg.tracking_uri, cfg.tracking.experiment, f"{cfg.name}-from-{state['step']}", cfg.run_dir,
+                          storage=cfg.ray.storage_path or cfg.run_dir, source=source)
         tracker.params(flatten(cfg.model_dump(mode="json")))
         tracker.tag("resumed_from_step", str(state["step"]))
     config_json = cfg.model_dump_json(indent=2)
@@ -176,6 +179,10 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
         if latest:
             tracker.tag("final_checkpoint", str(latest.resolve()))
             tracker.artifact(latest / "train_config.json", "config")
+            # The checkpoint itself, so the run keeps its model when the run directory rotates or goes.
+            tracker.artifacts(latest, f"checkpoint/{latest.name}")
+            if tracker.run_id:
+                tracker.tag("final_checkpoint_artifact", f"runs:/{tracker.run_id}/checkpoint/{latest.name}")
         tracker.close()
     return {"state": state, "history": history, "phases_s": t_phase,
             "checkpoint": str(latest_checkpoint(ckpt_root)) if rank == 0 else None}
