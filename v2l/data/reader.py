@@ -66,6 +66,11 @@ class Corpus:
         for e in self.shard_entries(split):
             path = self.root / e["file"]
             if e["file"] not in self._verified:
+                root = self.root.resolve()
+                if not path.resolve().is_relative_to(root):  # a `..` entry or a symlink leaving the corpus folder
+                    raise CorruptShardError(f"shard {e['file']!r} listed in {self.root / 'manifest.json'} lies "
+                                            f"outside the corpus folder {root}; a corpus holds its own shards: "
+                                            f"rebuild with `v2l data build --out {self.root}`")
                 if not path.is_file():
                     raise CorruptShardError(f"shard {path} listed in {self.root / 'manifest.json'} is missing; "
                                             f"restore it or rebuild with `v2l data build --out {self.root}`")
