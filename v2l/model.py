@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from v2l.atomic import atomic_path, write_text_atomic
 from v2l.backbones import Backbone, get_spec
@@ -21,6 +21,7 @@ from v2l.config import V2LConfig
 from v2l.errors import V2LError
 from v2l.hypernet.model import Hypernetwork
 from v2l.lora.lightlora import LightLoRANetwork
+from v2l.tensor_files import read_safetensors
 
 WEIGHTS_FILE = "weights.safetensors"
 CONFIG_FILE = "config.json"
@@ -87,10 +88,20 @@ class Video2LoRA(torch.nn.Module):
         if not cfg_path.is_file() or not weights_path.is_file():
             raise V2LError(f"{directory} is not a v2l checkpoint (needs {CONFIG_FILE} and {WEIGHTS_FILE}); "
                            f"pass a directory written by training or `Video2LoRA.save`")
-        cfg = V2LConfig.model_validate(json.loads(cfg_path.read_text()))
+        fix = "pass a directory written by training or `Video2LoRA.save`"
+        try:
+            cfg = V2LConfig.model_validate(json.loads(cfg_path.read_text()))
+        except (ValueError, UnicodeDecodeError) as exc:  # bad JSON or a config of another shape
+            raise V2LError(f"checkpoint config {cfg_path} cannot be read ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0]}); {fix}") from None
+        state, _ = read_safetensors(weights_path, "checkpoint weights", fix)
         backbone = backbone or get_spec(cfg.preset).default()
         model = cls(backbone, cfg)
-        model.load_trainable_state_dict(load_file(str(weights_path)))
+        try:
+            model.load_trainable_state_dict(state)
+        except (RuntimeError, KeyError) as exc:  # missing, extra or mis-shaped tensors
+            raise V2LError(f"checkpoint weights {weights_path} do not fit its config ({str(exc).splitlines()[0]}); "
+                           f"{fix}") from None
         model.random_weights = False
         model.source = str(directory)
         return model

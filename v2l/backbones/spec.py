@@ -189,10 +189,10 @@ class Backbone:
             getattr(self, key).save_pretrained(path / key)
 
     def pipeline(self):
-        from diffusers import CogVideoXImageToVideoPipeline
+        from v2l.backbones.prompts import i2v_pipeline_class
 
-        return CogVideoXImageToVideoPipeline(tokenizer=self.tokenizer, text_encoder=self.text_encoder, vae=self.vae,
-                                             transformer=self.transformer, scheduler=self.scheduler)
+        return i2v_pipeline_class()(tokenizer=self.tokenizer, text_encoder=self.text_encoder, vae=self.vae,
+                                    transformer=self.transformer, scheduler=self.scheduler)
 
     # -- encoders (all frozen, no grad) -----------------------------------------------------------
     @torch.no_grad()
@@ -220,6 +220,9 @@ class Backbone:
 
             raise V2LError(f"backbone {self.spec.name} ({self.source}) has no tokenizer: load it from a weights "
                            "directory with a tokenizer/ subfolder, or pass precomputed text embeddings")
+        from v2l.backbones.prompts import note_truncation
+
+        note_truncation(self.tokenizer, captions, self.spec.max_text_len)
         ids = self.tokenizer(captions, padding="max_length", max_length=self.spec.max_text_len, truncation=True,
                              add_special_tokens=True, return_tensors="pt").input_ids
         return self.text_encoder(ids.to(self.device))[0]

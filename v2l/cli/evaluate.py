@@ -8,13 +8,17 @@ from typing import Optional
 
 import typer
 
+from v2l.cli.options import (count_option, float_option, steps_option, text_option, threads_option,
+                             workers_option)
+
 evaluate_app = typer.Typer(add_completion=False, no_args_is_help=True,
                            help="Measure the committed models and write the results into their cards.")
 
 
 @evaluate_app.command("world")
-def world(per_semantic: int = typer.Option(4, "--per-semantic", help="held-out first frames per training semantic"),
-          steps: int = typer.Option(25, "--steps", help="sampling steps"),
+def world(per_semantic: int = count_option(4, "--per-semantic", hi=10_000,
+                                       help="held-out first frames per training semantic"),
+          steps: int = steps_option(25),
           weights: Optional[Path] = typer.Option(None, "--weights", help="backbone folder to measure, e.g. "
                                                  "runs/pretrain/backbone/model (default: the committed one)"),
           judge_dir: Optional[Path] = typer.Option(None, "--judge", help="judge folder (default: the committed one)"),
@@ -27,7 +31,7 @@ def world(per_semantic: int = typer.Option(4, "--per-semantic", help="held-out f
 
 
 @evaluate_app.command("judge")
-def judge(per_semantic: int = typer.Option(16, "--per-semantic", help="held-out clips per semantic"),
+def judge(per_semantic: int = count_option(16, "--per-semantic", hi=10_000, help="held-out clips per semantic"),
           write: bool = typer.Option(True, "--write/--no-write", help="update the judge's card")):
     """The judge on held-out content, all semantics: real clips and the committed VAE's reconstructions."""
     import torch
@@ -51,15 +55,17 @@ def judge(per_semantic: int = typer.Option(16, "--per-semantic", help="held-out 
 
 
 @evaluate_app.command("steer")
-def steer(semantics: str = typer.Option("pan_left,zoom_in,melt,sepia", "--semantics",
+def steer(semantics: str = text_option("pan_left,zoom_in,melt,sepia", "--semantics",
                                         help="seen semantics, comma-separated (at least 3 families)"),
-          minutes: float = typer.Option(5.0, "--minutes", help="training budget per LoRA (the bar allows 10)"),
-          samples: int = typer.Option(16, "--samples", help="held-out first frames judged per semantic"),
-          check_every: float = typer.Option(60.0, "--check-every", help="judge every this many training seconds"),
-          workers: int = typer.Option(1, "--workers", help="Ray Train workers (semantics are split between them)"),
+          minutes: float = float_option(5.0, "--minutes", lo=0.0, hi=1440.0, lo_open=True,
+                                         help="training budget per LoRA (the bar allows 10)"),
+          samples: int = count_option(16, "--samples", hi=10_000, help="held-out first frames judged per semantic"),
+          check_every: float = float_option(60.0, "--check-every", lo=0.0, hi=86_400.0, lo_open=True,
+                                             help="judge every this many training seconds"),
+          workers: int = workers_option(1, help="Ray Train workers (semantics are split between them)"),
           out: Path = typer.Option(Path("runs/per_condition"), "--out", help="adapters, results, MLflow store"),
           write: bool = typer.Option(True, "--write/--no-write", help="update the transformer's card"),
-          threads: int = typer.Option(1, "--threads", help="torch threads per worker")):
+          threads: int = threads_option(1, help="torch threads per worker")):
     """The old way on Ray Train: a standard rank-4 peft LoRA per semantic, judged as it trains."""
     from pipelines.train_per_condition import PerConditionConfig, fit
     from v2l.backbones.tiny import TINY_WEIGHTS
@@ -95,17 +101,17 @@ def probe(config: Path = typer.Option(Path("pipelines/configs/tiny.yaml"), "--co
 @evaluate_app.command("hypernet")
 def hypernet(checkpoint: Optional[Path] = typer.Option(
                  None, "--checkpoint", help="training checkpoint or v2l checkpoint; default: the committed one"),
-             per_semantic: int = typer.Option(4, "--per-semantic", help="held-out targets per seen semantic"),
-             zero_shot_per_semantic: int = typer.Option(8, "--zero-shot-per-semantic",
+             per_semantic: int = count_option(4, "--per-semantic", hi=10_000, help="held-out targets per seen semantic"),
+             zero_shot_per_semantic: int = count_option(8, "--zero-shot-per-semantic", hi=10_000,
                                                         help="held-out targets per held-out semantic"),
-             steps: int = typer.Option(25, "--steps", help="sampling steps"),
+             steps: int = steps_option(25),
              install: bool = typer.Option(False, "--install", help="commit --checkpoint as the tiny hypernetwork, "
                                                                    "with these measurements in its card"),
              codes: bool = typer.Option(False, "--codes", help="also generate with the staged recipe's "
                                                                "per-semantic codes stored in --checkpoint"),
              out: Optional[Path] = typer.Option(None, "--out", help="also write the result here (JSON)"),
-             notes: str = typer.Option("", "--notes", help="with --install: provenance notes for the card"),
-             threads: Optional[int] = typer.Option(None, "--threads")):
+             notes: str = text_option("", "--notes", help="with --install: provenance notes for the card"),
+             threads: Optional[int] = threads_option(None)):
     """The release bar: judge accuracy with true vs wrong references on held-out content, seen and zero-shot."""
     import torch
 

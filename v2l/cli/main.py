@@ -9,9 +9,11 @@ from typing import Optional
 
 import typer
 
-from v2l.cli.errors import handles_errors, say as _say
+from v2l.cli.errors import OneLineErrors, handles_errors, say as _say
+from v2l.cli.options import (PROMPT_MAX_CHARS, count_option, float_option, frames_option, seed_option,
+                             steps_option, text_option)
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=OneLineErrors,
                   help="Video2LoRA: turn a reference video into a tiny LoRA for a frozen CogVideoX I2V backbone.")
 
 
@@ -28,13 +30,13 @@ def _load_model(checkpoint: Optional[Path], preset: str, backbone_weights: Optio
 
 
 CheckpointOpt = typer.Option(None, "--checkpoint", help="v2l checkpoint directory (config.json + weights.safetensors)")
-PresetOpt = typer.Option("tiny", "--preset", help="backbone preset: tiny or cogvideox-5b-i2v")
+PresetOpt = text_option("tiny", "--preset", help="backbone preset: tiny or cogvideox-5b-i2v")
 WeightsOpt = typer.Option(None, "--backbone-weights", help="local diffusers-layout backbone folder (for real presets)")
 
 
 @app.command()
 @handles_errors
-def info(preset: str = typer.Option("tiny", help="backbone preset: tiny or cogvideox-5b-i2v"),
+def info(preset: str = text_option("tiny", "--preset", help="backbone preset: tiny or cogvideox-5b-i2v"),
          as_json: bool = typer.Option(False, "--json", help="print JSON")):
     """Sizes of a preset's LoRA, aux matrices and hypernetwork, computed on the meta device."""
     from v2l.info import preset_info
@@ -51,7 +53,7 @@ def info(preset: str = typer.Option("tiny", help="backbone preset: tiny or cogvi
 @handles_errors
 def predict(reference: Path = typer.Option(..., "--reference", help="reference video (mp4 or any ffmpeg format)"),
             out: Path = typer.Option(..., "--out", help="LoRA file to write (.safetensors)"),
-            fmt: str = typer.Option("compact", "--format", help="compact | diffusers | kohya"),
+            fmt: str = text_option("compact", "--format", help="compact | diffusers | kohya"),
             checkpoint: Optional[Path] = CheckpointOpt, preset: str = PresetOpt,
             backbone_weights: Optional[Path] = WeightsOpt):
     """Predict the LoRA of one reference video (one hypernetwork pass)."""
@@ -70,15 +72,17 @@ def predict(reference: Path = typer.Option(..., "--reference", help="reference v
 @app.command()
 @handles_errors
 def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/JPEG) to animate"),
-             prompt: str = typer.Option(..., "--prompt", help="content caption"),
+             prompt: str = text_option(..., "--prompt", max_chars=PROMPT_MAX_CHARS, help="content caption"),
              out: Path = typer.Option(..., "--out", help="mp4 to write"),
              reference: Optional[Path] = typer.Option(None, "--reference", help="reference video to take the semantic from"),
              lora: Optional[Path] = typer.Option(None, "--lora", help="compact LoRA from `v2l predict` (instead of --reference)"),
-             scale: Optional[float] = typer.Option(None, "--scale", help="effective LoRA scale (default: the trained scale)"),
-             seed: int = typer.Option(0, "--seed"),
-             frames: Optional[int] = typer.Option(None, "--frames", help="frame count, 8k+1 (default: the preset's)"),
-             steps: int = typer.Option(25, "--steps", help="sampling steps"),
-             guidance: float = typer.Option(1.0, "--guidance", help="classifier-free guidance scale (1 = off)"),
+             scale: Optional[float] = float_option(None, "--scale", lo=-10.0, hi=10.0,
+                                                  help="effective LoRA scale (default: the trained scale)"),
+             seed: int = seed_option(),
+             frames: Optional[int] = frames_option(None, help="frame count, 8k+1 (default: the preset's)"),
+             steps: int = steps_option(25),
+             guidance: float = float_option(1.0, "--guidance", lo=0.0, hi=50.0,
+                                            help="classifier-free guidance scale (1 = off)"),
              no_lora: bool = typer.Option(False, "--no-lora", help="the base backbone alone"),
              checkpoint: Optional[Path] = CheckpointOpt, preset: str = PresetOpt,
              backbone_weights: Optional[Path] = WeightsOpt):
@@ -144,9 +148,10 @@ def models(as_json: bool = typer.Option(False, "--json", help="print JSON")):
 @app.command()
 @handles_errors
 def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output folder"),
-         steps: int = typer.Option(25, "--steps", help="sampling steps"),
-         pairs_per_semantic: int = typer.Option(2, "--pairs-per-semantic", help="size of the demo corpus"),
-         train_steps: int = typer.Option(10, "--train-steps", help="hypernetwork steps on Ray Train (0: skip)")):
+         steps: int = steps_option(25),
+         pairs_per_semantic: int = count_option(2, "--pairs-per-semantic", hi=10_000, help="size of the demo corpus"),
+         train_steps: int = count_option(10, "--train-steps", lo=0, hi=100_000_000,
+                                          help="hypernetwork steps on Ray Train (0: skip)")):
     """End to end on the tiny default: corpus -> brief Ray training -> LoRA in every format -> generated video."""
     from v2l.demo import run_demo
 

@@ -7,6 +7,9 @@ from typing import Optional
 
 import typer
 
+from v2l.cli.options import (count_option, float_option, max_steps_option, minutes_option, seed_option,
+                             threads_option)
+
 
 SMOKE_HELP = "2 steps on tiny pools: checks the pipeline runs, trains nothing useful (never installed)"
 
@@ -21,13 +24,13 @@ pretrain_app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 @pretrain_app.command("vae")
 def vae(out: Path = typer.Option(Path("runs/pretrain/vae"), "--out", help="run directory (checkpoints, model/)"),
-        minutes: float = typer.Option(50.0, "--minutes", help="wall-time budget for the training loop"),
-        max_steps: Optional[int] = typer.Option(None, "--max-steps"),
-        seed: int = typer.Option(0, "--seed"),
-        pool_clips: int = typer.Option(3072, "--pool-clips", help="rendered training clips held in memory"),
-        decoder_minutes: float = typer.Option(0.0, "--decoder-minutes",
+        minutes: float = minutes_option(50.0, help="wall-time budget for the training loop"),
+        max_steps: Optional[int] = max_steps_option(),
+        seed: int = seed_option(),
+        pool_clips: int = count_option(3072, "--pool-clips", help="rendered training clips held in memory"),
+        decoder_minutes: float = float_option(0.0, "--decoder-minutes", lo=0.0, hi=7 * 24 * 60.0,
                                               help="then fine-tune the decoder alone this long (0: skip)"),
-        threads: int = typer.Option(2, "--threads", help="torch threads (1 leaves a core for other work)"),
+        threads: int = threads_option(2, help="torch threads (1 leaves a core for other work)"),
         install: bool = typer.Option(False, "--install", help="copy the result into the committed tiny weights"),
         smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP)):
     """Train the tiny AutoencoderKLCogVideoX; resumes from OUT/checkpoint when present."""
@@ -40,11 +43,11 @@ def vae(out: Path = typer.Option(Path("runs/pretrain/vae"), "--out", help="run d
 @pretrain_app.command("backbone")
 def backbone(out: Path = typer.Option(Path("runs/pretrain/backbone"), "--out", help="run directory"),
              vae: Optional[Path] = typer.Option(None, "--vae", help="trained VAE folder (default: the committed one)"),
-             minutes: float = typer.Option(45.0, "--minutes"),
-             max_steps: Optional[int] = typer.Option(None, "--max-steps"),
-             seed: int = typer.Option(0, "--seed"),
-             cache_clips: int = typer.Option(6144, "--cache-clips", help="training clips in the latent cache"),
-             threads: int = typer.Option(2, "--threads"),
+             minutes: float = minutes_option(45.0),
+             max_steps: Optional[int] = max_steps_option(),
+             seed: int = seed_option(),
+             cache_clips: int = count_option(6144, "--cache-clips", help="training clips in the latent cache"),
+             threads: int = threads_option(2),
              install: bool = typer.Option(False, "--install", help="copy transformer + text encoder into the committed weights"),
              smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP)):
     """Train the tiny I2V transformer on the frozen VAE; resumes from OUT/checkpoint when present."""
@@ -57,10 +60,10 @@ def backbone(out: Path = typer.Option(Path("runs/pretrain/backbone"), "--out", h
 @pretrain_app.command("judge")
 def judge(out: Path = typer.Option(Path("runs/pretrain/judge"), "--out", help="run directory"),
           vae: Optional[Path] = typer.Option(None, "--vae", help="trained VAE folder (default: the committed one)"),
-          minutes: float = typer.Option(12.0, "--minutes"),
-          max_steps: Optional[int] = typer.Option(None, "--max-steps"),
-          seed: int = typer.Option(0, "--seed"),
-          threads: int = typer.Option(2, "--threads"),
+          minutes: float = minutes_option(12.0),
+          max_steps: Optional[int] = max_steps_option(),
+          seed: int = seed_option(),
+          threads: int = threads_option(2),
           install: bool = typer.Option(False, "--install", help="copy the judge into the committed weights"),
           smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP)):
     """Train the semantic judge (all semantics) and measure it on held-out content."""
@@ -77,17 +80,17 @@ def json_line(card: dict) -> str:
 
 @pretrain_app.command("clip")
 def clip(out: Path = typer.Option(Path("runs/pretrain/clip"), "--out", help="run directory"),
-         minutes: float = typer.Option(15.0, "--minutes"),
-         max_steps: Optional[int] = typer.Option(None, "--max-steps"),
-         seed: int = typer.Option(0, "--seed"),
-         dev_procedural: int = typer.Option(0, "--dev-procedural",
+         minutes: float = minutes_option(15.0),
+         max_steps: Optional[int] = max_steps_option(),
+         seed: int = seed_option(),
+         dev_procedural: int = count_option(0, "--dev-procedural", lo=0, hi=10_000,
                                             help="set this many training procedural items aside to pick the best "
                                                  "weights by dev retrieval (0: keep the last weights)"),
-         extra_procedural: int = typer.Option(0, "--extra-procedural",
+         extra_procedural: int = count_option(0, "--extra-procedural", lo=0,
                                               help="procedural scenes drawn for CLIP training only (captions equal "
                                                    "to a held-out caption are dropped)"),
-         pool_clips: int = typer.Option(4096, "--pool-clips", help="rendered training frames held in memory"),
-         threads: int = typer.Option(2, "--threads"),
+         pool_clips: int = count_option(4096, "--pool-clips", help="rendered training frames held in memory"),
+         threads: int = threads_option(2),
          install: bool = typer.Option(False, "--install", help="copy the CLIP into the committed weights"),
          smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP)):
     """Train the tiny open_clip model contrastively on frames and content captions."""

@@ -7,11 +7,13 @@ from typing import Optional
 
 import typer
 
+from v2l.cli.options import max_steps_option, workers_option
+
 
 def train(config: Path = typer.Option(Path("pipelines/configs/tiny.yaml"), "--config", help="YAML training config"),
-          workers: Optional[int] = typer.Option(None, "--workers", help="Ray Train workers (overrides the config)"),
+          workers: Optional[int] = workers_option(None, help="Ray Train workers (overrides the config)"),
           resume: bool = typer.Option(True, "--resume/--no-resume", help="continue from the run's last checkpoint"),
-          max_steps: Optional[int] = typer.Option(None, "--max-steps", help="stop after this many steps")):
+          max_steps: Optional[int] = max_steps_option()):
     """Train the hypernetwork on Ray Train, tracked in MLflow, checkpointed and resumable."""
     from pipelines.train_hypernet import fit
     from v2l.training.config import load_config

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 from v2l.data.manifest import read_manifest
-from v2l.data.reader import Corpus, CorruptShardError, iter_tar
+from v2l.data.reader import Corpus, CorruptShardError
+from v2l.data.shard_members import check_shard_members
 from v2l.data.curation.quarantine import read_quarantine
 
 
 def manifest_integrity(root: str | Path) -> tuple[bool, dict]:
-    """Every shard listed exists, has the listed size and sha256, and holds the listed number of samples."""
+    """Every shard listed exists, has the listed sha256, only well-named file members (`check_shard_members`) and
+    the listed number of samples."""
     try:
         corpus = Corpus(root)
         corpus.verify()
@@ -19,7 +21,7 @@ def manifest_integrity(root: str | Path) -> tuple[bool, dict]:
         return False, {"error": str(exc)}
     bad = []
     for e in corpus.manifest["shards"]:
-        n = sum(1 for _ in iter_tar(Path(root) / e["file"]))
+        n = check_shard_members(Path(root) / e["file"])
         if n != e["samples"]:
             bad.append(f"{e['file']}: {n} samples, manifest says {e['samples']}")
     return not bad, {"shards": len(corpus.manifest["shards"]), "problems": bad}

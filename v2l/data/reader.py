@@ -18,12 +18,9 @@ import torch
 
 from v2l.data.clip_codec import decode_mp4
 from v2l.data.manifest import read_manifest
+from v2l.data.shard_members import CorruptShardError, check_member, check_shard_members
 from v2l.errors import V2LError
 from v2l.video.io import file_sha256
-
-
-class CorruptShardError(V2LError):
-    pass
 
 
 def to_tensor(frames: np.ndarray) -> torch.Tensor:
@@ -69,6 +66,11 @@ class Corpus:
         for e in self.shard_entries(split):
             path = self.root / e["file"]
             if e["file"] not in self._verified:
+                root = self.root.resolve()
+                if not path.resolve().is_relative_to(root):  # a `..` entry or a symlink leaving the corpus folder
+                    raise CorruptShardError(f"shard {e['file']!r} listed in {self.root / 'manifest.json'} lies "
+                                            f"outside the corpus folder {root}; a corpus holds its own shards: "
+                                            f"rebuild with `v2l data build --out {self.root}`")
                 if not path.is_file():
                     raise CorruptShardError(f"shard {path} listed in {self.root / 'manifest.json'} is missing; "
                                             f"restore it or rebuild with `v2l data build --out {self.root}`")
@@ -77,6 +79,7 @@ class Corpus:
                     raise CorruptShardError(f"shard {path} is corrupt: sha256 {digest[:16]}... does not match the "
                                             f"manifest's {e['sha256'][:16]}...; restore the file or rebuild with "
                                             f"`v2l data build --out {self.root}`")
+                check_shard_members(path)  # a matching hash only says the file is the one listed, not that it is safe
                 self._verified.add(e["file"])
             paths.append(path)
         return paths
@@ -118,28 +121,27 @@ class Corpus:
         return ray.data.from_items([{"path": p} for p in paths]).flat_map(read)
 
 
-MAX_MEMBER_BYTES = 256 << 20  # a shard member above this is not a 9-frame clip: refuse rather than load it
-
-
 def iter_tar(path: Path) -> Iterator[dict]:
     """Group a webdataset tar's members by key (the name up to the first dot). Nothing is extracted to disk;
-    a damaged or hostile tar raises CorruptShardError naming the file."""
+    a damaged or hostile tar (see `v2l.data.shard_members`) raises CorruptShardError naming the file."""
     current: dict | None = None
     try:
         with tarfile.open(path, "r:") as tar:
+            seen: set[str] = set()
             for member in tar:
-                if not member.isfile():
-                    continue
-                if member.size > MAX_MEMBER_BYTES:
-                    raise CorruptShardError(f"shard {path} member {member.name!r} is {member.size} bytes, too large "
-                                            f"for a corpus sample; rebuild the corpus")
-                key, _, ext = member.name.partition(".")
+                key, ext = check_member(member, path)
                 data = tar.extractfile(member).read()
                 if current is not None and current["__key__"] != key:
                     yield current
                     current = None
                 if current is None:
+                    if key in seen:  # a key's members must be contiguous, as webdataset groups them
+                        raise CorruptShardError(f"shard {path} is corrupt: sample {key!r} appears twice; rebuild it")
+                    seen.add(key)
                     current = {"__key__": key}
+                if ext in current:
+                    raise CorruptShardError(f"shard {path} is corrupt: member {member.name!r} appears twice; "
+                                            f"rebuild it")
                 current[ext] = data
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise CorruptShardError(f"shard {path} cannot be read as a tar ({type(exc).__name__}: {exc}); restore it "

@@ -4,7 +4,8 @@
   version, module-list hash, r/a/b, scale, reference sha256). Needs the aux matrices that made it.
 * diffusers/peft: `transformer.<module>.lora_A.weight` (r, in) and `.lora_B.weight` (out, r), loadable by
   `pipe.load_lora_weights`; the LoRA scale is folded into lora_B so peft's alpha/r = 1 reproduces it.
-* kohya/ComfyUI: `lora_unet_<module with _>.lora_down.weight`, `.lora_up.weight` and `.alpha` (= r).
+* kohya/ComfyUI: `lora_unet_<ComfyUI's native module path with _>.lora_down.weight`, `.lora_up.weight` and
+  `.alpha` (= r), e.g. `lora_unet_blocks_0_attn_out` for diffusers' `transformer_blocks.0.attn1.to_out.0`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import save_file
 
 from v2l.atomic import atomic_path
 from v2l.errors import BadLoRAFileError, IncompatibleLoRAError
+from v2l.tensor_files import read_safetensors
 
 COMPACT_FORMAT = "v2l-lightlora/1"
 STANDARD_FORMAT = "v2l-standard-lora/1"
@@ -67,22 +68,8 @@ def compact_bytes(A_pred: torch.Tensor, B_pred: torch.Tensor, metadata: dict[str
 
 
 def _open(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Read a safetensors file, turning every failure into an error that names the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise BadLoRAFileError(f"LoRA file {path} does not exist; pass the path of a .safetensors LoRA")
-    if path.stat().st_size == 0:
-        raise BadLoRAFileError(f"LoRA file {path} is empty (0 bytes); predict it again with `v2l predict`")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = dict(f.metadata() or {})
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except Exception as exc:  # safetensors raises several types for truncated or foreign files
-        raise BadLoRAFileError(
-            f"LoRA file {path} is not a readable safetensors file ({type(exc).__name__}: {exc}); it may be "
-            f"truncated or another format: re-create it with `v2l predict`"
-        ) from None
-    return tensors, metadata
+    """Read a LoRA safetensors file: every failure, and any NaN or infinite tensor, is an error naming the file."""
+    return read_safetensors(path, "LoRA file", "re-create it with `v2l predict`", BadLoRAFileError)
 
 
 def load_compact(path: str | Path) -> CompactLoRA:
@@ -132,8 +119,28 @@ def standard_pairs(lora: CompactLoRA, model, scale: float | None = None) -> dict
     return {name: (down[0], up[0]) for name, (down, up) in zip(model.network.names, composed)}
 
 
+# ComfyUI's native CogVideoX transformer (comfy/ldm/cogvideo/model.py) names its blocks `blocks.{i}` and their
+# Linear layers as below; its LoRA loader (comfy/lora.py, model_lora_keys_unet) accepts `lora_unet_` + a native
+# weight's module path with dots as underscores. Diffusers module -> ComfyUI native module, inside a block:
+COMFY_COGVIDEOX_BLOCK_NAMES = {
+    "attn1.to_q": "q", "attn1.to_k": "k", "attn1.to_v": "v", "attn1.to_out.0": "attn_out",
+    "ff.net.0.proj": "ff_proj", "ff.net.2": "ff_out", "norm1.linear": "norm1.linear", "norm2.linear": "norm2.linear",
+}
+
+
+def comfy_module_name(module_name: str) -> str:
+    """`transformer_blocks.3.attn1.to_out.0` (diffusers) -> `blocks.3.attn_out` (ComfyUI's native CogVideoX)."""
+    prefix, _, rest = module_name.partition(".")
+    index, _, inner = rest.partition(".")
+    if prefix != "transformer_blocks" or not index.isdigit() or inner not in COMFY_COGVIDEOX_BLOCK_NAMES:
+        raise ValueError(f"LoRA module {module_name!r} has no ComfyUI CogVideoX name; export it in the diffusers "
+                         f"format (--format diffusers) instead")
+    return f"blocks.{index}.{COMFY_COGVIDEOX_BLOCK_NAMES[inner]}"
+
+
 def kohya_key(module_name: str) -> str:
-    return "lora_unet_" + module_name.replace(".", "_")
+    """The kohya/ComfyUI key of a diffusers module: `lora_unet_blocks_3_attn_out`."""
+    return "lora_unet_" + comfy_module_name(module_name).replace(".", "_")
 
 
 def save_standard(path: str | Path, pairs: dict[str, tuple[torch.Tensor, torch.Tensor]], style: str,
@@ -161,21 +168,31 @@ def load_standard(path: str | Path) -> dict[str, tuple[torch.Tensor, torch.Tenso
     """Read a diffusers- or kohya-style rank-r LoRA back into module -> (down, up) with alpha folded in."""
     tensors, meta = _open(path)
     pairs: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    def member(key: str) -> torch.Tensor:
+        if key not in tensors:
+            raise BadLoRAFileError(f"LoRA file {path} lacks tensor {key!r}; re-create it with `v2l predict`")
+        return tensors[key]
+
     if any(k.endswith(".lora_A.weight") for k in tensors):
         for key in tensors:
             if key.endswith(".lora_A.weight"):
                 name = key[: -len(".lora_A.weight")].removeprefix("transformer.")
-                pairs[name] = (tensors[key], tensors[f"{key[:-len('.lora_A.weight')]}.lora_B.weight"])
+                pairs[name] = (tensors[key], member(f"{key[:-len('.lora_A.weight')]}.lora_B.weight"))
         return pairs
     if any(k.endswith(".lora_down.weight") for k in tensors):
         try:
             names = json.loads(meta["modules"])
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise ValueError("not a list of module names")
         except (KeyError, ValueError):
             raise BadLoRAFileError(f"kohya LoRA {path} has no module list in its metadata; it was not written by v2l "
                                    f"and its key names cannot be mapped back unambiguously") from None
         for name in names:
-            key = kohya_key(name)
-            down, up = tensors[f"{key}.lora_down.weight"], tensors[f"{key}.lora_up.weight"]
+            try:
+                key = kohya_key(name)
+            except ValueError as exc:
+                raise BadLoRAFileError(f"kohya LoRA {path}: {exc}") from None
+            down, up = member(f"{key}.lora_down.weight"), member(f"{key}.lora_up.weight")
             alpha = float(tensors.get(f"{key}.alpha", torch.tensor(float(down.shape[0]))))
             pairs[name] = (down, up * (alpha / down.shape[0]))
         return pairs

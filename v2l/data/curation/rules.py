@@ -41,10 +41,15 @@ class CurationRules:
         return asdict(self)
 
 
+MAX_SIDE = 4096  # a clip side beyond this is a typo, and rendering it would exhaust memory
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """'48x48' -> (48, 48) (height x width)."""
     try:
         h, w = (int(x) for x in text.lower().split("x"))
     except ValueError:
         raise V2LError(f"--size {text!r} must look like HxW, for example 48x48") from None
+    if not (2 <= h <= MAX_SIDE and 2 <= w <= MAX_SIDE):
+        raise V2LError(f"--size {text!r} is out of range: each side must be in [2, {MAX_SIDE}]")
     return h, w
