@@ -139,7 +139,7 @@ def plan_sample_times(frame_times: np.ndarray, count: int, fps: float, sampling:
         if sampling.start > max(0.0, last - span) + 1e-6:
             raise V2LError(f"--start {sampling.start:g} s leaves less than the {span:.2f} s window of {count} frames "
                            f"at {fps:g} fps in a clip whose last frame is at {last:.2f} s; use --start "
-                           f"{max(0.0, last - span):.2f} or less")
+                           f"{np.floor(max(0.0, last - span) * 100) / 100:.2f} or less")  # rounded down: it works
         start, how = float(sampling.start), "start"
     elif sampling.window == "motion":
         start, how = motion_start(frame_times, thumbs, count, fps), "motion"
