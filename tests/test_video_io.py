@@ -5,6 +5,7 @@ import pytest
 
 from v2l.errors import BadVideoError
 from v2l.video.io import FrameCountWarning, decode_frames, load_video, write_video
+from v2l.video.timing import ReferenceSampling
 
 
 def _ramp_clip(n, size=32):
@@ -38,11 +39,16 @@ def test_invalid_count_is_resampled_with_warning_not_truncated(tmp_path):
     levels = ((frames[0, :, 0, 0] + 1) * 127.5).numpy()
     assert abs(levels[0] - 0) < 6 and abs(levels[-1] - 15 * 11) < 6, "first and last input frames are kept"
 
-    with pytest.warns(FrameCountWarning):
-        nine = load_video(path, num_frames=9, height=16, width=16)
+    with pytest.warns(FrameCountWarning, match="took 9 frames at 8 fps"):
+        nine = load_video(path, num_frames=9, height=16, width=16, fps=8)
     assert tuple(nine.shape) == (3, 9, 16, 16)
     levels = ((nine[0, :, 0, 0] + 1) * 127.5).numpy()
-    assert abs(levels[-1] - 15 * 11) < 6, "resampling spreads over the whole clip: the last frame survives"
+    # At the clip's own rate, the middle window: 9 consecutive frames, none skipped or repeated.
+    assert np.allclose(np.diff(levels), 15, atol=6), levels
+    with pytest.warns(FrameCountWarning):
+        whole = load_video(path, num_frames=9, fps=8, sampling=ReferenceSampling(window="whole"))
+    levels = ((whole[0, :, 0, 0] + 1) * 127.5).numpy()
+    assert abs(levels[-1] - 15 * 11) < 6, "the whole window spreads over the clip: the last frame survives"
 
 
 def test_valid_count_loads_without_warning(tmp_path, recwarn):

@@ -17,6 +17,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, cls=OneLineErrors,
                   help="Video2LoRA: turn a reference video into a tiny LoRA for a frozen CogVideoX I2V backbone.")
 
 
+@app.callback()
+def _verbosity(verbose: bool = typer.Option(False, "--verbose", help="show the libraries' logging and progress bars")):
+    from v2l.cli.verbosity import set_verbosity
+
+    set_verbosity(verbose)
+
+
 def _load_model(checkpoint: Optional[Path], preset: str, backbone_weights: Optional[Path]):
     from v2l.model import default_model
 
@@ -32,6 +39,10 @@ def _load_model(checkpoint: Optional[Path], preset: str, backbone_weights: Optio
 CheckpointOpt = typer.Option(None, "--checkpoint", help="v2l checkpoint directory (config.json + weights.safetensors)")
 PresetOpt = text_option("tiny", "--preset", help="backbone preset: tiny or cogvideox-5b-i2v")
 WeightsOpt = typer.Option(None, "--backbone-weights", help="local diffusers-layout backbone folder (for real presets)")
+# How the reference clip is sampled in time (see v2l.video.timing).
+StartOpt = typer.Option(None, "--start", help="reference: take the window from this second (overrides --window)")
+RefFpsOpt = typer.Option(None, "--fps", help="reference: frames per second to sample at (default: the preset's, 8)")
+WindowOpt = typer.Option("middle", "--window", help="reference: whole | middle | motion (which stretch of the clip)")
 
 
 @app.command()
@@ -55,16 +66,19 @@ def predict(reference: Path = typer.Option(..., "--reference", help="reference v
             out: Path = typer.Option(..., "--out", help="LoRA file to write (.safetensors)"),
             fmt: str = text_option("compact", "--format", help="compact | diffusers | kohya"),
             checkpoint: Optional[Path] = CheckpointOpt, preset: str = PresetOpt,
-            backbone_weights: Optional[Path] = WeightsOpt):
+            backbone_weights: Optional[Path] = WeightsOpt, start: Optional[float] = StartOpt,
+            fps: Optional[float] = RefFpsOpt, window: str = WindowOpt):
     """Predict the LoRA of one reference video (one hypernetwork pass)."""
     from v2l.errors import V2LError
     from v2l.inference.predict import predict_lora, write_lora
     from v2l.lora.files import FORMATS
+    from v2l.video.timing import sampling_from_options
 
     if fmt not in FORMATS:
         raise V2LError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+    sampling = sampling_from_options(start, fps, window)
     model = _load_model(checkpoint, preset, backbone_weights)
-    lora = predict_lora(model, reference)
+    lora = predict_lora(model, reference, sampling=sampling)
     path = write_lora(out, lora, model, fmt)
     typer.echo(f"wrote {fmt} LoRA {path} ({path.stat().st_size} bytes, {len(model.network)} modules)")
 
@@ -85,16 +99,22 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
                                             help="classifier-free guidance scale (1 = off)"),
              no_lora: bool = typer.Option(False, "--no-lora", help="the base backbone alone"),
              checkpoint: Optional[Path] = CheckpointOpt, preset: str = PresetOpt,
-             backbone_weights: Optional[Path] = WeightsOpt):
+             backbone_weights: Optional[Path] = WeightsOpt, start: Optional[float] = StartOpt,
+             fps: Optional[float] = RefFpsOpt, window: str = WindowOpt):
     """Generate a video from a first frame, steered by a reference video's LoRA."""
     from v2l.errors import V2LError
     from v2l.inference.generate import generate as run
-    from v2l.inference.predict import predict_lora
+    from v2l.inference.predict import stored_lora
+    from v2l.video.timing import sampling_from_options
     from v2l.lora.files import check_compatible, load_compact
     from v2l.video.io import FRAME_STEP, frame_count_hint, is_valid_frame_count, load_image, to_uint8, write_video
 
     if sum(x is not None for x in (reference, lora)) + no_lora != 1:
         raise V2LError("pass exactly one of --reference VIDEO, --lora FILE or --no-lora")
+    sampling = sampling_from_options(start, fps, window)
+    if reference is None and sampling != sampling_from_options(None, None, "middle"):
+        raise V2LError("--start, --fps and --window choose how a --reference video is sampled; pass --reference VIDEO "
+                       "or leave them out")
     if frames is not None and not is_valid_frame_count(frames):
         raise V2LError(f"--frames {frames} is not {FRAME_STEP}k+1 (CogVideoX's VAE decodes an even number of "
                        f"latent frames to the wrong length); use {frame_count_hint()}")
@@ -103,7 +123,8 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
     first = load_image(image, spec.height, spec.width)
     A = B = None
     if reference is not None:
-        compact = predict_lora(model, reference)
+        # The LoRA `v2l predict` would write, rounded as its file stores it: the same video as --lora that file.
+        compact = stored_lora(model, reference, sampling=sampling)
         A, B = compact.A_pred[None], compact.B_pred[None]
     elif lora is not None:
         compact = load_compact(lora)

@@ -1,4 +1,4 @@
-"""Video and image I/O with PyAV: decode to tensors, resample to 4k+1 frames, encode H.264 mp4 atomically."""
+"""Video and image I/O with PyAV: decode robustly to tensors, encode H.264 mp4 atomically (timing: `timing.py`)."""
 
 from __future__ import annotations
 
@@ -40,33 +40,117 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def decode_frames(path: str | Path) -> tuple[np.ndarray, float]:
-    """All frames as uint8 (F, H, W, 3) and the stream's fps; any failure names the file."""
+class MetadataWarning(UserWarning):
+    """A video's container metadata could not be read as text and was ignored; the frames are fine."""
+
+
+class DecodeWarning(UserWarning):
+    """Some packets of a video could not be decoded and were skipped."""
+
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ogv", ".m4v", ".wmv", ".flv", ".3gp")
+
+
+def _missing_video_message(path: Path) -> str:
+    if path.is_dir():
+        inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)[:3]
+        example = f" (it holds {', '.join(inside)})" if inside else ""
+        return (f"video {path} is a folder{example}; pass one video file, e.g. {path / (inside[0] if inside else 'clip.mp4')}")
+    return f"video {path} does not exist; pass the path of an mp4 (or other ffmpeg-readable) file"
+
+
+def open_video(path: str | Path):
+    """An open PyAV container with a video stream; metadata that is not text is ignored with a warning.
+
+    Container metadata (title, artist, ...) in a legacy encoding makes PyAV's strict open fail although every
+    frame decodes; re-encoding keeps the metadata and fails the same way, so only stripping it repairs the file.
+    """
     import av
 
     path = Path(path)
     if not path.is_file():
-        raise BadVideoError(f"video {path} does not exist; pass the path of an mp4 (or other ffmpeg-readable) file")
+        raise BadVideoError(_missing_video_message(path))
     try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise BadVideoError(f"video {path} has no video stream (audio-only or not a video); pass a video file")
-            stream = container.streams.video[0]
-            fps = float(stream.average_rate or stream.guessed_rate or 8)
-            frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
-    except BadVideoError:
-        raise
+        container = av.open(str(path))
+    except UnicodeDecodeError:
+        container = _open_lenient(path)
+        warnings.warn(f"video {path} has container metadata that is not UTF-8 text; ignored it (the frames are "
+                      f"unaffected). To strip it: ffmpeg -i {_q(path)} -map_metadata -1 -c copy {_q(_fixed(path))}",
+                      MetadataWarning, stacklevel=3)
     except Exception as exc:
-        raise BadVideoError(f"video {path} cannot be decoded ({type(exc).__name__}: {exc}); check that it is a "
-                            f"complete video file, re-encode it with ffmpeg if needed") from None
-    if not frames:
-        raise BadVideoError(f"video {path} has no decodable frames; re-encode it with ffmpeg")
+        raise BadVideoError(f"video {path} cannot be opened ({type(exc).__name__}: {exc}); it is not a video, or an "
+                            f"incomplete copy (no index to read frames from, which no tool can rebuild): copy or "
+                            f"download the complete file again") from None
+    if not container.streams.video:
+        container.close()
+        raise BadVideoError(f"video {path} has no video stream (audio-only or not a video); pass a video file")
+    return container
+
+
+def _open_lenient(path: Path):
+    import av
+
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except Exception as exc:
+        raise BadVideoError(f"video {path} cannot be opened ({type(exc).__name__}: {exc}); copy or download the "
+                            f"complete file again") from None
+
+
+def _q(path: Path) -> str:
+    import shlex
+
+    return shlex.quote(str(path))
+
+
+def _fixed(path: Path) -> Path:
+    return path.with_name(f"{path.stem}-fixed{path.suffix}")
+
+
+def stream_fps(stream) -> float:
+    """The container's frame rate, 0.0 when it does not say (callers then use timestamps)."""
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    return float(rate) if rate else 0.0
+
+
+def iter_frames(container, path: str | Path):
+    """Every decodable frame (PyAV VideoFrame) of the first video stream, in presentation order.
+
+    A packet that fails to decode is skipped (and counted in a warning at the end), so a file with a damaged
+    stretch still gives its good frames; a file with no decodable frame is refused."""
+    import av
+
+    stream = container.streams.video[0]
+    skipped = decoded = 0
+    try:
+        for packet in container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:
+                skipped += 1
+                continue
+            for frame in frames:
+                decoded += 1
+                yield frame
+    except av.error.FFmpegError as exc:  # the demuxer itself gave up: keep what decoded before
+        if not decoded:
+            raise BadVideoError(f"video {path} cannot be decoded ({type(exc).__name__}: {exc}); it is damaged: copy "
+                                f"or download the complete file again") from None
+        warnings.warn(f"video {path} stops after {decoded} frames ({exc}); used those", DecodeWarning, stacklevel=2)
+    if not decoded:
+        raise BadVideoError(f"video {path} has no decodable frames ({skipped} damaged packets); it is damaged or "
+                            f"empty: copy or download the complete file again")
+    if skipped:
+        warnings.warn(f"video {path}: {skipped} damaged packets could not be decoded and were skipped "
+                      f"({decoded} frames kept)", DecodeWarning, stacklevel=2)
+
+
+def decode_frames(path: str | Path) -> tuple[np.ndarray, float]:
+    """All frames as uint8 (F, H, W, 3) and the stream's fps; any failure names the file."""
+    with open_video(path) as container:
+        fps = stream_fps(container.streams.video[0]) or 8.0
+        frames = [f.to_ndarray(format="rgb24") for f in iter_frames(container, path)]
     return np.stack(frames), fps
-
-
-def resample_indices(n: int, target: int) -> np.ndarray:
-    """`target` indices spread evenly over [0, n): the whole clip is kept, never cut off at the end."""
-    return np.round(np.linspace(0, n - 1, target)).astype(int)
 
 
 def fit_frames(frames: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -87,26 +171,31 @@ def fit_frames(frames: torch.Tensor, height: int, width: int) -> torch.Tensor:
 
 
 def load_video(path: str | Path, num_frames: int | None = None, height: int | None = None,
-               width: int | None = None) -> torch.Tensor:
+               width: int | None = None, fps: float | None = None, sampling=None) -> torch.Tensor:
     """A video as (3, F, H, W) in [-1, 1].
 
-    With `num_frames`, frames are resampled evenly over the whole clip to that count. Without it, a clip
-    whose count is not 8k+1 (see FRAME_STEP) is resampled to the nearest valid count. Either change is
-    warned about.
+    With `num_frames`, that many frames are taken in time as `sampling` (a `ReferenceSampling`) says, at
+    `fps` (see `v2l.video.timing`). Without it, every frame; a clip whose count is not 8k+1 (see FRAME_STEP)
+    is spread by timestamps over the nearest valid count. Either change is warned about.
     """
-    raw, _ = decode_frames(path)
-    n = raw.shape[0]
-    target = num_frames
-    if target is None and not is_valid_frame_count(n):
-        target = max(1, FRAME_STEP * round((n - 1) / FRAME_STEP) + 1)
-    if target is not None and not is_valid_frame_count(target):
-        raise BadVideoError(f"requested frame count {target} is not {FRAME_STEP}k+1 (use {frame_count_hint()})")
-    if target is not None and target != n:
-        why = f"not {FRAME_STEP}k+1" if not is_valid_frame_count(n) else f"the model uses {target}"
-        warnings.warn(f"video {path} has {n} frames ({why}); resampled evenly over the clip to {target} frames",
-                      FrameCountWarning, stacklevel=2)
-        raw = raw[resample_indices(n, target)]
-    frames = torch.from_numpy(raw).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    from v2l.video.timing import ReferenceSampling, sample_clip
+
+    if num_frames is not None:
+        if not is_valid_frame_count(num_frames):
+            raise BadVideoError(f"requested frame count {num_frames} is not {FRAME_STEP}k+1 (use {frame_count_hint()})")
+        raw = sample_clip(path, num_frames, fps or 8.0, sampling).frames
+    else:
+        raw, source_fps = decode_frames(path)
+        n = raw.shape[0]
+        if not is_valid_frame_count(n):
+            target = max(1, FRAME_STEP * round((n - 1) / FRAME_STEP) + 1)
+            with warnings.catch_warnings():  # the file's faults were reported by the first decode
+                warnings.simplefilter("ignore", MetadataWarning)
+                warnings.simplefilter("ignore", DecodeWarning)
+                raw = sample_clip(path, target, source_fps, ReferenceSampling(window="whole"), warn=False).frames
+            warnings.warn(f"video {path} has {n} frames (not {FRAME_STEP}k+1); took {target} frames spread evenly "
+                          f"over the clip", FrameCountWarning, stacklevel=2)
+    frames = torch.from_numpy(np.ascontiguousarray(raw)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
     if height is not None and width is not None:
         frames = fit_frames(frames, height, width).clamp(-1, 1)
     return frames.permute(1, 0, 2, 3).contiguous()
