@@ -40,9 +40,11 @@ CheckpointOpt = typer.Option(None, "--checkpoint", help="v2l checkpoint director
 PresetOpt = text_option("tiny", "--preset", help="backbone preset: tiny or cogvideox-5b-i2v")
 WeightsOpt = typer.Option(None, "--backbone-weights", help="local diffusers-layout backbone folder (for real presets)")
 # How the reference clip is sampled in time (see v2l.video.timing).
-StartOpt = typer.Option(None, "--start", help="reference: take the window from this second (overrides --window)")
-RefFpsOpt = typer.Option(None, "--fps", help="reference: frames per second to sample at (default: the preset's, 8)")
-WindowOpt = typer.Option("middle", "--window", help="reference: whole | middle | motion (which stretch of the clip)")
+StartOpt = float_option(None, "--start", lo=0.0, hi=86_400.0,
+                        help="reference: take the window from this second (overrides --window)")
+RefFpsOpt = float_option(None, "--fps", lo=0.0, hi=240.0, lo_open=True,
+                         help="reference: frames per second to sample at (default: the preset's, 8)")
+WindowOpt = text_option("middle", "--window", help="reference: whole | middle | motion (which stretch of the clip)")
 
 
 @app.command()
@@ -105,8 +107,8 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
     from v2l.errors import V2LError
     from v2l.inference.generate import generate as run
     from v2l.inference.predict import stored_lora
-    from v2l.video.timing import sampling_from_options
     from v2l.lora.files import check_compatible, load_compact
+    from v2l.video.timing import sampling_from_options
     from v2l.video.io import FRAME_STEP, frame_count_hint, is_valid_frame_count, load_image, to_uint8, write_video
 
     if sum(x is not None for x in (reference, lora)) + no_lora != 1:
