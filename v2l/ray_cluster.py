@@ -41,7 +41,9 @@ def connect(address: str | None = None, num_cpus: int | None = None, *, dashboar
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     with _single_machine_mode():
-        ray.init(num_cpus=num_cpus, include_dashboard=dashboard, dashboard_host=LOOPBACK,
+        # address="local": a new instance even when `ray start` left one on this machine (which a bare
+        # `ray.init()` would join).
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=dashboard, dashboard_host=LOOPBACK,
                  _node_ip_address=LOOPBACK, _temp_dir=temp_dir, log_to_driver=False)
 
 
