@@ -128,9 +128,9 @@ def _join_process_group(backend: str, rank: int, world_size: int, port: int, tim
 
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = LOOPBACK, str(port)
     timeout = timedelta(seconds=timeout_s)
-    if rank == 0:
+    if rank == 0:  # the store takes the descriptor over (detached: Python must not close it under the store)
         store = dist.TCPStore(LOOPBACK, port, world_size, is_master=True, timeout=timeout,
-                              master_listen_fd=_store_socket.fileno())
+                              master_listen_fd=_store_socket.detach())
     else:
         store = dist.TCPStore(LOOPBACK, port, world_size, is_master=False, timeout=timeout)
     dist.init_process_group(backend=backend, store=store, rank=rank, world_size=world_size, timeout=timeout)
