@@ -47,12 +47,12 @@ def train_loop_per_worker(config: dict) -> None:
         Path(os.environ["V2L_PID_FILE"]).with_suffix(f".rank{ctx.get_world_rank()}").write_text(
             json.dumps({"pid": os.getpid(), "node": node}))
     run_training(cfg, ctx.get_world_rank(), ctx.get_world_size(), report, resume_from=resume_from,
-                 device=ray.train.torch.get_device(), source=config.get("source"))
+                 device=ray.train.torch.get_device(), command=config.get("command"))
 
 
-def fit(cfg: TrainConfig, resume: bool = True, source: str | None = None):
+def fit(cfg: TrainConfig, resume: bool = True, command: str | None = None):
     """Run the job on Ray (a local cluster unless RAY_ADDRESS / cfg.ray.address names one); returns the Result.
-    `source` names the command for MLflow's run source (default: this process's command line)."""
+    `command` is MLflow's run source (default: this process's command line, e.g. `v2l train --config X`)."""
     import shutil
     import time
 
@@ -83,7 +83,7 @@ def fit(cfg: TrainConfig, resume: bool = True, source: str | None = None):
         env["MLFLOW_TRACKING_URI"] = absolute_tracking_uri(env["MLFLOW_TRACKING_URI"])
     trainer = TorchTrainer(
         train_loop_per_worker,
-        train_loop_config={"cfg": cfg.model_dump(mode="json"), "source": source or run_source()},
+        train_loop_config={"cfg": cfg.model_dump(mode="json"), "command": command or run_source()},
         torch_config=ray_cluster.torch_config(),
         scaling_config=ScalingConfig(num_workers=cfg.ray.workers, use_gpu=cfg.ray.use_gpu,
                                      resources_per_worker={"CPU": cfg.ray.cpus_per_worker}),

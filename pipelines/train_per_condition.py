@@ -102,9 +102,9 @@ def summarise(cfg: PerConditionConfig) -> dict:
             "mean_seconds_to_final_accuracy": sum(r["seconds_to_final_accuracy"] for r in results.values()) / n}
 
 
-def fit(cfg: PerConditionConfig, source: str | None = None) -> dict:
+def fit(cfg: PerConditionConfig, command: str | None = None) -> dict:
     """Run on Ray (a local cluster unless RAY_ADDRESS names one), then log the summary, the adapters and their
-    results to MLflow (artifacts under `out`; `source` names the command, default this process's)."""
+    results to MLflow (artifacts under `out`; `command` is the run source, default this process's command line)."""
     from ray.train import RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
@@ -125,7 +125,7 @@ def fit(cfg: PerConditionConfig, source: str | None = None) -> dict:
         raise result.error
     summary = summarise(cfg)
     tracker = Tracker(absolute_tracking_uri(cfg.tracking_uri or f"sqlite:///{cfg.out / 'mlflow.db'}"),
-                      "v2l-per-condition", f"per-condition-{len(cfg.semantics)}", cfg.out, source=source)
+                      "v2l-per-condition", f"per-condition-{len(cfg.semantics)}", cfg.out, source=command)
     tracker.params({k: str(v) for k, v in cfg.model_dump(mode="json").items()})
     for i, (name, r) in enumerate(summary["per_semantic"].items()):
         tracker.metrics({f"{name}.judge_accuracy": r["judge_accuracy"], f"{name}.train_seconds": r["seconds"],

@@ -29,3 +29,13 @@ def test_per_condition_loras_on_ray_train(tmp_path):
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'pc' / 'mlflow.db'}")
     runs = mlflow.search_runs(experiment_names=["v2l-per-condition"])
     assert len(runs) == 1 and runs["metrics.mean_judge_accuracy"].iloc[0] == summary["mean_judge_accuracy"]
+    from v2l.mlflow_store import local_path, run_source
+
+    run = mlflow.get_run(runs["run_id"].iloc[0])
+    assert run.data.tags["mlflow.source.name"] == run_source()
+    artifacts = local_path(run.info.artifact_uri)
+    assert (tmp_path / "pc").resolve() in artifacts.resolve().parents, "artifacts live with the job's output"
+    for name in summary["per_semantic"]:
+        logged = mlflow.MlflowClient().list_artifacts(run.info.run_id, f"adapters/{name}")
+        assert {a.path for a in logged} == {f"adapters/{name}/adapter.safetensors", f"adapters/{name}/result.json"}
+        assert (artifacts / "adapters" / name / "adapter.safetensors").is_file()

@@ -41,7 +41,9 @@ def connect(address: str | None = None, num_cpus: int | None = None, *, dashboar
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     with _single_machine_mode():
-        ray.init(num_cpus=num_cpus, include_dashboard=dashboard, dashboard_host=LOOPBACK,
+        # address="local": a new instance even when `ray start` left one on this machine (which a bare
+        # `ray.init()` would join).
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=dashboard, dashboard_host=LOOPBACK,
                  _node_ip_address=LOOPBACK, _temp_dir=temp_dir, log_to_driver=False)
 
 
@@ -126,9 +128,9 @@ def _join_process_group(backend: str, rank: int, world_size: int, port: int, tim
 
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = LOOPBACK, str(port)
     timeout = timedelta(seconds=timeout_s)
-    if rank == 0:
+    if rank == 0:  # the store takes the descriptor over (detached: Python must not close it under the store)
         store = dist.TCPStore(LOOPBACK, port, world_size, is_master=True, timeout=timeout,
-                              master_listen_fd=_store_socket.fileno())
+                              master_listen_fd=_store_socket.detach())
     else:
         store = dist.TCPStore(LOOPBACK, port, world_size, is_master=False, timeout=timeout)
     dist.init_process_group(backend=backend, store=store, rank=rank, world_size=world_size, timeout=timeout)

@@ -77,8 +77,8 @@ def pair_source(cfg: TrainConfig, split: str, rank: int, world: int, backbone=No
 
 def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: Report | None = None,
                  resume_from: Path | None = None, device: torch.device | None = None,
-                 say: Callable[[str], None] = print, source: str | None = None) -> dict:
-    """`source`: the command that started the job, for MLflow (a Ray worker gets the driver's)."""
+                 say: Callable[[str], None] = print, command: str | None = None) -> dict:
+    """`command`: the command that started the job, MLflow's run source (a Ray worker gets the driver's)."""
     torch.set_num_threads(cfg.torch_threads)
     if cfg.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
@@ -123,7 +123,7 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
 
         # New experiments keep their artifacts with the run (on a cluster: the storage every node sees).
         tracker = Tracker(cfg.tracking_uri, cfg.tracking.experiment, f"{cfg.name}-from-{state['step']}", cfg.run_dir,
-                          storage=cfg.ray.storage_path or cfg.run_dir, source=source)
+                          storage=cfg.ray.storage_path or cfg.run_dir, source=command)
         tracker.params(flatten(cfg.model_dump(mode="json")))
         tracker.tag("resumed_from_step", str(state["step"]))
     config_json = cfg.model_dump_json(indent=2)
