@@ -171,6 +171,13 @@ for _sub in (data_app, content_app, pretrain_app, evaluate_app):
         _cmd.callback = handles_errors(_cmd.callback)
 
 
+from v2l.cli.library import library_app  # noqa: E402
+
+app.add_typer(library_app, name="library")
+for _cmd in library_app.registered_commands:
+    _cmd.callback = handles_errors(_cmd.callback)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from v2l.data.curation.quarantine import Rejection, reason_counts, write_quarantine
+from v2l.data.curation.quarantine import Rejection, read_quarantine, reason_counts, write_quarantine
 from v2l.data.curation.validate import Reject
 from v2l.errors import V2LError
 from v2l.library.index import (INDEX, INFO, LORAS, QUARANTINE, Library, check_same_hypernet, model_identity, now,
@@ -144,7 +144,8 @@ def build_library(references: str | Path, out: str | Path, model, execute: Calla
         raise V2LError(f"--references {references} holds no inputs; pass a folder of videos, a list file or a "
                        f"corpus manifest.json")
     _clean_partial(out)
-    plan = make_plan(lib, inputs, formats)
+    previous = read_quarantine(out / QUARANTINE) if (out / QUARANTINE).is_file() else []
+    plan = make_plan(lib, inputs, formats, previous)
     dirty = bool(plan.tasks)
     for sha, names in plan.new_names.items():  # new input names for entries that are already complete
         if sha in lib.rows and not set(names) <= set(lib.rows[sha]["inputs"]):
@@ -155,7 +156,7 @@ def build_library(references: str | Path, out: str | Path, model, execute: Calla
         write_info(lib, {"status": "building"})
     tasks = {t.first.sha256: t for t in plan.tasks}
     quarantined = list(plan.quarantined)
-    built, files_written, last_index = 0, 0, time.monotonic()
+    built, files_written, last_index, pending = 0, 0, time.monotonic(), False
     say(f"{len(inputs)} inputs: {len(plan.tasks)} to check and build, {len(plan.skipped)} already built, "
         f"{len(plan.duplicates)} duplicates, {len(plan.quarantined)} rejected before decoding")
     bar = tqdm(total=len(plan.tasks), desc="building LoRAs", unit="ref", disable=not progress or not plan.tasks,
@@ -171,11 +172,12 @@ def build_library(references: str | Path, out: str | Path, model, execute: Calla
             else:
                 _update_row(lib, result, task.names, task.label, identity)
                 built += 1
+                pending = True
                 files_written += len(task.formats)
             bar.update(1)
-            if time.monotonic() - last_index > INDEX_EVERY_S:
+            if pending and time.monotonic() - last_index > INDEX_EVERY_S:
                 write_index(lib)
-                last_index = time.monotonic()
+                last_index, pending = time.monotonic(), False
     finally:
         bar.close()
     rejected_dups = sum(len(tasks[r.sha256].names) - 1 for r in quarantined

@@ -5,6 +5,8 @@
   never, recorded in the entry's `inputs`.
 * An entry whose requested formats all exist and match their recorded sha256 is skipped (already built).
 * A missing format is built; a file that is missing or fails its hash is rebuilt and reported (`repaired`).
+* Bytes the last build quarantined are quarantined again without decoding (delete `quarantine.jsonl` to
+  have them checked again).
 """
 
 from __future__ import annotations
@@ -42,10 +44,18 @@ def file_ok(lib: Library, row: dict, fmt: str) -> bool:
     return bool(path and path.is_file() and file_sha256(path) == row.get(f"{fmt}_sha256"))
 
 
-def make_plan(lib: Library, inputs: list[ReferenceInput], formats: list[str]) -> Plan:
+def make_plan(lib: Library, inputs: list[ReferenceInput], formats: list[str],
+              previous: list[Rejection] = ()) -> Plan:
+    """`previous`: the last build's quarantine; bytes it rejected after decoding are not decoded again."""
     plan = Plan()
     first: dict[str, Task | None] = {}
+    rejected = {r.sha256: r for r in previous if r.kind == "file" and r.sha256}
     for inp in inputs:
+        if inp.rejection is None and inp.sha256 in rejected and inp.sha256 not in lib.rows:
+            prev = rejected[inp.sha256]
+            detail = prev.detail if prev.input == inp.name else \
+                f"{inp.name} has the same bytes as {prev.input}, rejected before: {prev.detail}"
+            inp.rejection = Rejection(inp.name, "file", prev.reason, detail, inp.sha256)
         if inp.rejection is not None:
             plan.quarantined.append(inp.rejection)
             continue
