@@ -29,6 +29,10 @@ class _Predictor:
         from v2l.library.writer import LoRAWriter
 
         torch.set_num_threads(threads)
+        if os.environ.get("V2L_NODE_FILE"):  # lets tests see which node each actor ran on
+            import ray
+
+            Path(f"{os.environ['V2L_NODE_FILE']}.{os.getpid()}").write_text(ray.get_runtime_context().get_node_id())
         self.writer = LoRAWriter(root, checkpoint=checkpoint, preset=preset, backbone_weights=backbone_weights)
 
     def __call__(self, batch: dict) -> dict:
