@@ -105,6 +105,7 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
         compact = load_compact(lora)
         check_compatible(compact, model, source=f"LoRA file {lora}")
         A, B = compact.A_pred[None].float(), compact.B_pred[None].float()
+        scale = compact.scale if scale is None else scale  # the file's own scale (`v2l lora scale` sets it)
     video = run(model, first[None], [prompt], A, B, scale=scale, num_frames=frames, steps=steps,
                 guidance=guidance, seed=seed)
     path = write_video(out, to_uint8(video[0]), fps=spec.fps)
@@ -172,9 +173,11 @@ for _sub in (data_app, content_app, pretrain_app, evaluate_app):
 
 
 from v2l.cli.library import library_app  # noqa: E402
+from v2l.cli.lora import lora_app  # noqa: E402
 
 app.add_typer(library_app, name="library")
-for _cmd in library_app.registered_commands:
+app.add_typer(lora_app, name="lora")
+for _cmd in library_app.registered_commands + lora_app.registered_commands:
     _cmd.callback = handles_errors(_cmd.callback)
 
 
