@@ -156,6 +156,19 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output folde
         typer.echo(f"{label:22s} {path}")
 
 
+@app.command("export-pipeline")
+@handles_errors
+def export_pipeline(out: Path = typer.Argument(..., help="folder to write (new or a previous export)"),
+                    preset: str = PresetOpt, backbone_weights: Optional[Path] = WeightsOpt):
+    """The backbone as a standard diffusers folder: CogVideoXImageToVideoPipeline.from_pretrained(DIR) loads it
+    without v2l, and a library's diffusers LoRA loads into it with load_lora_weights."""
+    from v2l.backbones.export import export_pipeline as run
+
+    path = run(out, preset, backbone_weights)
+    typer.echo(f"wrote {path} (model_index.json, transformer, vae, text_encoder, tokenizer, scheduler; usage in "
+               f"{path / 'README.md'})")
+
+
 from v2l.cli.data import content_app, data_app  # noqa: E402
 from v2l.cli.evaluate import evaluate_app  # noqa: E402
 from v2l.cli.pretrain import pretrain_app  # noqa: E402
