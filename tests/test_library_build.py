@@ -206,3 +206,33 @@ def test_cli_build_and_ls(tmp_path):
     assert data["library"]["totals"]["files"]["compact"] == 2 and len(data["entries"]) == 2
     bad = subprocess.run([*v2l, "library", "ls", str(refs)], env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and "not a LoRA library" in bad.stderr
+
+
+def test_search_finds_the_nearest_codes_with_labels(tmp_path, model):
+    """Built in-process (the same row functions as the Ray job); a copy of a reference finds itself first."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from v2l.cli.main import app
+    from v2l.library.build import build_library, local_executor
+    from v2l.library.search import search
+    from v2l.library.writer import LoRAWriter
+    from v2l.video.io import write_video
+    from v2l.video.sample import pan_clip
+
+    refs = tmp_path / "refs"
+    for name in ("astronaut", "coffee", "rocket"):
+        write_video(refs / f"{name}.mp4", pan_clip(name))
+    (refs / "labels.csv").write_text("path,semantic\nastronaut.mp4,pan_a\ncoffee.mp4,pan_c\nrocket.mp4,pan_r\n")
+    lib = tmp_path / "lib"
+    build_library(refs, lib, model, local_executor(LoRAWriter(lib, model=model)), "compact", progress=False)
+    query = tmp_path / "query.mp4"
+    shutil.copy(refs / "coffee.mp4", query)
+    hits = search(lib, query, k=2, model=model)
+    assert len(hits) == 2 and hits[0]["label"] == "pan_c" and hits[0]["cosine"] > 0.99999
+    assert hits[1]["cosine"] < hits[0]["cosine"]
+    shown = CliRunner().invoke(app, ["library", "search", str(lib), "--like", str(query), "--k", "3", "--json"])
+    assert shown.exit_code == 0, shown.output
+    rows = json.loads(shown.stdout)
+    assert [r["label"] for r in rows][0] == "pan_c" and len(rows) == 3

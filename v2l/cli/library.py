@@ -77,3 +77,20 @@ def ls(library: Path = typer.Argument(..., help="library folder"),
         fmts = ",".join(f for f in FORMATS if r.get(f"{f}_path"))
         typer.echo(f"{r['reference_sha256'][:12]:14s} {(r['label'] or '-')[:16]:16s} {len(r['inputs']):6d} "
                    f"{fmts:24s} {r['compact_bytes'] or 0:9d}  {r['inputs'][0] if r['inputs'] else ''}")
+
+
+@library_app.command("search")
+def search(library: Path = typer.Argument(..., help="library folder"),
+           like: Path = typer.Option(..., "--like", help="a new reference video"),
+           k: int = typer.Option(5, "--k", help="how many entries"),
+           as_json: bool = typer.Option(False, "--json", help="print JSON")):
+    """The entries whose predicted codes are nearest (cosine) to the reference's, with their labels."""
+    from v2l.library.search import search as run
+
+    hits = run(library, like, k)
+    if as_json:
+        typer.echo(json.dumps(hits, indent=2))
+        return
+    typer.echo(f"{'cosine':>7s}  {'reference':14s} {'label':16s} first input")
+    for h in hits:
+        typer.echo(f"{h['cosine']:7.4f}  {h['reference_sha256'][:12]:14s} {(h['label'] or '-')[:16]:16s} {h['input']}")
