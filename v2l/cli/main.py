@@ -132,6 +132,7 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
         compact = load_compact(lora)
         check_compatible(compact, model, source=f"LoRA file {lora}")
         A, B = compact.A_pred[None].float(), compact.B_pred[None].float()
+        scale = compact.scale if scale is None else scale  # the file's own scale (`v2l lora scale` sets it)
     video = run(model, first[None], [prompt], A, B, scale=scale, num_frames=frames, steps=steps,
                 guidance=guidance, seed=seed)
     path = write_video(out, to_uint8(video[0]), fps=spec.fps)
@@ -183,6 +184,19 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output folde
         typer.echo(f"{label:22s} {path}")
 
 
+@app.command("export-pipeline")
+@handles_errors
+def export_pipeline(out: Path = typer.Argument(..., help="folder to write (new or a previous export)"),
+                    preset: str = PresetOpt, backbone_weights: Optional[Path] = WeightsOpt):
+    """The backbone as a standard diffusers folder: CogVideoXImageToVideoPipeline.from_pretrained(DIR) loads it
+    without v2l, and a library's diffusers LoRA loads into it with load_lora_weights."""
+    from v2l.backbones.export import export_pipeline as run
+
+    path = run(out, preset, backbone_weights)
+    typer.echo(f"wrote {path} (model_index.json, transformer, vae, text_encoder, tokenizer, scheduler; usage in "
+               f"{path / 'README.md'})")
+
+
 from v2l.cli.data import content_app, data_app  # noqa: E402
 from v2l.cli.evaluate import evaluate_app  # noqa: E402
 from v2l.cli.pretrain import pretrain_app  # noqa: E402
@@ -197,6 +211,15 @@ app.command("train")(handles_errors(train))
 for _sub in (data_app, content_app, pretrain_app, evaluate_app):
     for _cmd in _sub.registered_commands:
         _cmd.callback = handles_errors(_cmd.callback)
+
+
+from v2l.cli.library import library_app  # noqa: E402
+from v2l.cli.lora import lora_app  # noqa: E402
+
+app.add_typer(library_app, name="library")
+app.add_typer(lora_app, name="lora")
+for _cmd in library_app.registered_commands + lora_app.registered_commands:
+    _cmd.callback = handles_errors(_cmd.callback)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
-from v2l.atomic import atomic_path
 from v2l.errors import BadLoRAFileError, IncompatibleLoRAError
+from v2l.lora.canonical import save_file_canonical
 from v2l.tensor_files import read_safetensors
 
 COMPACT_FORMAT = "v2l-lightlora/1"
@@ -55,8 +54,7 @@ def save_compact(path: str | Path, A_pred: torch.Tensor, B_pred: torch.Tensor, m
     """One reference's LoRA: A_pred (N, r, a), B_pred (N, b, r), written atomically."""
     tensors = {"A_pred": A_pred.detach().to("cpu", dtype).contiguous(),
                "B_pred": B_pred.detach().to("cpu", dtype).contiguous()}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=metadata)
+    save_file_canonical(tensors, path, metadata)
     return Path(path)
 
 
@@ -159,8 +157,7 @@ def save_standard(path: str | Path, pairs: dict[str, tuple[torch.Tensor, torch.T
         else:
             raise ValueError(f"unknown LoRA export style {style!r}; choose diffusers or kohya")
     meta = {**metadata, "format": STANDARD_FORMAT, "style": style, "modules": json.dumps(list(pairs))}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=meta)
+    save_file_canonical(tensors, path, meta)
     return Path(path)
 
 

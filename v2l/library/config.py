@@ -1,0 +1,58 @@
+"""A library build's configuration (`pipelines/configs/library_tiny.yaml`; `v2l library build` fills the same)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from v2l.errors import V2LError
+
+
+class LibraryBuildConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    references: Path                 # a folder of videos, a list file (one path per line) or a corpus manifest.json
+    out: Path                        # the library folder (on a cluster: a path every node sees)
+    formats: list[str] = ["compact"]  # any of compact, diffusers, kohya
+    labels: Path | None = None       # CSV `path,semantic` (paths relative to it); a folder's own labels.csv otherwise
+    checkpoint: Path | None = None   # None: the committed tiny hypernetwork
+    preset: str = "tiny"
+    backbone_weights: Path | None = None
+    workers: int = 1                 # actors, each holding the model once
+    batch: int = 4                   # references per actor call
+    cpus_per_worker: float = 1.0
+    torch_threads: int = 1           # per actor
+    address: str | None = None       # None: RAY_ADDRESS if set, else a private local cluster
+
+    @field_validator("workers", "batch", "torch_threads")
+    @classmethod
+    def _positive(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError("must be at least 1")
+        return v
+
+    @field_validator("formats", mode="before")
+    @classmethod
+    def _formats(cls, v):
+        from v2l.library.build import parse_formats
+
+        try:
+            return parse_formats(v)
+        except V2LError as exc:
+            raise ValueError(str(exc)) from None
+
+
+def load_build_config(path: str | Path, **overrides) -> LibraryBuildConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise V2LError(f"library config {path} does not exist; see pipelines/configs/library_tiny.yaml")
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8")) or {}
+        if not isinstance(raw, dict):
+            raise V2LError(f"library config {path} must be a mapping of LibraryBuildConfig fields")
+        raw.update({k: v for k, v in overrides.items() if v is not None})
+        return LibraryBuildConfig.model_validate(raw)
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise V2LError(f"library config {path} is invalid: {exc}") from None
