@@ -44,5 +44,6 @@ def generate(model, images: torch.Tensor, prompts: list[str], A_pred: torch.Tens
     """`sample` with a predicted LoRA per video (fixed for all steps and both CFG branches); none if A_pred is None."""
     if A_pred is None:
         return sample(model.backbone, images, prompts, num_frames, steps, guidance, seed)
-    with model.network.applied(A_pred, B_pred, scale):
+    # One reference's LoRA (batch 1) is the LoRA of every video and of both CFG branches: merged once.
+    with model.network.applied(A_pred, B_pred, scale, shared=A_pred.shape[0] == 1):
         return sample(model.backbone, images, prompts, num_frames, steps, guidance, seed)

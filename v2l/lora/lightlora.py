@@ -3,6 +3,10 @@
 A_aux and B_aux are trainable and shared across references. A_pred and B_pred come per reference from
 the hypernetwork and are composed once per reference into down (r x in) and up (out x r), so each
 token pays only r*(in+out) extra multiply-adds, and each sample in a batch carries its own LoRA.
+
+At inference a LoRA that every sample shares (one reference: the caller says so with `shared=True`, and CFG's
+doubled batch reuses it) is merged into one weight per module, `W + up @ down`, once per reference: the forward
+is then the plain Linear's, whatever the batch. It costs one extra copy of each wrapped weight while it is set.
 """
 
 from __future__ import annotations
@@ -36,15 +40,20 @@ class LightLoRALinear(nn.Module):
         self.down: torch.Tensor | None = None  # (B, r, in)
         self.up: torch.Tensor | None = None  # (B, out, r), scale folded in
         self.merged: torch.Tensor | None = None  # (B, in, out) = (W + up @ down)^T, inference only
+        self.shared_weight: torch.Tensor | None = None  # (out, in) = W + up @ down for every sample, inference only
 
-    def set(self, down: torch.Tensor, up: torch.Tensor, merge: bool) -> None:
-        self.down, self.up, self.merged = down, up, None
-        if merge:
+    def set(self, down: torch.Tensor, up: torch.Tensor, merge: bool, shared: bool = False) -> None:
+        """`shared`: down/up hold one LoRA (batch 1) that every sample of every forward uses."""
+        self.down, self.up, self.merged, self.shared_weight = down, up, None, None
+        if merge and shared:
+            w = self.base.weight
+            self.shared_weight = torch.addmm(w.float(), up[0], down[0]).to(w.dtype)
+        elif merge:
             w = self.base.weight.float()
             self.merged = torch.baddbmm(w.expand(down.shape[0], -1, -1), up, down).transpose(1, 2).contiguous()
 
     def clear(self) -> None:
-        self.down = self.up = self.merged = None
+        self.down = self.up = self.merged = self.shared_weight = None
 
     @staticmethod
     def _tile(t: torch.Tensor, batch: int) -> torch.Tensor:
@@ -56,6 +65,8 @@ class LightLoRALinear(nn.Module):
         return t.repeat(batch // t.shape[0], *([1] * (t.ndim - 1)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.shared_weight is not None:
+            return nn.functional.linear(x, self.shared_weight, self.base.bias)
         batch = x.shape[0]
         if self.merged is not None:
             w = self._tile(self.merged.to(x.dtype), batch)
@@ -140,20 +151,25 @@ class LightLoRANetwork:
         return out
 
     def set(self, A_pred: torch.Tensor, B_pred: torch.Tensor, scale: float | None = None,
-            merge: bool | None = None) -> None:
-        """merge=None merges small layers when no gradient is needed (inference), else keeps factors."""
+            merge: bool | None = None, shared: bool = False) -> None:
+        """merge=None merges when no gradient is needed (inference): every layer when the LoRA is `shared`
+        (A_pred/B_pred hold one reference's LoRA, batch 1, used by every sample of the forwards), else only
+        small layers (per-sample merged weights); otherwise it keeps factors."""
+        if shared and A_pred.shape[0] != 1:
+            raise ValueError(f"a shared LoRA is one reference's (batch 1), got a batch of {A_pred.shape[0]}; "
+                             "pass A_pred[:1], B_pred[:1]")
         no_grad = not (torch.is_grad_enabled() and (A_pred.requires_grad or B_pred.requires_grad
                                                     or any(p.requires_grad for p in self.aux_parameters())))
         for m, (down, up) in zip(self.modules_list, self.compose(A_pred, B_pred, scale)):
             small = down.shape[0] * m.in_features * m.out_features <= MERGE_LIMIT
-            m.set(down, up, merge if merge is not None else (no_grad and small))
+            m.set(down, up, merge if merge is not None else (no_grad and (shared or small)), shared)
 
     def clear(self) -> None:
         for m in self.modules_list:
             m.clear()
 
     def snapshot(self) -> list[tuple[torch.Tensor | None, ...]]:
-        return [(m.down, m.up, m.merged) for m in self.modules_list]
+        return [(m.down, m.up, m.merged, m.shared_weight) for m in self.modules_list]
 
     @contextlib.contextmanager
     def restored(self, state: list[tuple[torch.Tensor | None, ...]]) -> Iterator[None]:
@@ -166,8 +182,8 @@ class LightLoRANetwork:
             self._load(before)
 
     def _load(self, state: list[tuple[torch.Tensor | None, ...]]) -> None:
-        for m, (down, up, merged) in zip(self.modules_list, state):
-            m.down, m.up, m.merged = down, up, merged
+        for m, (down, up, merged, shared_weight) in zip(self.modules_list, state):
+            m.down, m.up, m.merged, m.shared_weight = down, up, merged, shared_weight
 
     def enable_gradient_checkpointing(self, transformer: nn.Module) -> None:
         """Activation checkpointing that recomputes each block with the LoRA its forward used.
@@ -187,9 +203,9 @@ class LightLoRANetwork:
 
     @contextlib.contextmanager
     def applied(self, A_pred: torch.Tensor, B_pred: torch.Tensor, scale: float | None = None,
-                merge: bool | None = None) -> Iterator[None]:
-        """Within the block, sample i of every forward uses LoRA i (batch-tiled for CFG)."""
-        self.set(A_pred, B_pred, scale, merge)
+                merge: bool | None = None, shared: bool = False) -> Iterator[None]:
+        """Within the block, sample i of every forward uses LoRA i (batch-tiled for CFG); `shared`: see `set`."""
+        self.set(A_pred, B_pred, scale, merge, shared)
         try:
             yield
         finally:
