@@ -30,6 +30,8 @@ def _load_model(checkpoint: Optional[Path], preset: str, backbone_weights: Optio
 CheckpointOpt = typer.Option(None, "--checkpoint", help="v2l checkpoint directory (config.json + weights.safetensors)")
 PresetOpt = typer.Option("tiny", "--preset", help="backbone preset: tiny or cogvideox-5b-i2v")
 WeightsOpt = typer.Option(None, "--backbone-weights", help="local diffusers-layout backbone folder (for real presets)")
+ModelOpt = typer.Option(None, "--model", help="registered hypernetwork instead of --checkpoint: "
+                        "models:/v2l-hypernet@champion or models:/v2l-hypernet/VERSION (needs MLFLOW_TRACKING_URI)")
 
 
 @app.command()
@@ -53,7 +55,7 @@ def predict(reference: Path = typer.Option(..., "--reference", help="reference v
             out: Path = typer.Option(..., "--out", help="LoRA file to write (.safetensors)"),
             fmt: str = typer.Option("compact", "--format", help="compact | diffusers | kohya"),
             checkpoint: Optional[Path] = CheckpointOpt, preset: str = PresetOpt,
-            backbone_weights: Optional[Path] = WeightsOpt):
+            backbone_weights: Optional[Path] = WeightsOpt, model_spec: Optional[str] = ModelOpt):
     """Predict the LoRA of one reference video (one hypernetwork pass)."""
     from v2l.errors import V2LError
     from v2l.inference.predict import predict_lora, write_lora
@@ -61,6 +63,9 @@ def predict(reference: Path = typer.Option(..., "--reference", help="reference v
 
     if fmt not in FORMATS:
         raise V2LError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+    from v2l.registry import checkpoint_for
+
+    checkpoint = checkpoint_for(checkpoint, model_spec)
     model = _load_model(checkpoint, preset, backbone_weights)
     lora = predict_lora(model, reference)
     path = write_lora(out, lora, model, fmt)
@@ -81,7 +86,7 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
              guidance: float = typer.Option(1.0, "--guidance", help="classifier-free guidance scale (1 = off)"),
              no_lora: bool = typer.Option(False, "--no-lora", help="the base backbone alone"),
              checkpoint: Optional[Path] = CheckpointOpt, preset: str = PresetOpt,
-             backbone_weights: Optional[Path] = WeightsOpt):
+             backbone_weights: Optional[Path] = WeightsOpt, model_spec: Optional[str] = ModelOpt):
     """Generate a video from a first frame, steered by a reference video's LoRA."""
     from v2l.errors import V2LError
     from v2l.inference.generate import generate as run
@@ -94,6 +99,9 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
     if frames is not None and not is_valid_frame_count(frames):
         raise V2LError(f"--frames {frames} is not {FRAME_STEP}k+1 (CogVideoX's VAE decodes an even number of "
                        f"latent frames to the wrong length); use {frame_count_hint()}")
+    from v2l.registry import checkpoint_for
+
+    checkpoint = checkpoint_for(checkpoint, model_spec)
     model = _load_model(checkpoint, preset, backbone_weights)
     spec = model.backbone.spec
     first = load_image(image, spec.height, spec.width)
@@ -169,6 +177,11 @@ app.command("train")(handles_errors(train))
 for _sub in (data_app, content_app, pretrain_app, evaluate_app):
     for _cmd in _sub.registered_commands:
         _cmd.callback = handles_errors(_cmd.callback)
+
+
+from v2l.cli.eval import eval_command  # noqa: E402
+
+app.command("eval")(handles_errors(eval_command))
 
 
 def main() -> None:  # pragma: no cover - console entry point

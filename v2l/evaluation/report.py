@@ -24,10 +24,26 @@ METRIC_LABELS = {
 SHEET_SCALE = 2  # contact sheets show frames at twice their size
 
 
+def json_safe(value):
+    """NaN (a metric that does not apply) and infinities become null: strict JSON."""
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def write_summary(path: Path, summary: dict) -> None:
+    write_text_atomic(path, json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
+
+
 def fmt(entry: dict, key: str) -> str:
     mean, (lo, hi) = entry["mean"], entry["ci95"]
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "-"
+    lo, hi = (mean if b is None else b for b in (lo, hi))
     f = METRIC_LABELS[key][1]
     if f.endswith("%}"):  # percentages: the interval in points
         return f"{mean:.1%} [{lo * 100:.0f}, {hi * 100:.0f}]"
@@ -50,11 +66,14 @@ def split_tables(name: str, split: dict) -> list[str]:
     lines += _table(["arm"] + [METRIC_LABELS[m][0] for m in metrics],
                     [[a] + [fmt(split["arms"][a]["all"][m], m) for m in metrics] for a in arms])
     for key, g in split.get("guard", {}).items():
-        pct = "judge" in key
         lo, hi = g["ci95"]
-        value = f"{g['mean'] * 100:+.1f} pts [{lo * 100:.0f}, {hi * 100:.0f}]" if pct else \
+        if key == "wrong_ref_follows_its_semantic":
+            lines.append(f"\nWrong-reference generations judged as the wrong reference's semantic: "
+                         f"{g['mean']:.1%} [{lo * 100:.0f}, {hi * 100:.0f}]")
+            continue
+        value = f"{g['mean'] * 100:+.1f} pts [{lo * 100:.0f}, {hi * 100:.0f}]" if "judge" in key else \
             f"{g['mean']:+.3f} [{lo:.3f}, {hi:.3f}]"
-        lines.append(f"\nGuard, {key.replace('_', ' ')} (paired): {value}")
+        lines.append(f"\nGuard, {key.replace('true_minus_wrong_', '').replace('_', ' ')} (true minus wrong reference, paired): {value}")
     key = "judge_acc" if name != "real" else "judge_agreement"
     families = sorted({f for a in arms for f in split["arms"][a].get("per_family", {})})
     if families:
@@ -151,8 +170,8 @@ def write_outputs(cfg, summary: dict, rows: list[dict], plans, results) -> dict[
 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "samples.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_text_atomic(out / "samples.jsonl", "".join(json.dumps(json_safe(r), allow_nan=False) + "\n" for r in rows))
+    write_summary(out / "summary.json", summary)
     write_text_atomic(out / "report.md", report_markdown(summary))
     videos = {(r.split, r.arm, i): v for r in results for i, v in zip(r.indices, r.videos)}
     files: dict[str, list[Path]] = {"contact_sheets": [], "charts": [], "videos": []}

@@ -64,6 +64,8 @@ def log_evaluation(cfg, summary: dict, checkpoint: Path | None, say: Callable[[s
     summary.json. Returns the run id."""
     import mlflow
 
+    from v2l.evaluation.report import write_summary
+
     out = Path(cfg.out)
     uri, experiment_id = mlflow_store(out, cfg.tracking_uri, cfg.experiment)
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -93,7 +95,7 @@ def log_evaluation(cfg, summary: dict, checkpoint: Path | None, say: Callable[[s
         from v2l.evaluation.report import report_markdown
 
         write_text_atomic(out / "report.md", report_markdown(summary))
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_summary(out / "summary.json", summary)
     for name in ("summary.json", "samples.jsonl", "report.md"):
         client.log_artifact(run_id, str(out / name))
     for folder in ("contact_sheets", "charts", "videos"):
