@@ -7,19 +7,21 @@ actors gives the same videos, because every chunk carries its own seed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 
 from v2l.evaluation.job import EvalConfig, evaluate
 
 
-def run_on_actor_pool(tasks: list, checkpoint, cfg: EvalConfig) -> list:
-    """Each task to the next free actor; results come back in task order."""
+@contextlib.contextmanager
+def generator_actors(checkpoint, cfg: EvalConfig) -> Iterator[list]:
+    """cfg.workers Ray actors, each holding the models once (a local cluster unless an address is given)."""
     import ray
-    from ray.util import ActorPool
 
     from pipelines.train_hypernet import connect
     from v2l.evaluation.runner import Generator
@@ -29,10 +31,22 @@ def run_on_actor_pool(tasks: list, checkpoint, cfg: EvalConfig) -> list:
     ckpt = str(Path(checkpoint).resolve()) if checkpoint is not None else None  # actors have their own cwd
     actors = [remote.remote(ckpt, cfg.steps, cfg.threads) for _ in range(cfg.workers)]
     try:
-        return list(ActorPool(actors).map(lambda actor, task: actor.run.remote(task), tasks))
+        yield actors
     finally:
         for actor in actors:
             ray.kill(actor)
+
+
+def map_on_actors(actors: list, tasks: list) -> list:
+    """Each task to the next free actor; results in task order."""
+    from ray.util import ActorPool
+
+    return list(ActorPool(actors).map(lambda actor, task: actor.run.remote(task), tasks))
+
+
+def run_on_actor_pool(tasks: list, checkpoint, cfg: EvalConfig) -> list:
+    with generator_actors(checkpoint, cfg) as actors:
+        return map_on_actors(actors, tasks)
 
 
 def run(cfg: EvalConfig, say=lambda m: None) -> dict:

@@ -145,3 +145,22 @@ def test_registry_gate_and_models_uri(tmp_path, monkeypatch, committed_eval, reg
                                    "--model", "models:/v2l-hypernet@nosuchalias"])
     assert bad.exit_code == 2 and "not in the registry" in bad.output
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_per_condition_arm_reads_a_steer_folder_with_its_training_seconds(tmp_path):
+    from pipelines.train_per_condition import PerConditionConfig, train_one
+    from v2l.evaluation.job import evaluate
+
+    steer = PerConditionConfig(semantics=["melt"], minutes=0.4, clips=64, samples=1, sample_steps=2,
+                               check_every_s=1e6, out=tmp_path / "steer")
+    trained = train_one(steer, "melt")
+    assert trained["steps"] >= 1
+    summary = evaluate(EvalConfig(out=tmp_path / "eval", split="seen", semantics=["melt", "sepia"], per_semantic=2,
+                                  arms=["no_lora", "per_condition"], per_condition=tmp_path / "steer", steps=2,
+                                  batch=2, mlflow=False, sample_videos=0))
+    arm = summary["splits"]["seen"]["arms"]["per_condition"]
+    assert arm["samples"] == 2 and set(arm["per_semantic"]) == {"melt"}  # only the semantic that has a LoRA
+    assert arm["all"]["seconds_per_lora"]["mean"] == pytest.approx(trained["seconds"])
+    rows = [json.loads(line) for line in (tmp_path / "eval" / "samples.jsonl").read_text().splitlines()]
+    melt = {r["arm"]: r for r in rows if r["semantic"] == "melt" and r["index"] == 0}
+    assert melt["per_condition"]["psnr"] != melt["no_lora"]["psnr"], "the adapter changes the generation"
