@@ -8,7 +8,6 @@ of `v2l evaluate hypernet` all go through it. Writes `summary.json`, `samples.js
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Callable
@@ -18,8 +17,8 @@ import torch
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from v2l.errors import V2LError
-from v2l.evaluation.arms import ARMS, SplitPlan, load_per_condition, plan_tasks, real_targets, split_semantics, \
-    synthetic_targets
+from v2l.evaluation.arms import (ARMS, SplitPlan, load_per_condition, plan_tasks, real_targets, split_semantics,
+                                 synthetic_targets)
 from v2l.evaluation.runner import TaskResult
 
 SPLIT_CHOICES = ("seen", "zeroshot", "real", "all")
@@ -53,7 +52,7 @@ class EvalConfig(BaseModel):
     mlflow: bool = True
     tracking_uri: str | None = None
     experiment: str = "v2l-eval"
-    register: bool = False
+    register_model: bool = False  # register the hypernetwork behind the champion gate (`--register`)
     ray_address: str | None = None
 
     @field_validator("split")

@@ -3,7 +3,6 @@ interval, and the output files as artifacts; with `register`, the registry's cha
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Callable
@@ -86,7 +85,7 @@ def log_evaluation(cfg, summary: dict, checkpoint: Path | None, say: Callable[[s
     for i in range(0, len(items), 900):  # the store takes at most 1,000 metrics per batch
         client.log_batch(run_id, metrics=items[i:i + 900])
     summary["mlflow"] = {"tracking_uri": uri, "experiment_id": experiment_id, "run_id": run_id}
-    if cfg.register:
+    if cfg.register_model:
         from v2l.registry import register_evaluation
 
         summary["registry"] = register_evaluation(client, run_id, summary, checkpoint)
