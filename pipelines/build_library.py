@@ -55,7 +55,7 @@ def ray_executor(cfg: LibraryBuildConfig):
         import ray
         import ray.data
 
-        from pipelines.train_hypernet import connect
+        from v2l.ray_cluster import connect
         from v2l.library.build import decode_task
 
         if not rows:

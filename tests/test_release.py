@@ -35,19 +35,18 @@ def test_staged_finetune_lr_applies_to_stage_three_only(tmp_path):
 
 def test_release_references_are_true_and_wrong_on_heldout_content():
     from v2l.backbones.tiny import TINY_WEIGHTS
-    from v2l.evaluation.hypernet_bars import _references, _targets
+    from v2l.evaluation.arms import synthetic_targets
     from v2l.evaluation.judge import VideoJudge
-    from v2l.pretrain.world import WorldConfig, load_content, semantics_for
+    from v2l.pretrain.world import WorldConfig, semantics_for
 
-    world = WorldConfig()
-    content, names = load_content(world)["heldout"], semantics_for("train")
-    clips, labels, _, content_ids = _targets(world, content, names, 2, seed=1)
-    true, wrong, wrong_labels = _references(world, content, names, labels, content_ids, seed=2)
-    assert (wrong_labels != labels).all() and len(true) == len(clips) == 48
+    targets = synthetic_targets(WorldConfig(), "seen", semantics_for("train"), 2, seed=1)
+    assert all(t.wrong_semantic != t.semantic for t in targets) and len(targets) == 48
+    assert all(t.true_ref_source.split(" on ")[1] != t.content_id for t in targets), "references on other content"
     judge = VideoJudge.load(TINY_WEIGHTS / "judge")
-    to_judge = torch.tensor([judge.classes.index(n) for n in names])
-    true_acc = (judge.probabilities(true).argmax(-1) == to_judge[labels]).float().mean()
-    wrong_acc = (judge.probabilities(wrong).argmax(-1) == to_judge[labels]).float().mean()
+    true = judge.probabilities(torch.stack([t.true_ref for t in targets])).argmax(-1)
+    wrong = judge.probabilities(torch.stack([t.wrong_ref for t in targets])).argmax(-1)
+    wanted = torch.tensor([judge.classes.index(t.semantic) for t in targets])
+    true_acc, wrong_acc = (true == wanted).float().mean(), (wrong == wanted).float().mean()
     assert true_acc >= 0.75 and wrong_acc <= 0.1, (true_acc, wrong_acc)
 
 

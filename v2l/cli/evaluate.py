@@ -110,19 +110,21 @@ def hypernet(checkpoint: Optional[Path] = typer.Option(
              codes: bool = typer.Option(False, "--codes", help="also generate with the staged recipe's "
                                                                "per-semantic codes stored in --checkpoint"),
              out: Optional[Path] = typer.Option(None, "--out", help="also write the result here (JSON)"),
+             eval_dir: Path = typer.Option(Path("runs/evaluate-hypernet"), "--eval-dir",
+                                           help="the evaluation's own files (summary.json, samples.jsonl, report.md)"),
+             write: bool = typer.Option(True, "--write/--no-write", help="without --checkpoint: update the "
+                                                                         "committed hypernetwork's card"),
              notes: str = text_option("", "--notes", help="with --install: provenance notes for the card"),
              threads: Optional[int] = threads_option(None)):
-    """The release bar: judge accuracy with true vs wrong references on held-out content, seen and zero-shot."""
+    """The release bar: judge accuracy with true vs wrong references on held-out content, seen and zero-shot
+    (the evaluation job of `v2l eval` on those splits and arms, in-process)."""
     import torch
 
     from v2l.atomic import write_text_atomic
     from v2l.backbones.tiny import TINY_WEIGHTS
     from v2l.evaluation.hypernet_bars import measure_hypernet, per_condition_comparison
-    from v2l.evaluation.judge import VideoJudge
     from v2l.errors import V2LError
-    from v2l.model import default_model
     from v2l.pretrain.cards import update_metrics
-    from v2l.pretrain.world import WorldConfig
     from v2l.training.release import HYPERNET_DIR, install_hypernet, trained_on
 
     if threads:
@@ -131,18 +133,13 @@ def hypernet(checkpoint: Optional[Path] = typer.Option(
         raise V2LError("--install needs --checkpoint: the training checkpoint to commit as the tiny hypernetwork")
     if install:
         trained_on(checkpoint)  # a checkpoint of another backbone is refused before minutes of measuring
-    model = default_model(checkpoint)
-    if model.random_weights:
-        raise V2LError("no hypernetwork to measure: pass --checkpoint (a training checkpoint folder) or commit one")
-    semantic_codes = None
     if codes:
         from v2l.evaluation.hypernet_bars import checkpoint_codes
 
-        semantic_codes = checkpoint_codes(checkpoint) if checkpoint is not None else None
-        if semantic_codes is None:
+        if checkpoint is None or checkpoint_codes(checkpoint) is None:
             raise V2LError(f"--codes: {checkpoint} holds no staged codes; pass a staged-recipe training checkpoint")
-    metrics = measure_hypernet(model, VideoJudge.load(TINY_WEIGHTS / "judge"), WorldConfig(), per_semantic,
-                               zero_shot_per_semantic, steps, semantic_codes=semantic_codes)
+    metrics = measure_hypernet(checkpoint, per_semantic, zero_shot_per_semantic, steps, codes=codes, out=eval_dir,
+                               say=lambda m: typer.echo(m, err=True))
     per_condition = json.loads((TINY_WEIGHTS / "transformer" / "card.json").read_text())["metrics"].get(
         "per_condition_lora", {})
     # The old way beside it: per-condition LoRAs' accuracy, and the hypernetwork's on the same semantics.
@@ -150,7 +147,7 @@ def hypernet(checkpoint: Optional[Path] = typer.Option(
                                                              metrics["seen_semantics"]["per_semantic_true_ref"])
     if install:
         install_hypernet(checkpoint, metrics, notes=notes)
-    elif checkpoint is None:
+    elif checkpoint is None and write:
         update_metrics(HYPERNET_DIR, metrics)
     text = json.dumps(metrics, indent=2)
     if out is not None:

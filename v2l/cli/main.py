@@ -45,6 +45,8 @@ StartOpt = float_option(None, "--start", lo=0.0, hi=86_400.0,
 RefFpsOpt = float_option(None, "--fps", lo=0.0, hi=240.0, lo_open=True,
                          help="reference: frames per second to sample at (default: the preset's, 8)")
 WindowOpt = text_option("middle", "--window", help="reference: whole | middle | motion (which stretch of the clip)")
+ModelOpt = text_option(None, "--model", help="registered hypernetwork instead of --checkpoint: "
+                        "models:/v2l-hypernet@champion or models:/v2l-hypernet/VERSION (needs MLFLOW_TRACKING_URI)")
 
 
 @app.command()
@@ -69,7 +71,8 @@ def predict(reference: Path = typer.Option(..., "--reference", help="reference v
             fmt: str = text_option("compact", "--format", help="compact | diffusers | kohya"),
             checkpoint: Optional[Path] = CheckpointOpt, preset: str = PresetOpt,
             backbone_weights: Optional[Path] = WeightsOpt, start: Optional[float] = StartOpt,
-            fps: Optional[float] = RefFpsOpt, window: str = WindowOpt):
+            fps: Optional[float] = RefFpsOpt, window: str = WindowOpt,
+            model_spec: Optional[str] = ModelOpt):
     """Predict the LoRA of one reference video (one hypernetwork pass)."""
     from v2l.errors import V2LError
     from v2l.inference.predict import predict_lora, write_lora
@@ -79,6 +82,9 @@ def predict(reference: Path = typer.Option(..., "--reference", help="reference v
     if fmt not in FORMATS:
         raise V2LError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     sampling = sampling_from_options(start, fps, window)
+    from v2l.registry import checkpoint_for
+
+    checkpoint = checkpoint_for(checkpoint, model_spec)
     model = _load_model(checkpoint, preset, backbone_weights)
     lora = predict_lora(model, reference, sampling=sampling)
     path = write_lora(out, lora, model, fmt)
@@ -102,7 +108,8 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
              no_lora: bool = typer.Option(False, "--no-lora", help="the base backbone alone"),
              checkpoint: Optional[Path] = CheckpointOpt, preset: str = PresetOpt,
              backbone_weights: Optional[Path] = WeightsOpt, start: Optional[float] = StartOpt,
-             fps: Optional[float] = RefFpsOpt, window: str = WindowOpt):
+             fps: Optional[float] = RefFpsOpt, window: str = WindowOpt,
+            model_spec: Optional[str] = ModelOpt):
     """Generate a video from a first frame, steered by a reference video's LoRA."""
     from v2l.errors import V2LError
     from v2l.inference.generate import generate as run
@@ -120,6 +127,9 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
     if frames is not None and not is_valid_frame_count(frames):
         raise V2LError(f"--frames {frames} is not {FRAME_STEP}k+1 (CogVideoX's VAE decodes an even number of "
                        f"latent frames to the wrong length); use {frame_count_hint()}")
+    from v2l.registry import checkpoint_for
+
+    checkpoint = checkpoint_for(checkpoint, model_spec)
     model = _load_model(checkpoint, preset, backbone_weights)
     spec = model.backbone.spec
     first = load_image(image, spec.height, spec.width)
@@ -220,6 +230,9 @@ app.add_typer(library_app, name="library")
 app.add_typer(lora_app, name="lora")
 for _cmd in library_app.registered_commands + lora_app.registered_commands:
     _cmd.callback = handles_errors(_cmd.callback)
+from v2l.cli.eval import eval_command  # noqa: E402
+
+app.command("eval")(handles_errors(eval_command))
 
 
 def main() -> None:  # pragma: no cover - console entry point
