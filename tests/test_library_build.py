@@ -21,7 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def ray_local():
     import ray
 
-    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)
+    from v2l.ray_cluster import connect
+
+    assert not ray.is_initialized(), "an earlier test left Ray running in this process"
+    connect(num_cpus=3)
     yield
     ray.shutdown()
 

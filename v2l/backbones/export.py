@@ -47,7 +47,12 @@ def export_pipeline(out: str | Path, preset: str = "tiny", backbone_weights: str
         import shutil
 
         shutil.rmtree(tmp)
-    pipe = backbone.pipeline()
+    from diffusers import CogVideoXImageToVideoPipeline
+
+    # The stock class, not the project's subclass: model_index.json must name a class stock diffusers has.
+    pipe = CogVideoXImageToVideoPipeline(tokenizer=backbone.tokenizer, text_encoder=backbone.text_encoder,
+                                         vae=backbone.vae, transformer=backbone.transformer,
+                                         scheduler=backbone.scheduler)
     pipe.save_pretrained(tmp, safe_serialization=True)
     write_text_atomic(tmp / "README.md", USAGE.format(preset=preset, dir=out, frames=spec.num_frames,
                                                       height=spec.height, width=spec.width,
