@@ -137,13 +137,16 @@ def test_library_refuses_another_hypernetwork(tmp_path, ray_local, model):
     lib = tmp_path / "lib"
     build(_cfg(refs, lib, formats=["compact"]), progress=False)
     other = tmp_path / "other"
+    default_version = model.version()
     import torch
 
     weight = next(model.hypernet.parameters())
+    original = weight.detach().clone()
     with torch.no_grad():  # another version of the same architecture, saved as a checkpoint
         weight.add_(1e-3)
         model.save(other)
-        weight.sub_(1e-3)
+        weight.copy_(original)  # (w + d) - d is not w in floating point; later tests share this model
+    assert model.version() == default_version
     with pytest.raises(V2LError, match="holds LoRAs of hypernetwork .* new --out folder"):
         build(_cfg(refs, lib, formats=["compact"], checkpoint=other), progress=False)
 

@@ -131,7 +131,9 @@ def test_ray_worker_killed_mid_run_finishes_from_checkpoint(tmp_path, ray_cluste
     mlflow.set_tracking_uri(cfg.tracking_uri)
     names = set(mlflow.search_runs(experiment_names=[cfg.tracking.experiment])["tags.mlflow.runName"])
     resumed = [int(n.rsplit("-", 1)[1]) for n in names if n != "tiny-smoke-from-0"]
-    assert "tiny-smoke-from-0" in names and resumed and min(resumed) >= 4, f"no restart from a checkpoint: {names}"
+    # Ray restores the newest checkpoint its controller has registered, which under load can lag the newest
+    # folder on disk by one report: a restart from any checkpoint (not from step 0) is what is asserted.
+    assert "tiny-smoke-from-0" in names and resumed and min(resumed) >= 2, f"no restart from a checkpoint: {names}"
     assert json.loads(pid_file.with_suffix(".rank0").read_text())["pid"] != killed["pid"], "a new worker took over"
 
 
