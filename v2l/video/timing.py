@@ -4,10 +4,10 @@ The hypernetwork was trained on references of `num_frames` frames at the preset'
 motion). A user's clip is longer and faster (10 s at 30 fps), so squeezing all of it into 9 frames shows a
 slideshow of jump cuts the model never saw. Instead the frames are taken at the model's rate from a window:
 
-* ``middle``: the window centred in the clip (the default; see the README's "Real reference videos" for
-  the measurement behind the choice);
 * ``motion``: the window whose frames, at the model's rate, differ most from one another (a cut or a flash
-  counts as motion too);
+  counts as motion too): the default, see the README's "Real reference videos" for the measurement behind
+  the choice;
+* ``middle``: the window centred in the clip;
 * ``whole``: the frames spread evenly over the whole clip (the old behaviour).
 
 ``start`` puts the window at that second instead. A clip shorter than the window gives its whole length,
