@@ -85,7 +85,7 @@ def build(cfg: LibraryBuildConfig, say=lambda m: print(m, file=sys.stderr), prog
 
     model = default_model(cfg.checkpoint, cfg.preset, cfg.backbone_weights)
     return build_library(cfg.references, cfg.out, model, ray_executor(cfg), cfg.formats, cfg.labels, say=say,
-                         progress=progress)
+                         progress=progress, sampling=cfg.reference)
 
 
 def main(argv: list[str] | None = None) -> int:

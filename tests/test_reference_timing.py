@@ -37,6 +37,21 @@ def _shifts(frames: torch.Tensor) -> np.ndarray:
                      for i in range(grey.shape[0] - 1)])
 
 
+def _source_indices(frames: torch.Tensor, clip: np.ndarray) -> np.ndarray:
+    """Which source frame each received frame (3, F, H, W) in [-1, 1] is (the nearest, in mean abs difference)."""
+    got = ((frames.permute(1, 2, 3, 0) + 1) * 127.5).numpy()
+    src = clip.astype(np.float32)
+    return np.array([int(np.argmin(np.abs(src - g).mean(axis=(1, 2, 3)))) for g in got])
+
+
+def _check_pan(frames: torch.Tensor) -> None:
+    assert tuple(frames.shape) == (3, 9, 48, 48)
+    # 0.125 s apart: the pan moves 30 px/s * 0.125 s = 3.75 px between received frames (the old squeeze: ~37 px);
+    # each is the nearest 30 fps frame, so single steps are 3 or 4 source frames, 3.75 on average.
+    shifts = _shifts(frames)
+    assert np.all(np.abs(shifts - 3.75) < 1.0) and abs(shifts.mean() - 3.75) < 0.2, shifts
+
+
 def test_long_pan_reaches_the_hypernetwork_at_8_fps(long_pan, tiny_model):
     path, clip = long_pan
     seen = []
@@ -47,18 +62,39 @@ def test_long_pan_reaches_the_hypernetwork_at_8_fps(long_pan, tiny_model):
         return original(frames)
 
     tiny_model.predict_factors = spy
-    with pytest.warns(TimingWarning, match=r"took 9 frames at 8 fps from 4\.4\d-5\.4\d s .* 10\.00 s clip at 30 fps"):
-        predict_lora(tiny_model, path)
-    frames = seen[0][0]
-    assert tuple(frames.shape) == (3, 9, 48, 48)
-    # 0.125 s apart: the pan moves 30 px/s * 0.125 s = 3.75 px between received frames (the old squeeze: ~37 px);
-    # each is the nearest 30 fps frame, so single steps are 3 or 4 source frames, 3.75 on average.
-    shifts = _shifts(frames)
-    assert np.all(np.abs(shifts - 3.75) < 1.0) and abs(shifts.mean() - 3.75) < 0.2, shifts
+    with pytest.warns(TimingWarning, match=r"took 9 frames at 8 fps from \d\.\d\d-\d\.\d\d s \(the most moving window "
+                      r"of a 10\.00 s clip at 30 fps"):
+        predict_lora(tiny_model, path)  # the default window: motion
+    with pytest.warns(TimingWarning, match=r"from 4\.4\d-5\.4\d s \(the middle of a 10\.00 s clip at 30 fps"):
+        predict_lora(tiny_model, path, sampling=ReferenceSampling(window="middle"))
+    # The default window lies where the photo is most textured, where phase correlation can lock onto a repeat:
+    # its spacing is checked on which source frames were received; the middle one's on the pan as well.
+    for frames in (seen[0][0], seen[1][0]):
+        steps = np.diff(_source_indices(frames, clip))
+        assert set(steps.tolist()) <= {3, 4} and abs(steps.mean() - 3.75) < 0.2, steps
+    _check_pan(seen[1][0])
+    frames = seen[1][0]
     # Taken from the middle: the first frame is the source frame shown at (10 - 1) / 2 s.
     first = ((frames[:, 0].permute(1, 2, 0) + 1) * 127.5).numpy()
     errors = [np.abs(first - clip[i].astype(float)).mean() for i in range(len(clip))]
     assert abs(int(np.argmin(errors)) - 4.483 * FPS) <= 1
+
+
+def test_default_window_is_the_moving_stretch(tmp_path):
+    """6 s of a still picture, then 4 s of pan: the default (motion) window lies in the pan, the middle one
+    does not (it starts at 4.5 s, in the still part)."""
+    pan = pan_clip("astronaut", frames=4 * FPS, size=48, step=2)
+    clip = np.concatenate([np.repeat(pan[:1], 6 * FPS, axis=0), pan])
+    path = write_video(tmp_path / "still_then_pan.mp4", clip, fps=FPS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TimingWarning)
+        default = sample_clip(path, 9, 8)
+        middle = sample_clip(path, 9, 8, ReferenceSampling(window="middle"))
+    assert default.how == "motion" and default.start >= 6.0 - 1 / FPS, default.describe()
+    assert middle.how == "middle" and middle.start < 5.0
+    moving = np.abs(np.diff(default.frames.astype(float), axis=0)).mean()
+    still = np.abs(np.diff(middle.frames.astype(float), axis=0)).mean()
+    assert moving > 5 * still + 1, (moving, still)
 
 
 def test_sample_times_follow_timestamps_not_indices(long_pan):

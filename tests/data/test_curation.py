@@ -100,13 +100,13 @@ def test_normalise_works_with_either_ffmpeg_and_takes_the_reference_window(tmp_p
     frames, fps = decode_frames(out)
     original, _ = decode_frames(src)
     assert frames.shape == (9, 48, 48, 3) and fps == 8
-    # Same fps, so the clip holds consecutive source frames from the window predict would take (the middle of
-    # the 2 s clip: source frame 3 first), scaled 64 -> 48: close in colour.
+    # Same fps, so the clip holds consecutive source frames from the window predict would take (the default
+    # window of the 2 s clip), scaled 64 -> 48: close in colour.
     from v2l.data.content.photos import square_resize
     from v2l.video.timing import sample_clip
 
     first = int(round(sample_clip(src, 9, 8, warn=False).times[0] * 8))
-    assert first == 3
+    assert 0 <= first <= 16 - 9
     assert np.abs(frames[0].astype(float) - square_resize(original[first], 48)).mean() < 6
     assert not list(tmp_path.glob(".tmp-*"))  # the atomic write left nothing behind
 

@@ -10,6 +10,9 @@ from typing import Optional
 
 import typer
 
+from v2l.cli.options import count_option, text_option, threads_option, workers_option
+from v2l.cli.reference_options import fps_option, start_option, window_option
+
 library_app = typer.Typer(add_completion=False, no_args_is_help=True,
                           help="LoRA libraries: build one from many reference videos, list it, search it.")
 
@@ -20,23 +23,26 @@ library_app = typer.Typer(add_completion=False, no_args_is_help=True,
 def build(references: Path = typer.Option(..., "--references", help="folder of videos, list file (one path per "
                                           "line) or corpus manifest.json"),
           out: Path = typer.Option(..., "--out", help="library folder (created or extended)"),
-          formats: str = typer.Option("compact", "--formats", help="comma-separated: compact,diffusers,kohya"),
-          workers: int = typer.Option(1, "--workers", help="Ray actors, each holding the model once"),
-          batch: int = typer.Option(4, "--batch", help="references per actor call"),
+          formats: str = text_option("compact", "--formats", help="comma-separated: compact,diffusers,kohya"),
+          workers: int = workers_option(1, help="Ray actors, each holding the model once"),
+          batch: int = count_option(4, "--batch", hi=100_000, help="references per actor call"),
           checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="hypernetwork checkpoint directory "
                                                     "(default: the committed one)"),
           labels: Optional[Path] = typer.Option(None, "--labels", help="CSV with a header path,semantic (paths "
                                                 "relative to it)"),
-          preset: str = typer.Option("tiny", "--preset", help="backbone preset"),
+          preset: str = text_option("tiny", "--preset", help="backbone preset"),
           backbone_weights: Optional[Path] = typer.Option(None, "--backbone-weights", help="local backbone folder"),
-          threads: int = typer.Option(1, "--threads", help="torch threads per actor"),
+          threads: int = threads_option(1, help="torch threads per actor"),
+          start: Optional[float] = start_option(), fps: Optional[float] = fps_option(),
+          window: str = window_option(),
           progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar")):
     from pipelines.build_library import build as run
     from v2l.library.config import LibraryBuildConfig
+    from v2l.video.reference_sampling import sampling_from_options
 
     cfg = LibraryBuildConfig(references=references, out=out, formats=formats, workers=workers, batch=batch,
                              checkpoint=checkpoint, labels=labels, preset=preset, backbone_weights=backbone_weights,
-                             torch_threads=threads)
+                             torch_threads=threads, reference=sampling_from_options(start, fps, window))
     try:
         result = run(cfg, say=lambda m: typer.echo(m, err=True), progress=progress)
     finally:
@@ -82,7 +88,7 @@ def ls(library: Path = typer.Argument(..., help="library folder"),
 @library_app.command("search")
 def search(library: Path = typer.Argument(..., help="library folder"),
            like: Path = typer.Option(..., "--like", help="a new reference video"),
-           k: int = typer.Option(5, "--k", help="how many entries"),
+           k: int = count_option(5, "--k", hi=100_000, help="how many entries"),
            as_json: bool = typer.Option(False, "--json", help="print JSON")):
     """The entries whose predicted codes are nearest (cosine) to the reference's, with their labels."""
     from v2l.library.search import search as run

@@ -10,6 +10,8 @@ from typing import List
 
 import typer
 
+from v2l.cli.options import float_option, number_list_option
+
 lora_app = typer.Typer(add_completion=False, no_args_is_help=True,
                        help="LoRA files: inspect, scale and mix (compact, diffusers and kohya formats).")
 
@@ -48,7 +50,7 @@ def inspect(file: Path = typer.Argument(..., help="LoRA .safetensors file"),
 
 @lora_app.command("scale")
 def scale(file: Path = typer.Argument(..., help="LoRA .safetensors file"),
-          by: float = typer.Option(..., "--by", help="factor for the LoRA's effect (dW)"),
+          by: float = float_option(..., "--by", lo=-100.0, hi=100.0, help="factor for the LoRA's effect (dW)"),
           out: Path = typer.Option(..., "--out", help="file to write (same format)")):
     """The same LoRA with its dW multiplied by S, in the same format."""
     from v2l.lora.tools import scale_lora
@@ -59,7 +61,8 @@ def scale(file: Path = typer.Argument(..., help="LoRA .safetensors file"),
 
 @lora_app.command("mix")
 def mix(files: List[Path] = typer.Argument(..., help="two or more LoRA files of one kind"),
-        weights: str = typer.Option(..., "--weights", help="comma-separated, one per file, e.g. 0.5,0.5"),
+        weights: str = number_list_option(..., "--weights", lo=-100.0, hi=100.0,
+                                            help="comma-separated, one per file, e.g. 0.5,0.5"),
         out: Path = typer.Option(..., "--out", help="file to write")):
     """Compact LoRAs of one hypernetwork version: mixed in the predicted-code space. Standard exports: mixed
     exactly in weight space (ranks concatenated: the result's dW is the weighted sum)."""

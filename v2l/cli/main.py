@@ -12,6 +12,7 @@ import typer
 from v2l.cli.errors import OneLineErrors, handles_errors, say as _say
 from v2l.cli.options import (PROMPT_MAX_CHARS, count_option, float_option, frames_option, seed_option,
                              steps_option, text_option)
+from v2l.cli.reference_options import fps_option, given, start_option, window_option
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, cls=OneLineErrors,
                   help="Video2LoRA: turn a reference video into a tiny LoRA for a frozen CogVideoX I2V backbone.")
@@ -39,12 +40,8 @@ def _load_model(checkpoint: Optional[Path], preset: str, backbone_weights: Optio
 CheckpointOpt = typer.Option(None, "--checkpoint", help="v2l checkpoint directory (config.json + weights.safetensors)")
 PresetOpt = text_option("tiny", "--preset", help="backbone preset: tiny or cogvideox-5b-i2v")
 WeightsOpt = typer.Option(None, "--backbone-weights", help="local diffusers-layout backbone folder (for real presets)")
-# How the reference clip is sampled in time (see v2l.video.timing).
-StartOpt = float_option(None, "--start", lo=0.0, hi=86_400.0,
-                        help="reference: take the window from this second (overrides --window)")
-RefFpsOpt = float_option(None, "--fps", lo=0.0, hi=240.0, lo_open=True,
-                         help="reference: frames per second to sample at (default: the preset's, 8)")
-WindowOpt = text_option("middle", "--window", help="reference: whole | middle | motion (which stretch of the clip)")
+# How the reference clip is sampled in time: the options every reference-reading command shares.
+StartOpt, RefFpsOpt, WindowOpt = start_option(), fps_option(), window_option()
 ModelOpt = text_option(None, "--model", help="registered hypernetwork instead of --checkpoint: "
                         "models:/v2l-hypernet@champion or models:/v2l-hypernet/VERSION (needs MLFLOW_TRACKING_URI)")
 
@@ -71,7 +68,7 @@ def predict(reference: Path = typer.Option(..., "--reference", help="reference v
             fmt: str = text_option("compact", "--format", help="compact | diffusers | kohya"),
             checkpoint: Optional[Path] = CheckpointOpt, preset: str = PresetOpt,
             backbone_weights: Optional[Path] = WeightsOpt, start: Optional[float] = StartOpt,
-            fps: Optional[float] = RefFpsOpt, window: str = WindowOpt,
+            fps: Optional[float] = RefFpsOpt, window: Optional[str] = WindowOpt,
             model_spec: Optional[str] = ModelOpt):
     """Predict the LoRA of one reference video (one hypernetwork pass)."""
     from v2l.errors import V2LError
@@ -108,7 +105,7 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
              no_lora: bool = typer.Option(False, "--no-lora", help="the base backbone alone"),
              checkpoint: Optional[Path] = CheckpointOpt, preset: str = PresetOpt,
              backbone_weights: Optional[Path] = WeightsOpt, start: Optional[float] = StartOpt,
-             fps: Optional[float] = RefFpsOpt, window: str = WindowOpt,
+             fps: Optional[float] = RefFpsOpt, window: Optional[str] = WindowOpt,
             model_spec: Optional[str] = ModelOpt):
     """Generate a video from a first frame, steered by a reference video's LoRA."""
     from v2l.errors import V2LError
@@ -121,7 +118,7 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
     if sum(x is not None for x in (reference, lora)) + no_lora != 1:
         raise V2LError("pass exactly one of --reference VIDEO, --lora FILE or --no-lora")
     sampling = sampling_from_options(start, fps, window)
-    if reference is None and sampling != sampling_from_options(None, None, "middle"):
+    if reference is None and given(start, fps, window):
         raise V2LError("--start, --fps and --window choose how a --reference video is sampled; pass --reference VIDEO "
                        "or leave them out")
     if frames is not None and not is_valid_frame_count(frames):

@@ -3,7 +3,7 @@ these, so a bad value (nan, inf, negative, absurdly large, not UTF-8, control ch
 refused while the arguments are parsed: one line naming the option and the allowed range, exit 2, before
 anything is loaded or written.
 
-Commands declare options with `int_option`, `float_option` and `text_option` (or the shared ones below:
+Commands declare options with `int_option`, `float_option`, `text_option` and `number_list_option` (or the shared ones below:
 `seed_option`, `steps_option`, ...). `tests/test_hostile_input.py` checks that no command declares a bare
 int, float or str option.
 """
@@ -76,6 +76,29 @@ class SafeText:
         return value
 
 
+class NumberList(SafeText):
+    """Parser for comma-separated finite numbers, each in [lo, hi] (e.g. mixing weights); returns the text."""
+
+    def __init__(self, lo: float, hi: float, max_items: int = 1024):
+        super().__init__()
+        self.item, self.max_items = BoundedNumber(float, lo, hi), max_items
+
+    def __call__(self, value: Any):
+        value = super().__call__(value)
+        if isinstance(value, str):
+            items = [x.strip() for x in value.split(",") if x.strip()]
+            if not items:
+                _refuse(f"no numbers given; use comma-separated {self.item.allowed.replace('a finite', 'finite')}s")
+            if len(items) > self.max_items:
+                _refuse(f"{len(items):,} numbers given; the limit is {self.max_items:,}")
+            for i, item in enumerate(items):
+                try:
+                    self.item(item)
+                except PydanticCustomError as exc:
+                    _refuse(f"item {i + 1}: {exc.message()}")
+        return value
+
+
 def text_problem(text: str, max_chars: int) -> str | None:
     """Why `text` cannot be used as an option value, or None. Never echoes the text itself."""
     for i, ch in enumerate(text):
@@ -105,6 +128,11 @@ def float_option(default, *names: str, lo: float, hi: float, lo_open: bool = Fal
 
 def text_option(default, *names: str, max_chars: int = TEXT_MAX_CHARS, help: str = "", **kwargs):
     return typer.Option(default, *names, help=help, parser=SafeText(max_chars), **kwargs)
+
+
+def number_list_option(default, *names: str, lo: float, hi: float, help: str = "", **kwargs):
+    parser = NumberList(lo, hi)
+    return typer.Option(default, *names, help=f"{help} (each {parser.item.allowed})".lstrip(), parser=parser, **kwargs)
 
 
 def text_argument(default, max_chars: int = TEXT_MAX_CHARS, help: str = "", **kwargs):
@@ -145,4 +173,4 @@ def count_option(default: int | None, *names: str, lo: int = 1, hi: int = 1_000_
     return int_option(default, *names, lo=lo, hi=hi, help=help)
 
 
-VALIDATED_PARSERS = (BoundedNumber, SafeText)
+VALIDATED_PARSERS = (BoundedNumber, SafeText)  # NumberList is a SafeText

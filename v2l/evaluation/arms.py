@@ -135,15 +135,18 @@ def real_clip_files(folder: str | Path) -> list[Path]:
     return files
 
 
-def real_targets(world_cfg, model, folder: str | Path, seed: int, limit: int | None = None) -> list[Target]:
-    """Each real clip is the true reference of one held-out first frame; the next clip is its wrong reference."""
+def real_targets(world_cfg, model, folder: str | Path, seed: int, limit: int | None = None,
+                 sampling=None) -> list[Target]:
+    """Each real clip is the true reference of one held-out first frame; the next clip is its wrong reference.
+    Clips are sampled in time as `sampling` (a ReferenceSampling; default: the default window) says, as
+    `v2l predict` samples a user's clip."""
     from v2l.inference.predict import load_reference
     from v2l.pretrain.world import load_content
 
     files = real_clip_files(folder)[:limit] if limit else real_clip_files(folder)
     if len(files) < 2:
         raise V2LError(f"split 'real' needs at least 2 clips; --real-per-split {limit} keeps fewer")
-    clips = [load_reference(model, f) for f in files]
+    clips = [load_reference(model, f, sampling) for f in files]
     content = load_content(world_cfg)["heldout"]
     spec = model.backbone.spec
     rng = np.random.default_rng(seed + SPLIT_SEED_OFFSET["real"])

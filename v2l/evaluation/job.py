@@ -20,6 +20,7 @@ from v2l.errors import V2LError
 from v2l.evaluation.arms import (ARMS, SplitPlan, load_per_condition, plan_tasks, real_targets, split_semantics,
                                  synthetic_targets)
 from v2l.evaluation.runner import TaskResult
+from v2l.video.reference_sampling import ReferenceSampling
 
 SPLIT_CHOICES = ("seen", "zeroshot", "real", "all")
 METRICS = ("judge_acc", "judge_agreement", "psnr", "ssim", "clip_t", "clip_i_adjacent", "clip_i_first",
@@ -48,6 +49,7 @@ class EvalConfig(BaseModel):
     per_condition: Path | None = None  # a `v2l evaluate steer` output folder
     real_clips: Path = Path("runs/content")  # `v2l content fetch --dest`
     real_limit: int | None = None  # at most this many real clips
+    reference: ReferenceSampling = ReferenceSampling()  # how the real clips are sampled in time (as `v2l predict`)
     sample_videos: int = 2  # mp4s kept per split and arm
     mlflow: bool = True
     tracking_uri: str | None = None
@@ -81,7 +83,8 @@ def build_plans(cfg: EvalConfig, model, codes: dict | None) -> list[SplitPlan]:
     plans = []
     for split in cfg.splits():
         if split == "real":
-            plan = SplitPlan(split, real_targets(world, model, cfg.real_clips, cfg.seed, cfg.real_limit))
+            plan = SplitPlan(split, real_targets(world, model, cfg.real_clips, cfg.seed, cfg.real_limit,
+                                                   cfg.reference))
         else:
             names = split_semantics(split, cfg.semantics)
             if not names:

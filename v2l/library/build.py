@@ -21,11 +21,12 @@ import numpy as np
 from v2l.data.curation.quarantine import Rejection, read_quarantine, reason_counts, write_quarantine
 from v2l.data.curation.validate import Reject
 from v2l.errors import V2LError
-from v2l.library.index import (INDEX, INFO, LORAS, QUARANTINE, Library, check_same_hypernet, model_identity, now,
-                               read_library, write_index, write_info)
+from v2l.library.index import (INDEX, INFO, LORAS, QUARANTINE, Library, check_same_hypernet, check_same_sampling,
+                               model_identity, now, read_library, write_index, write_info)
 from v2l.library.inputs import list_inputs
 from v2l.library.plan import Plan, make_plan
 from v2l.lora.files import FORMATS
+from v2l.video.reference_sampling import ReferenceSampling
 
 INDEX_EVERY_S = 5.0
 
@@ -41,9 +42,11 @@ def parse_formats(text: str | list[str]) -> list[str]:
     return [f for f in FORMATS if f in items]
 
 
-def task_rows(plan: Plan) -> list[Row]:
+def task_rows(plan: Plan, sampling: ReferenceSampling | None = None) -> list[Row]:
+    """One row per reference to build; `sampling` (how the reference is sampled in time) travels as JSON."""
+    how = (sampling or ReferenceSampling()).model_dump_json()
     return [{"sha256": t.first.sha256, "name": t.first.name, "path": t.first.path or "",
-             "data": t.first.data or b"", "formats": ",".join(t.formats)} for t in plan.tasks]
+             "data": t.first.data or b"", "formats": ",".join(t.formats), "sampling": how} for t in plan.tasks]
 
 
 def decode_task(row: Row, preset: str) -> Row:
@@ -55,7 +58,9 @@ def decode_task(row: Row, preset: str) -> Row:
     out = {k: row[k] for k in ("sha256", "name", "formats")}
     out.update(frames=b"", shape="", reason="", detail="", source_frames=0, width=0, height=0, fps=0.0)
     try:
-        ref = validate_and_decode(Path(row["path"]) if row["path"] else None, row["data"] or None, get_spec(preset))
+        sampling = ReferenceSampling.model_validate_json(row["sampling"]) if row.get("sampling") else None
+        ref = validate_and_decode(Path(row["path"]) if row["path"] else None, row["data"] or None, get_spec(preset),
+                                  sampling)
         out.update(frames=ref.frames.tobytes(), shape=json.dumps(list(ref.frames.shape)),
                    source_frames=ref.source_frames, width=ref.width, height=ref.height, fps=ref.fps)
     except Reject as r:
@@ -127,18 +132,22 @@ def _update_row(lib: Library, result: dict, names: list[str], label: str | None,
 
 def build_library(references: str | Path, out: str | Path, model, execute: Callable[[list[Row], str], Iterable[dict]],
                   formats: list[str] | str = ("compact",), labels: str | Path | None = None,
-                  say: Callable[[str], None] = lambda m: print(m, file=sys.stderr), progress: bool = True
-                  ) -> BuildResult:
+                  say: Callable[[str], None] = lambda m: print(m, file=sys.stderr), progress: bool = True,
+                  sampling: ReferenceSampling | None = None) -> BuildResult:
     """Plan against LIB's index, run the tasks through `execute`, index the results. `model` gives the identity
-    (the hypernetwork version) the library must have; `execute` must predict with the same model."""
+    (the hypernetwork version) the library must have; `execute` must predict with the same model. `sampling`
+    (how each reference is sampled in time, as `v2l predict --start/--fps/--window`) is part of the library's
+    identity too: every entry of one library was sampled the same way, and `library search` samples so."""
     from tqdm import tqdm
 
     out = Path(out)
     formats = parse_formats(formats) if isinstance(formats, str) else parse_formats(list(formats))
     lib = read_library(out)
+    sampling = sampling or ReferenceSampling()
     check_same_hypernet(lib, model)
+    check_same_sampling(lib, sampling)
     identity = model_identity(model)
-    lib.info = lib.info or dict(identity)
+    lib.info = lib.info or {**identity, "reference_sampling": sampling.model_dump()}
     inputs, label_rejections = list_inputs(references, labels)
     if not inputs:
         raise V2LError(f"--references {references} holds no inputs; pass a folder of videos, a list file or a "
@@ -162,7 +171,7 @@ def build_library(references: str | Path, out: str | Path, model, execute: Calla
     bar = tqdm(total=len(plan.tasks), desc="building LoRAs", unit="ref", disable=not progress or not plan.tasks,
                file=sys.stderr)
     try:
-        for result in execute(task_rows(plan), identity["backbone"]):
+        for result in execute(task_rows(plan, sampling), identity["backbone"]):
             task = tasks[result["sha256"]]
             if result.get("reason"):
                 for name in task.names:  # the duplicates of a rejected reference share its fate

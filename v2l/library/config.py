@@ -8,6 +8,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from v2l.errors import V2LError
+from v2l.video.reference_sampling import ReferenceSampling
 
 
 class LibraryBuildConfig(BaseModel):
@@ -25,6 +26,7 @@ class LibraryBuildConfig(BaseModel):
     cpus_per_worker: float = 1.0
     torch_threads: int = 1           # per actor
     address: str | None = None       # None: RAY_ADDRESS if set, else a private local cluster
+    reference: ReferenceSampling = ReferenceSampling()  # how each reference is sampled in time (start, fps, window)
 
     @field_validator("workers", "batch", "torch_threads")
     @classmethod

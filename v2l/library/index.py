@@ -123,6 +123,28 @@ def model_identity(model) -> dict:
             "modules_sha256": model.network.modules_sha256(), "backbone": model.cfg.preset}
 
 
+def library_sampling(lib: Library):
+    """How the library's references were sampled in time (a library from before the option: the default then,
+    the middle window)."""
+    from v2l.video.reference_sampling import ReferenceSampling
+
+    stored = (lib.info or {}).get("reference_sampling")
+    return ReferenceSampling.model_validate(stored) if stored is not None else ReferenceSampling(window="middle")
+
+
+def check_same_sampling(lib: Library, sampling) -> None:
+    """One library, one way of sampling references: a re-run with other --start/--fps/--window is refused."""
+    if lib.info is None:
+        return
+    mine = library_sampling(lib)
+    if mine != sampling:
+        def opts(s):
+            return " ".join(f"--{k} {v}" for k, v in s.model_dump().items() if v is not None)
+
+        raise LibraryError(f"library {lib.root} sampled its references with {opts(mine)}; this build asks for "
+                           f"{opts(sampling)}: pass the same options, or build into a new --out folder")
+
+
 def check_same_hypernet(lib: Library, model) -> None:
     """One library, one hypernetwork version: refuse a build with any other."""
     if lib.info is None:

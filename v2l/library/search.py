@@ -1,8 +1,8 @@
 """`v2l library search`: the entries whose predicted codes are nearest (cosine) to a new reference's.
 
 A code is what the hypernetwork predicted for a reference: its compact file's A_pred and B_pred, flattened.
-The new reference is predicted by the library's own hypernetwork version (any other is refused), so both live
-in one space: "find the effects that look like this clip".
+The new reference is predicted by the library's own hypernetwork version (any other is refused) and sampled in
+time as the library's references were, so both live in one space: "find the effects that look like this clip".
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from v2l.library.index import check_same_hypernet, read_library
+from v2l.library.index import check_same_hypernet, library_sampling, read_library
 from v2l.lora.files import load_compact
 
 
@@ -34,7 +34,7 @@ def search(root: str | Path, reference: str | Path, k: int = 5, model=None) -> l
     model = model or default_model(lib.info["hypernet_source"] if Path(lib.info["hypernet_source"]).is_dir() else None,
                                    lib.info["backbone"])
     check_same_hypernet(lib, model)
-    query = predict_lora(model, reference)
+    query = predict_lora(model, reference, sampling=library_sampling(lib))  # sampled as the entries were
     q = code_of(query.A_pred, query.B_pred)
     codes = torch.stack([code_of(c.A_pred, c.B_pred) for c in (load_compact(lib.root / r["compact_path"]) for r in rows)])
     cosine = torch.nn.functional.cosine_similarity(codes, q[None], dim=1)

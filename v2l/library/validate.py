@@ -56,21 +56,22 @@ def _spec_only(spec):
     return SimpleNamespace(backbone=SimpleNamespace(spec=spec))
 
 
-def validate_and_decode(path: Path | None, data: bytes | None, spec) -> DecodedReference:
-    """Curation's video checks, then `load_reference`; raises Reject. `data` (a shard member) is checked
-    through a temporary file, since the checks read files."""
+def validate_and_decode(path: Path | None, data: bytes | None, spec, sampling=None) -> DecodedReference:
+    """Curation's video checks, then `load_reference` with `sampling` (a ReferenceSampling; None: the default,
+    as `v2l predict`); raises Reject. `data` (a shard member) is checked through a temporary file, since the
+    checks read files."""
     from v2l.inference.predict import load_reference
 
     if path is None:
         with tempfile.TemporaryDirectory(prefix="v2l-ref-") as tmp:
             member = Path(tmp) / "reference.mp4"
             member.write_bytes(data)
-            return validate_and_decode(member, None, spec)
+            return validate_and_decode(member, None, spec, sampling)
     checked = check_video(path, rules_for(spec))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # frame-count resampling is expected for references of any length
-            frames = load_reference(_spec_only(spec), path)
+            frames = load_reference(_spec_only(spec), path, sampling)
     except Exception as exc:  # a file curation accepts but the model's decoder refuses
         raise Reject("unreadable", f"cannot be decoded for the model ({type(exc).__name__}: {exc}); re-encode it "
                      f"with ffmpeg") from None

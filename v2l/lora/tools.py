@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -167,9 +168,12 @@ def mix_loras(paths: list[str | Path], weights: list[float], out: str | Path) ->
 
 def parse_weights(text: str) -> list[float]:
     try:
-        return [float(x) for x in text.split(",") if x.strip()]
+        weights = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise V2LError(f"--weights {text!r} must be comma-separated numbers, e.g. 0.5,0.5") from None
+        raise V2LError(f"--weights {text[:40]!r} must be comma-separated numbers, e.g. 0.5,0.5") from None
+    if not all(math.isfinite(w) for w in weights):
+        raise V2LError(f"--weights {text[:40]!r} holds a value that is not a finite number; use e.g. 0.5,0.5")
+    return weights
 
 
 __all__ = ["inspect_lora", "kind_of", "mix_loras", "parse_weights", "scale_lora", "CompactLoRA", "STANDARD_FORMAT"]

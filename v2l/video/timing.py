@@ -4,10 +4,10 @@ The hypernetwork was trained on references of `num_frames` frames at the preset'
 motion). A user's clip is longer and faster (10 s at 30 fps), so squeezing all of it into 9 frames shows a
 slideshow of jump cuts the model never saw. Instead the frames are taken at the model's rate from a window:
 
-* ``middle``: the window centred in the clip (the default; see the README's "Real reference videos" for
-  the measurement behind the choice);
 * ``motion``: the window whose frames, at the model's rate, differ most from one another (a cut or a flash
-  counts as motion too);
+  counts as motion too): the default, see the README's "Real reference videos" for the measurement behind
+  the choice;
+* ``middle``: the window centred in the clip;
 * ``whole``: the frames spread evenly over the whole clip (the old behaviour).
 
 ``start`` puts the window at that second instead. A clip shorter than the window gives its whole length,
@@ -24,40 +24,18 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from v2l.errors import BadVideoError, V2LError
+from v2l.video.reference_sampling import DEFAULT_WINDOW, WINDOWS, ReferenceSampling, Window, sampling_from_options
 from v2l.video.io import DecodeWarning, FrameCountWarning, MetadataWarning, iter_frames, open_video, stream_fps
 
-Window = Literal["whole", "middle", "motion"]
-WINDOWS: tuple[str, ...] = ("whole", "middle", "motion")
+__all__ = ["DEFAULT_WINDOW", "WINDOWS", "ReferenceSampling", "SampledClip", "TimingWarning", "Window", "sample_clip",
+           "sampling_from_options"]
 
 # Side of the grey thumbnails the motion window is scored on: enough to see a pan, cheap for long clips.
 _THUMB = 32
-
-
-class ReferenceSampling(BaseModel):
-    """How a reference clip is sampled in time; `fps=None` means the preset's frame rate."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    start: Optional[float] = Field(None, ge=0, description="window start in seconds (overrides `window`)")
-    fps: Optional[float] = Field(None, gt=0, le=240, description="sampling rate; default: the model's fps")
-    window: Window = "middle"
-
-
-def sampling_from_options(start: float | None, fps: float | None, window: str) -> ReferenceSampling:
-    """The command-line options `--start`, `--fps`, `--window` as a ReferenceSampling; bad values name the option."""
-    if window not in WINDOWS:
-        raise V2LError(f"--window {window!r} is not one of {', '.join(WINDOWS)}")
-    if start is not None and not (start >= 0 and np.isfinite(start)):
-        raise V2LError(f"--start {start:g} must be a number of seconds from the clip's start, 0 or more")
-    if fps is not None and not (0 < fps <= 240):
-        raise V2LError(f"--fps {fps:g} must be a frame rate above 0 and at most 240, e.g. 8 (the model's)")
-    return ReferenceSampling(start=start, fps=fps, window=window)
 
 
 class TimingWarning(FrameCountWarning):

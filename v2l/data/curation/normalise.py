@@ -20,8 +20,8 @@ class NormaliseError(Exception):
 
 def normalise_video(src: str | Path, dst: str | Path, rules: CurationRules, exe: str | None = None,
                     sampling=None) -> Path:
-    """`rules.frames` frames at `rules.fps` from the window `sampling` chooses (default: the middle, as for
-    references), scaled to cover then centre-cropped to HxW, yuv420p H.264."""
+    """`rules.frames` frames at `rules.fps` from the window `sampling` chooses (default: the default window,
+    as for a user's reference), scaled to cover then centre-cropped to HxW, yuv420p H.264."""
     import ffmpeg
 
     from v2l.video.timing import sample_clip
