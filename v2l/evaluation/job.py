@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from v2l.errors import V2LError
 from v2l.evaluation.arms import (ARMS, SplitPlan, load_per_condition, plan_tasks, real_targets, split_semantics,
@@ -52,7 +52,8 @@ class EvalConfig(BaseModel):
     mlflow: bool = True
     tracking_uri: str | None = None
     experiment: str = "v2l-eval"
-    register_model: bool = False  # register the hypernetwork behind the champion gate (`--register`)
+    # Register the hypernetwork behind the champion gate: `--register` of `v2l eval`, `register:` in a YAML config.
+    register_model: bool = Field(False, validation_alias=AliasChoices("register_model", "register"))
     ray_address: str | None = None
 
     @field_validator("split")
