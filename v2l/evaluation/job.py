@@ -17,8 +17,8 @@ import torch
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from v2l.errors import V2LError
-from v2l.evaluation.arms import (ARMS, SplitPlan, load_per_condition, plan_tasks, real_targets, split_semantics,
-                                 synthetic_targets)
+from v2l.evaluation.arms import (ARMS, SplitPlan, check_per_condition, load_per_condition, plan_tasks, real_targets,
+                                 split_semantics, synthetic_targets)
 from v2l.evaluation.runner import TaskResult
 
 SPLIT_CHOICES = ("seen", "zeroshot", "real", "all")
@@ -45,7 +45,7 @@ class EvalConfig(BaseModel):
     threads: int = 1  # torch threads per actor / in-process
     clip_model: str = "tiny"
     clip_weights: Path | None = None
-    per_condition: Path | None = None  # a `v2l evaluate steer` output folder
+    per_condition: Path | None = None  # a `v2l evaluate steer` output folder or a labelled LoRA library
     real_clips: Path = Path("runs/content")  # `v2l content fetch --dest`
     real_limit: int | None = None  # at most this many real clips
     sample_videos: int = 2  # mp4s kept per split and arm
@@ -79,6 +79,7 @@ def build_plans(cfg: EvalConfig, model, codes: dict | None) -> list[SplitPlan]:
         raise V2LError(f"arms {unknown} are not known; choose from {', '.join(ARMS)}")
     world = WorldConfig()
     per_condition = load_per_condition(cfg.per_condition) if "per_condition" in cfg.arms else {}
+    check_per_condition(per_condition, model)
     plans = []
     for split in cfg.splits():
         if split == "real":
