@@ -24,6 +24,7 @@ def test_tiny_evaluation_on_ray_writes_files_and_mlflow_run_and_matches_in_proce
     from mlflow import MlflowClient
 
     from pipelines.evaluate import run
+    from v2l.mlflow_store import run_source
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     base = dict(split="seen,zeroshot", semantics=["melt", "pan_left", "invert"], per_semantic=1,
@@ -53,7 +54,10 @@ def test_tiny_evaluation_on_ray_writes_files_and_mlflow_run_and_matches_in_proce
     assert mlrun.data.metrics["seen.true_ref.psnr.ci_low"] == pytest.approx(seen["psnr"]["ci95"][0])
     artifacts = {a.path for a in client.list_artifacts(mlrun.info.run_id)}
     assert {"summary.json", "samples.jsonl", "report.md", "contact_sheets", "charts", "videos"} <= artifacts
-    assert str(tmp_path) in mlrun.info.artifact_uri, "artifacts live under the evaluation's own folder"
+    assert mlrun.info.artifact_uri.startswith((tmp_path / "ray" / "mlruns").as_uri()), \
+        "artifacts live under the evaluation's own folder (v2l.mlflow_store)"
+    assert mlrun.data.tags["mlflow.source.name"] == run_source(), "the run's source is the command that ran it"
+    assert mlrun.info.status == "FINISHED"
 
     run(EvalConfig(out=tmp_path / "local", workers=0, mlflow=False, **base))
     assert _numbers(tmp_path / "local") == rows, "in-process and one Ray actor must give the same numbers"

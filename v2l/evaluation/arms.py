@@ -63,14 +63,20 @@ class GenerationTask:
     codes: torch.Tensor | None = None
     adapter: str | None = None
     semantic: str | None = None  # the per-condition LoRA's semantic (its peft adapter name)
+    adapter_format: str = "peft"  # peft: a `v2l evaluate steer` adapter folder; compact: a library's LoRA file
 
 
 @dataclass
 class PerConditionLoRA:
+    """One LoRA for one semantic: a standard peft LoRA trained the old way (`v2l evaluate steer`, `format` peft,
+    `train_seconds` its training time), or a LoRA library's entry labelled with the semantic (`format` compact,
+    `train_seconds` the seconds the library spent making it)."""
+
     semantic: str
-    adapter: Path
+    adapter: Path  # peft: the adapter folder; compact: the .compact.safetensors file
     train_seconds: float | None
     rank: int
+    format: str = "peft"
 
 
 @dataclass
@@ -169,13 +175,21 @@ def _content_frame(world_cfg, item, height: int, width: int) -> torch.Tensor:
 
 
 def load_per_condition(folder: str | Path | None) -> dict[str, PerConditionLoRA]:
-    """Per-condition LoRAs from a `v2l evaluate steer` output folder: `<semantic>/adapter.safetensors` and its
-    `result.json` (training seconds, rank)."""
+    """Per-condition LoRAs, one per semantic, from either
+    - a `v2l evaluate steer` output folder: `<semantic>/adapter.safetensors` and its `result.json` (training
+      seconds, rank), or
+    - a LoRA library (`v2l library build --labels`): for each label, the entry with the smallest reference sha256
+      that has a compact file; its cost is the entry's `seconds`."""
     if folder is None:
         return {}
     folder = Path(folder)
     if not folder.is_dir():
-        raise V2LError(f"--per-condition {folder}: not a folder; pass the --out folder of `v2l evaluate steer`")
+        raise V2LError(f"--per-condition {folder}: not a folder; pass the --out folder of `v2l evaluate steer` or a "
+                       f"LoRA library (`v2l library build`)")
+    from v2l.library.index import INFO
+
+    if (folder / INFO).is_file():
+        return _library_loras(folder)
     found = {}
     for adapter in sorted(folder.glob("*/adapter.safetensors")):
         result_file = adapter.parent / "result.json"
@@ -184,8 +198,35 @@ def load_per_condition(folder: str | Path | None) -> dict[str, PerConditionLoRA]
                                                       result.get("seconds"), int(result.get("rank", 4)))
     if not found:
         raise V2LError(f"--per-condition {folder}: no <semantic>/adapter.safetensors inside; pass the --out folder "
-                       f"of `v2l evaluate steer`")
+                       f"of `v2l evaluate steer` or a LoRA library")
     return found
+
+
+def _library_loras(root: Path) -> dict[str, PerConditionLoRA]:
+    from v2l.library.index import read_library
+
+    lib = read_library(root, must_exist=True)
+    found: dict[str, PerConditionLoRA] = {}
+    for sha in sorted(lib.rows):
+        row = lib.rows[sha]
+        label, rel = row.get("label"), row.get("compact_path")
+        if label and rel and label not in found:
+            seconds = row.get("seconds")
+            found[label] = PerConditionLoRA(label, root / rel, float(seconds) if seconds is not None else None,
+                                            0, format="compact")
+    if not found:
+        raise V2LError(f"--per-condition {root}: the library has no labelled entry with a compact LoRA; build it "
+                       f"with `v2l library build --labels CSV --formats compact`")
+    return found
+
+
+def check_per_condition(per_condition: dict[str, PerConditionLoRA], model) -> None:
+    """A library's compact LoRAs only mean something with the hypernetwork that made them: refuse others early."""
+    from v2l.lora.files import check_compatible, load_compact
+
+    for lora in per_condition.values():
+        if lora.format == "compact":
+            check_compatible(load_compact(lora.adapter), model, f"--per-condition LoRA {lora.adapter}")
 
 
 def plan_tasks(plan: SplitPlan, arms: list[str], seed: int, batch: int,
@@ -204,7 +245,8 @@ def plan_tasks(plan: SplitPlan, arms: list[str], seed: int, batch: int,
                 for i in range(0, len(idx), batch):
                     chunk = idx[i:i + batch]
                     plan.tasks.append(GenerationTask(plan.split, arm, chunk, images[chunk], [captions[k] for k in chunk],
-                                                     seed + chunk[0], adapter=str(lora.adapter), semantic=name))
+                                                     seed + chunk[0], adapter=str(lora.adapter), semantic=name,
+                                                     adapter_format=lora.format))
             continue
         for i in range(0, len(targets), batch):
             chunk = list(range(i, min(i + batch, len(targets))))

@@ -14,11 +14,11 @@ from typing import Callable
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from v2l.errors import V2LError
-from v2l.evaluation.arms import (ARMS, SplitPlan, load_per_condition, plan_tasks, real_targets, split_semantics,
-                                 synthetic_targets)
+from v2l.evaluation.arms import (ARMS, SplitPlan, check_per_condition, load_per_condition, plan_tasks, real_targets,
+                                 split_semantics, synthetic_targets)
 from v2l.evaluation.runner import TaskResult
 from v2l.video.reference_sampling import ReferenceSampling
 
@@ -46,7 +46,7 @@ class EvalConfig(BaseModel):
     threads: int = 1  # torch threads per actor / in-process
     clip_model: str = "tiny"
     clip_weights: Path | None = None
-    per_condition: Path | None = None  # a `v2l evaluate steer` output folder
+    per_condition: Path | None = None  # a `v2l evaluate steer` output folder or a labelled LoRA library
     real_clips: Path = Path("runs/content")  # `v2l content fetch --dest`
     real_limit: int | None = None  # at most this many real clips
     reference: ReferenceSampling = ReferenceSampling()  # how the real clips are sampled in time (as `v2l predict`)
@@ -54,7 +54,8 @@ class EvalConfig(BaseModel):
     mlflow: bool = True
     tracking_uri: str | None = None
     experiment: str = "v2l-eval"
-    register_model: bool = False  # register the hypernetwork behind the champion gate (`--register`)
+    # Register the hypernetwork behind the champion gate: `--register` of `v2l eval`, `register:` in a YAML config.
+    register_model: bool = Field(False, validation_alias=AliasChoices("register_model", "register"))
     ray_address: str | None = None
 
     @field_validator("split")
@@ -80,6 +81,7 @@ def build_plans(cfg: EvalConfig, model, codes: dict | None) -> list[SplitPlan]:
         raise V2LError(f"arms {unknown} are not known; choose from {', '.join(ARMS)}")
     world = WorldConfig()
     per_condition = load_per_condition(cfg.per_condition) if "per_condition" in cfg.arms else {}
+    check_per_condition(per_condition, model)
     plans = []
     for split in cfg.splits():
         if split == "real":

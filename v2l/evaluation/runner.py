@@ -69,7 +69,15 @@ class Generator:
         elif task.codes is not None:
             A, B = self.model.network.split(task.codes)
         t1 = time.perf_counter()
-        if task.adapter is not None:
+        if task.adapter is not None and task.adapter_format == "compact":
+            # A library's LoRA: one reference's LoRA for every video of the chunk, merged into the weights once.
+            from v2l.lora.files import check_compatible, load_compact
+
+            lora = load_compact(task.adapter)
+            check_compatible(lora, self.model, f"per-condition LoRA {task.adapter}")
+            videos = generate(self.model, task.images, task.captions, lora.A_pred[None].float(),
+                              lora.B_pred[None].float(), scale=lora.scale, steps=self.steps, seed=task.seed)
+        elif task.adapter is not None:
             videos = sample(self._per_condition_backbone(task.adapter, task.semantic), task.images, task.captions,
                             steps=self.steps, seed=task.seed)
         else:

@@ -10,22 +10,15 @@ from typing import Callable
 from v2l.atomic import write_text_atomic
 
 
-def mlflow_store(out: Path, tracking_uri: str | None, experiment: str) -> tuple[str, str]:
-    """(absolute tracking URI, experiment id). The store is `tracking_uri`, else MLFLOW_TRACKING_URI, else a sqlite
-    file in `out`; a new experiment gets an explicit artifact location under `out`, never the working directory."""
+def tracking_uri_for(out: Path, tracking_uri: str | None) -> str:
+    """The evaluation's store, made absolute in the driver: `tracking_uri`, else MLFLOW_TRACKING_URI, else a sqlite
+    file in `out`."""
     import os
 
-    import mlflow
+    from v2l.mlflow_store import absolute_tracking_uri
 
-    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(Path(out) / 'mlflow.db').resolve()}"
-    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):  # a relative sqlite path: anchor it
-        uri = f"sqlite:///{Path(uri[len('sqlite:///'):]).resolve()}"
-    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-    found = client.get_experiment_by_name(experiment)
-    if found is not None:
-        return uri, found.experiment_id
-    location = (Path(out) / "mlartifacts").resolve().as_uri()
-    return uri, client.create_experiment(experiment, artifact_location=location)
+    return absolute_tracking_uri(tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+                                 or f"sqlite:///{(Path(out) / 'mlflow.db').resolve()}")
 
 
 def _metric_name(*parts: str) -> str:
@@ -63,13 +56,23 @@ def log_evaluation(cfg, summary: dict, checkpoint: Path | None, say: Callable[[s
     summary.json. Returns the run id."""
     import mlflow
 
-    from v2l.evaluation.report import write_summary
+    from v2l.mlflow_store import start_run
 
     out = Path(cfg.out)
-    uri, experiment_id = mlflow_store(out, cfg.tracking_uri, cfg.experiment)
+    uri = tracking_uri_for(out, cfg.tracking_uri)
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-    run = client.create_run(experiment_id, run_name=f"eval-{cfg.split}-{summary['model']['version'][:8]}")
-    run_id = run.info.run_id
+    # The project's one way to open a run: a new experiment keeps its artifacts under this evaluation's folder
+    # (`OUT/mlruns`), and the run's source is the v2l command that ran it.
+    with start_run(uri, cfg.experiment, f"eval-{cfg.split}-{summary['model']['version'][:8]}", storage=out) as active:
+        run_id = _log_run(client, active.info, cfg, summary, checkpoint, say)
+    say(f"MLflow run {run_id} in {uri}")
+    return run_id
+
+
+def _log_run(client, info, cfg, summary: dict, checkpoint: Path | None, say: Callable[[str], None]) -> str:
+    from v2l.evaluation.report import write_summary
+
+    out, run_id, uri = Path(cfg.out), info.run_id, client.tracking_uri
     params = {"checkpoint_sha256": summary["model"]["version"], "source": summary["model"]["source"],
               "split": cfg.split, "seed": cfg.seed, "steps": cfg.steps, "batch": cfg.batch,
               "per_semantic": cfg.per_semantic, "zeroshot_per_semantic": cfg.zeroshot_per_semantic,
@@ -80,11 +83,11 @@ def log_evaluation(cfg, summary: dict, checkpoint: Path | None, say: Callable[[s
     metrics = flat_metrics(summary)
     from mlflow.entities import Metric
 
-    stamp = int(run.info.start_time)
+    stamp = int(info.start_time)
     items = [Metric(k, v, stamp, 0) for k, v in sorted(metrics.items())]
     for i in range(0, len(items), 900):  # the store takes at most 1,000 metrics per batch
         client.log_batch(run_id, metrics=items[i:i + 900])
-    summary["mlflow"] = {"tracking_uri": uri, "experiment_id": experiment_id, "run_id": run_id}
+    summary["mlflow"] = {"tracking_uri": uri, "experiment_id": info.experiment_id, "run_id": run_id}
     if cfg.register_model:
         from v2l.registry import register_evaluation
 
@@ -100,6 +103,4 @@ def log_evaluation(cfg, summary: dict, checkpoint: Path | None, say: Callable[[s
     for folder in ("contact_sheets", "charts", "videos"):
         if (out / folder).is_dir():
             client.log_artifacts(run_id, str(out / folder), folder)
-    client.set_terminated(run_id, "FINISHED")
-    say(f"MLflow run {run_id} in {uri}")
     return run_id

@@ -44,6 +44,17 @@ def generate(model, images: torch.Tensor, prompts: list[str], A_pred: torch.Tens
     """`sample` with a predicted LoRA per video (fixed for all steps and both CFG branches); none if A_pred is None."""
     if A_pred is None:
         return sample(model.backbone, images, prompts, num_frames, steps, guidance, seed)
+    A_pred, B_pred = shared_lora(A_pred, B_pred)
     # One reference's LoRA (batch 1) is the LoRA of every video and of both CFG branches: merged once.
     with model.network.applied(A_pred, B_pred, scale, shared=A_pred.shape[0] == 1):
         return sample(model.backbone, images, prompts, num_frames, steps, guidance, seed)
+
+
+def shared_lora(A_pred: torch.Tensor, B_pred: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch of LoRAs that are all the same one (one reference repeated, one semantic's code for a whole
+    chunk) as that one LoRA, batch 1, so that it is merged into the weights once instead of run as per-sample
+    factors; any other batch unchanged."""
+    if A_pred.shape[0] > 1 and torch.equal(A_pred, A_pred[:1].expand_as(A_pred)) \
+            and torch.equal(B_pred, B_pred[:1].expand_as(B_pred)):
+        return A_pred[:1], B_pred[:1]
+    return A_pred, B_pred
