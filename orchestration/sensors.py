@@ -81,8 +81,9 @@ def make_sensors(default_status: dg.DefaultSensorStatus) -> list:
             return dg.SkipReason(f"dataset version {key} (the inbox as it is) exists already")
         frozen = snapshot(inbox, content_root(corpus.out_dir, key))
         context.log.info(f"new dataset version {key}: content frozen in {frozen}")
-        return dg.SensorResult(run_requests=[dg.RunRequest(run_key=key, partition_key=key)],
-                               dynamic_partitions_requests=[dataset_version.build_add_request([key])])
+        # Added here rather than as a SensorResult request: the run request's partition must exist when it is checked.
+        context.instance.add_dynamic_partitions(dataset_version.name, [key])
+        return dg.RunRequest(run_key=key, partition_key=key)
 
     @dg.sensor(job=build_library, minimum_interval_seconds=15, default_status=default_status,
                description="<root>/requests/*.json (references, formats, checkpoint or model): a library build; "

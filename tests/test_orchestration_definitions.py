@@ -93,3 +93,17 @@ def test_content_version_tracks_the_bytes(tmp_path):
     (folder / "a.mp4").write_bytes(b"two")
     assert content_version(cfg) != first
     assert content_version(dataclasses.replace(cfg, seed=1)) != content_version(cfg)
+
+
+def test_dagster_yaml_sets_retries_pool_and_monitoring(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    shutil.copy(Path(__file__).resolve().parent.parent / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
+        assert instance.run_monitoring_enabled and instance.run_monitoring_max_runtime_seconds == 21600
+        assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert str(tmp_path) in instance.root_directory
+        pools = instance.get_concurrency_config().pool_config
+        assert pools.default_pool_limit == 1 and pools.pool_granularity.value == "run"
