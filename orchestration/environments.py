@@ -35,7 +35,8 @@ def _require(name: str, env: str) -> str:
     return value
 
 
-def environment(name: str | None = None) -> Environment:
+def environment(name: str | None = None, root: str | None = None) -> Environment:
+    """The resources of environment `name` (default V2L_ENV, else dev); `root` overrides V2L_PLATFORM_ROOT."""
     from orchestration.resources import (CorpusSettings, EvalSettings, LibrarySettings, MlflowResource,
                                          PlatformPaths, PretrainSettings, RayResource, TrainSettings)
 
@@ -43,14 +44,14 @@ def environment(name: str | None = None) -> Environment:
     if name not in ENVIRONMENTS:
         raise V2LError(f"V2L_ENV={name!r}: choose one of {', '.join(ENVIRONMENTS)}")
     if name == "cluster":
-        root = _require("V2L_PLATFORM_ROOT", name)
+        root = str(root or _require("V2L_PLATFORM_ROOT", name))
         ray = RayResource(address=_require("RAY_ADDRESS", name), num_cpus=None)
         tracking = _require("MLFLOW_TRACKING_URI", name)
     elif name == "test":
-        root = _require("V2L_PLATFORM_ROOT", name)
+        root = str(root or _require("V2L_PLATFORM_ROOT", name))
         ray, tracking = RayResource(address=os.environ.get("RAY_ADDRESS") or None), None
     else:
-        root = os.environ.get("V2L_PLATFORM_ROOT", "runs/platform")
+        root = str(root or os.environ.get("V2L_PLATFORM_ROOT", "runs/platform"))
         ray, tracking = RayResource(address=os.environ.get("RAY_ADDRESS") or None), os.environ.get("MLFLOW_TRACKING_URI")
     small = name == "test"
     resources = {
