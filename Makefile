@@ -9,9 +9,9 @@ export RAY_AUTH_MODE := disabled
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: setup ffmpeg test demo bench ui clean
+.PHONY: setup ffmpeg system-packages test demo bench ui clean
 
-setup: $(STAMP) ffmpeg
+setup: $(STAMP) ffmpeg system-packages
 
 # Reinstalls only when the dependency pins change. The lock pins every package (pip's -c).
 $(STAMP): pyproject.toml requirements.lock
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 ffmpeg:
 	@sh scripts/ensure_ffmpeg.sh $(PY)
+
+# chromium and postgresql (Debian) for the browser and PostgreSQL tests.
+system-packages:
+	@sh scripts/ensure_system_packages.sh
 
 test: setup
 	@$(PY) -m pytest -q; rc=$$?; \

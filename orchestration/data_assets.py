@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.partitions import corpus_dir, dataset_version, version_config
 from orchestration.resources import CorpusSettings
 
 GROUP = "data"
@@ -17,32 +18,39 @@ def _log(context):
     return lambda msg: context.log.info(msg)
 
 
-@dg.asset(group_name=GROUP, description="Built-in photos, procedural scenes and every file of the content folders.")
+def _version(context, corpus: CorpusSettings):
+    """(CorpusConfig, output folder) of this run's dataset version (partition)."""
+    key = context.partition_key
+    return version_config(corpus, key), corpus_dir(corpus.out_dir, key)
+
+
+@dg.asset(group_name=GROUP, partitions_def=dataset_version, description="Built-in photos, procedural scenes and every file of the content folders.")
 def raw_content(context: dg.AssetExecutionContext, corpus: CorpusSettings):
     from v2l.data.build import gather
 
-    g = gather(corpus.config())
+    g = gather(version_config(corpus, context.partition_key))
     context.add_output_metadata({"inputs": len(g.inputs), "label_rows": g.label_rows,
                                  "label_rows_quarantined": len(g.label_rejections)})
     return g
 
 
-@dg.asset(group_name=GROUP, description="Inputs accepted (normalised clips, content pictures) or quarantined.")
+@dg.asset(group_name=GROUP, partitions_def=dataset_version, description="Inputs accepted (normalised clips, content pictures) or quarantined.")
 def curated_clips(context: dg.AssetExecutionContext, corpus: CorpusSettings, raw_content):
     from v2l.data.build import curate_stage
 
-    c = curate_stage(raw_content, corpus.config(), Path(corpus.out_dir), say=_log(context))
+    cfg, out = _version(context, corpus)
+    c = curate_stage(raw_content, cfg, out, say=_log(context))
     counts = c.counts()
     context.add_output_metadata({"accepted": counts["accepted"], "quarantined": counts["quarantined"],
                                  "by_reason": dg.MetadataValue.json(counts["quarantined_by_reason"])})
     return c
 
 
-@dg.asset(group_name=GROUP, description="Reference-target pairs per split (ids and seeds only).")
+@dg.asset(group_name=GROUP, partitions_def=dataset_version, description="Reference-target pairs per split (ids and seeds only).")
 def semantic_pairs(context: dg.AssetExecutionContext, corpus: CorpusSettings, curated_clips):
     from v2l.data.build import plan_stage
 
-    p = plan_stage(curated_clips, corpus.config())
+    p = plan_stage(curated_clips, _version(context, corpus)[0])
     per_split = {}
     for s in p.specs:
         per_split[s.split] = per_split.get(s.split, 0) + 1
@@ -50,21 +58,22 @@ def semantic_pairs(context: dg.AssetExecutionContext, corpus: CorpusSettings, cu
     return p
 
 
-@dg.asset(group_name=GROUP, description="WebDataset shards, manifest.json and quarantine.jsonl.")
+@dg.asset(group_name=GROUP, partitions_def=dataset_version, description="WebDataset shards, manifest.json and quarantine.jsonl.")
 def pair_shards(context: dg.AssetExecutionContext, corpus: CorpusSettings, curated_clips, semantic_pairs):
     from v2l.data.build import shards_stage
 
-    r = shards_stage(curated_clips, semantic_pairs, corpus.config(), Path(corpus.out_dir), say=_log(context))
+    cfg, out = _version(context, corpus)
+    r = shards_stage(curated_clips, semantic_pairs, cfg, out, say=_log(context))
     import json
 
     manifest = json.loads(r.manifest.read_text())
     context.add_output_metadata({"version": manifest["version"], "manifest": str(r.manifest),
-                                 "quarantine": str(r.quarantine), "shards": len(manifest["shards"]),
+                                 "quarantine": str(r.quarantine), "dataset_version": context.partition_key, "shards": len(manifest["shards"]),
                                  "samples": dg.MetadataValue.json(r.counts["samples"])})
     return str(r.manifest)
 
 
-@dg.asset(group_name=GROUP, description="VAE latents and text embeddings next to the shards (optional).")
+@dg.asset(group_name=GROUP, partitions_def=dataset_version, description="VAE latents and text embeddings next to the shards (optional).")
 def latent_cache(context: dg.AssetExecutionContext, corpus: CorpusSettings, pair_shards):
     if not corpus.latent_preset:
         context.log.info("latent_preset is empty: no latent cache")
@@ -72,7 +81,7 @@ def latent_cache(context: dg.AssetExecutionContext, corpus: CorpusSettings, pair
         return None
     from v2l.data.latent_cache import cache_latents
 
-    info = cache_latents(corpus.out_dir, corpus.latent_preset, say=_log(context))
+    info = cache_latents(str(Path(pair_shards).parent), corpus.latent_preset, say=_log(context))
     context.add_output_metadata({"preset": corpus.latent_preset, "shards": len(info["shards"]),
                                  "random_weights": info["random_weights"]})
     return info

@@ -42,10 +42,10 @@ def free_port(host: str, preferred: int) -> int:
 
 
 def dagster_home() -> Path:
-    """DAGSTER_HOME if set, else runs/dagster with the project's dagster.yaml (telemetry off)."""
+    """DAGSTER_HOME if set, else .dagster/ in the project with the project's dagster.yaml."""
     if os.environ.get("DAGSTER_HOME"):
         return Path(os.environ["DAGSTER_HOME"])
-    home = ROOT / "runs" / "dagster"
+    home = ROOT / ".dagster"
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").is_file():
         shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")

@@ -21,25 +21,40 @@ def _pick(corpus: Corpus, split: str, semantic: str | None = None) -> dict:
     raise LookupError(f"no {semantic or 'sample'} in split {split}")
 
 
-def train_briefly(corpus_dir: Path, run_dir: Path, steps: int) -> dict[str, Path]:
-    """A few hypernetwork steps on Ray Train, tracked in MLflow: the platform's training path, end to end."""
-    from pipelines.train_hypernet import fit
-    from v2l import ray_cluster
-    from v2l.training.config import load_config
+def run_platform(out: Path, train_steps: int, pairs_per_semantic: int, say: Callable[[str], None] = print) -> dict:
+    """The whole platform as Dagster runs it (orchestration's `full` job, one dataset version): corpus -> Ray Train
+    -> evaluation -> registry (champion gate) -> LoRA library. Returns printable paths and headline numbers."""
+    from orchestration.resources import CorpusSettings, TrainSettings
+    from orchestration.run_graph import run_full
 
-    from v2l.shipped import SHIPPED_CONFIGS
-
-    config = SHIPPED_CONFIGS / "tiny-smoke.yaml"
-    cfg = load_config(config, run_dir=str(run_dir), max_steps=steps, checkpoint_every=max(1, steps // 2),
-                      data={"corpus": str(corpus_dir)}, tracking={"log_every": 1})
-    from v2l.training.checkpoints import latest_checkpoint
-
-    try:
-        fit(cfg, resume=False)
-    finally:
-        ray_cluster.shutdown()
-    return {"training checkpoint": latest_checkpoint(run_dir / "checkpoints") or run_dir,
-            "training metrics": run_dir / "metrics.jsonl", "mlflow store": run_dir / "mlflow.db"}
+    root = (out / "platform").resolve()
+    resources = {"train": TrainSettings(config="tiny-smoke.yaml", max_steps=train_steps, resume=False),
+                 "corpus": CorpusSettings(out_dir=str(root / "corpus"), pairs_per_semantic=pairs_per_semantic)}
+    r = run_full(root, out / "dagster", resources, env="dev", say=say)
+    a, checks = r["assets"], r["checks"]
+    checkpoint = Path(a["hypernet_checkpoint"]["checkpoint"])
+    run_dir = Path(a["hypernet_checkpoint"]["run_dir"])
+    ev, reg = a["hypernet_evaluation"], a["registered_hypernet"]
+    lib = a["library_index"]["totals"]
+    shown: dict = {
+        "dagster run": f"{r['run_id']} (dataset version {r['dataset_version']}; UI: DAGSTER_HOME="
+                       f"{(out / 'dagster').resolve()} make ui)",
+        "platform shards": Path(a["pair_shards"]["manifest"]).parent,
+        "training checkpoint": checkpoint, "training metrics": run_dir / "metrics.jsonl",
+        "mlflow store": r["mlflow"],
+        "mlflow runs": f"training {a['hypernet_checkpoint']['mlflow_run_id']}, evaluation {ev['mlflow_run_id']}",
+        "registered model": f"{reg['model_uri']} alias {reg['alias']} ({reg['reason']})",
+        "evaluation report": Path(ev["report"]),
+        "lora library": Path(a["lora_library"]["library"]),
+    }
+    for key, label in (("seen_true_ref", "seen true-ref judge acc"), ("seen_wrong_ref", "seen wrong-ref judge acc"),
+                       ("zeroshot_true_ref", "zero-shot true-ref acc")):
+        if key in ev:
+            shown[label] = f"{ev[key]:.3f} [{ev[key + '_ci_low']:.3f}, {ev[key + '_ci_high']:.3f}] (95 % CI)"
+    shown["library entries"] = f"{lib['entries']} LoRAs ({', '.join(f'{k} {v}' for k, v in lib['files'].items() if v)})"
+    shown["asset checks"] = ", ".join(f"{n} {'passed' if ok else f'failed ({sev})'}"
+                                      for n, (ok, sev, _) in sorted(checks.items()))
+    return shown
 
 
 def run_demo(out: str | Path, steps: int = 25, pairs_per_semantic: int = 2, train_steps: int = 0,
@@ -50,8 +65,9 @@ def run_demo(out: str | Path, steps: int = 25, pairs_per_semantic: int = 2, trai
     paths["corpus manifest"], paths["corpus shards"], paths["quarantine log"] = built.manifest, built.shards, built.quarantine
     corpus = Corpus(built.out)
     if train_steps:
-        say(f"training the hypernetwork for {train_steps} steps on Ray Train (a demonstration, not the release run)")
-        paths.update(train_briefly(built.out, (out / "train").resolve(), train_steps))
+        say(f"the platform in Dagster: a new dataset version, {train_steps} hypernetwork steps on Ray Train (a "
+            f"demonstration, not the release run), its evaluation, the registry and a LoRA library")
+        paths.update(run_platform(out, train_steps, pairs_per_semantic, say))
 
     model = default_model()  # the committed release hypernetwork, not the brief run above
     spec = model.backbone.spec

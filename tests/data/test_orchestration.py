@@ -17,13 +17,14 @@ def test_definitions_load_with_assets_checks_job_and_schedule():
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"raw_content", "curated_clips", "semantic_pairs", "pair_shards", "latent_cache"} <= keys
-    assert defs.resolve_job_def("corpus_job") is not None
-    assert defs.resolve_schedule_def("weekly_corpus").cron_schedule == "0 3 * * 1"
+    assert defs.resolve_job_def("curate") is not None
+    assert defs.resolve_schedule_def("weekly_retrain").cron_schedule == "0 3 * * 1"
 
 
 def test_materialize_tiny_corpus_with_checks_and_latents(tmp_path, good_folder):
     from orchestration.data_assets import DATA_ASSETS
     from orchestration.data_checks import DATA_CHECKS
+    from orchestration.partitions import base_version, dataset_version
     from orchestration.resources import CorpusSettings
     from v2l.data import checks
     from v2l.data.latent_cache import read_latents
@@ -32,8 +33,13 @@ def test_materialize_tiny_corpus_with_checks_and_latents(tmp_path, good_folder):
     settings = CorpusSettings(out_dir=str(out), content_dirs=[str(good_folder)], pairs_per_semantic=1,
                               eval_pairs_per_semantic=1, photos=False, procedural=8, shard_samples=50,
                               latent_preset="tiny")
-    result = dg.materialize([*DATA_ASSETS, *DATA_CHECKS], resources={"corpus": settings})
+    key = base_version(settings)  # one dataset version (partition), built in out/<key>
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(dataset_version.name, [key])
+    result = dg.materialize([*DATA_ASSETS, *DATA_CHECKS], resources={"corpus": settings}, instance=instance,
+                            partition_key=key)
     assert result.success
+    out = out / key
     evaluations = result.get_asset_check_evaluations()
     assert sorted(e.check_name for e in evaluations) == ["counts_add_up", "manifest_integrity", "no_split_leakage"]
     assert all(e.passed for e in evaluations), [(e.check_name, e.metadata) for e in evaluations]
