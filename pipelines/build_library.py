@@ -83,6 +83,7 @@ def build(cfg: LibraryBuildConfig, say=lambda m: print(m, file=sys.stderr), prog
     from v2l.library.build import build_library
     from v2l.model import default_model
 
+    cfg = cfg.resolved()  # --model models:/v2l-hypernet@champion -> its checkpoint folder, for driver and actors
     model = default_model(cfg.checkpoint, cfg.preset, cfg.backbone_weights)
     return build_library(cfg.references, cfg.out, model, ray_executor(cfg), cfg.formats, cfg.labels, say=say,
                          progress=progress, sampling=cfg.reference)

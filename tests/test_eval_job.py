@@ -134,6 +134,18 @@ def test_registry_gate_and_models_uri(tmp_path, monkeypatch, committed_eval, reg
     second = resolve_model(f"models:/v2l-hypernet/{challenger['registry']['version']}", registry_store)
     assert Video2LoRA.from_checkpoint(second).version() == challenger["model"]["version"]
 
+    # A library build takes the same spec: resolved to the champion's folder, which its driver and actors load.
+    from v2l.errors import V2LError
+    from v2l.library.config import LibraryBuildConfig
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry_store)
+    lib_cfg = LibraryBuildConfig(references=tmp_path, out=tmp_path / "lib", model="models:/v2l-hypernet@champion")
+    assert Video2LoRA.from_checkpoint(lib_cfg.resolved().checkpoint).version() == default_model().version()
+    with pytest.raises(V2LError, match="not both"):
+        LibraryBuildConfig(references=tmp_path, out=tmp_path / "lib", model="models:/v2l-hypernet@champion",
+                           checkpoint=random_ckpt).resolved()
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+
     # The CLI takes the same spec (the registry named by MLFLOW_TRACKING_URI).
     from v2l.video.sample import write_sample
 

@@ -81,6 +81,7 @@ def split_tables(name: str, split: dict) -> list[str]:
         lines += _table(["arm"] + families, [[a] + [fmt(split["arms"][a]["per_family"][f][key], key)
                                                     if f in split["arms"][a]["per_family"] else "-" for f in families]
                                              for a in arms])
+    lines += family_metric_tables(split, metrics)
     semantics = split.get("semantics") or []
     if semantics:
         lines += ["", f"{METRIC_LABELS[key][0]} per semantic:", ""]
@@ -88,6 +89,21 @@ def split_tables(name: str, split: dict) -> list[str]:
                                                      if s in split["arms"][a]["per_semantic"] else "-" for a in arms]
                                               for s in semantics])
     return lines + [""]
+
+
+def family_metric_tables(split: dict, metrics: list[str], heading: str = "") -> list[str]:
+    """Per family, every metric of every arm with its interval (one table per family)."""
+    arms = list(split["arms"])
+    families = sorted({f for a in arms for f in split["arms"][a].get("per_family", {})})
+    lines = []
+    for family in families:
+        rows = [[a] + [fmt(split["arms"][a]["per_family"][family][m], m) for m in metrics]
+                for a in arms if family in split["arms"][a].get("per_family", {})]
+        n = max(split["arms"][a]["per_family"][family][metrics[0]]["n"] for a in arms
+                if family in split["arms"][a].get("per_family", {}))
+        lines += ["", f"{heading}family `{family}` ({n} targets), every metric:", ""]
+        lines += _table(["arm"] + [METRIC_LABELS[m][0] for m in metrics], rows)
+    return lines
 
 
 def report_markdown(summary: dict) -> str:

@@ -19,6 +19,7 @@ class LibraryBuildConfig(BaseModel):
     formats: list[str] = ["compact"]  # any of compact, diffusers, kohya
     labels: Path | None = None       # CSV `path,semantic` (paths relative to it); a folder's own labels.csv otherwise
     checkpoint: Path | None = None   # None: the committed tiny hypernetwork
+    model: str | None = None         # or a registered one: models:/v2l-hypernet@champion, models:/v2l-hypernet/3
     preset: str = "tiny"
     backbone_weights: Path | None = None
     workers: int = 1                 # actors, each holding the model once
@@ -44,6 +45,16 @@ class LibraryBuildConfig(BaseModel):
             return parse_formats(v)
         except V2LError as exc:
             raise ValueError(str(exc)) from None
+
+
+    def resolved(self) -> "LibraryBuildConfig":
+        """This config with `model` (a registry spec) resolved to its local checkpoint folder, which the driver and
+        every actor load (`v2l.registry.checkpoint_for`: at most one of checkpoint and model)."""
+        if self.model is None:
+            return self
+        from v2l.registry import checkpoint_for
+
+        return self.model_copy(update={"checkpoint": checkpoint_for(self.checkpoint, self.model), "model": None})
 
 
 def load_build_config(path: str | Path, **overrides) -> LibraryBuildConfig:
