@@ -41,6 +41,8 @@ class Assets:
     lora: Path  # a valid compact LoRA of the committed hypernetwork
     corpus: Path  # a small real corpus
     hypernet: Path  # the committed hypernetwork checkpoint folder
+    kohya: Path  # the same LoRA as a kohya/ComfyUI export
+    library: Path  # a one-entry LoRA library (compact) built from `ref`
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +59,19 @@ def assets(tmp_path_factory) -> Assets:
     ref, _ = write_sample(root, "astronaut", spec.num_frames, spec.height)
     _, image = write_sample(root, "coffee", spec.num_frames, spec.height)
     model = default_model()
-    lora = write_lora(root / "good.safetensors", predict_lora(model, ref), model, "compact")
+    predicted = predict_lora(model, ref)
+    lora = write_lora(root / "good.safetensors", predicted, model, "compact")
+    kohya = write_lora(root / "good-kohya.safetensors", predicted, model, "kohya")
+    from v2l.library.build import build_library, local_executor
+    from v2l.library.writer import LoRAWriter
+
+    (root / "refs").mkdir()
+    shutil.copy(ref, root / "refs" / "ref.mp4")
+    build_library(root / "refs", root / "library", model, local_executor(LoRAWriter(root / "library", model=model)),
+                  "compact", say=lambda m: None, progress=False)
     build_corpus(root / "corpus", [], pairs_per_semantic=1, size=(16, 16), frames=1, say=lambda m: None,
                  eval_pairs_per_semantic=1, procedural=8, photos=False, shard_samples=50)
-    return Assets(root, ref, image, lora, root / "corpus", TINY_WEIGHTS / "hypernet")
+    return Assets(root, ref, image, lora, root / "corpus", TINY_WEIGHTS / "hypernet", kohya, root / "library")
 
 
 # -- hostile files, each made in the case's own folder -------------------------------------------------
@@ -75,6 +86,75 @@ def lora_with(assets: Assets, d: Path, tensor: str, value: float) -> Path:
     tensors[tensor].view(-1)[7] = value
     save_file(tensors, str(d / f"{tensor}.safetensors"), metadata=meta)
     return d / f"{tensor}.safetensors"
+
+
+def kohya_with(assets: Assets, d: Path, value: float | None = None, modules: list | None = None) -> Path:
+    """The kohya export with one non-finite number in its first `lora_up`, or another module list."""
+    from safetensors import safe_open
+
+    with safe_open(str(assets.kohya), "pt") as f:
+        meta = dict(f.metadata())
+    tensors = load_file(str(assets.kohya))
+    if value is not None:
+        key = sorted(k for k in tensors if k.endswith(".lora_up.weight"))[0]
+        tensors[key] = tensors[key].clone()
+        tensors[key].view(-1)[0] = value
+    if modules is not None:
+        meta["modules"] = json.dumps(modules)
+    save_file(tensors, str(d / "k.safetensors"), metadata=meta)
+    return d / "k.safetensors"
+
+
+def library_copy(assets: Assets, d: Path) -> Path:
+    out = d / "lib"
+    shutil.copytree(assets.library, out, symlinks=True)
+    return out
+
+
+def library_entry(lib: Path) -> Path:
+    return next(lib.glob("loras/*/*.compact.safetensors"))
+
+
+def library_entry_outside(assets: Assets, d: Path) -> Path:
+    """The entry's compact file moved out of the library and linked back: same bytes, same sha256."""
+    lib = library_copy(assets, d)
+    entry = library_entry(lib)
+    shutil.move(entry, d / "elsewhere.safetensors")
+    os.symlink(d / "elsewhere.safetensors", entry)
+    return lib
+
+
+def library_index_escaping(assets: Assets, d: Path) -> Path:
+    import pyarrow.parquet as pq
+
+    lib = library_copy(assets, d)
+    table = pq.read_table(lib / "index.parquet")
+    rows = table.to_pylist()
+    shutil.copy(library_entry(lib), d / "stolen.safetensors")
+    rows[0]["compact_path"] = "../stolen.safetensors"
+    pq.write_table(type(table).from_pylist(rows, schema=table.schema), lib / "index.parquet")
+    return lib
+
+
+def library_entry_nan(assets: Assets, d: Path) -> Path:
+    lib = library_copy(assets, d)
+    entry = library_entry(lib)
+    tensors = load_file(str(entry))
+    from safetensors import safe_open
+
+    with safe_open(str(entry), "pt") as f:
+        meta = f.metadata()
+    tensors["B_pred"] = tensors["B_pred"].clone()
+    tensors["B_pred"].view(-1)[3] = float("nan")
+    save_file(tensors, str(entry), metadata=meta)
+    return lib
+
+
+def refs_with_labels(assets: Assets, d: Path, labels: bytes) -> Path:
+    (d / "refs").mkdir()
+    shutil.copy(assets.ref, d / "refs" / "ref.mp4")
+    (d / "refs" / "labels.csv").write_bytes(labels)
+    return d / "refs"
 
 
 def checkpoint_with_nan(assets: Assets, d: Path) -> Path:
@@ -179,7 +259,20 @@ def build(*extra):
     return lambda a, d: ["data", "build", "--out", d / "out", "--no-photos", "--procedural", "2", *extra]
 
 
+def lib_build(*extra):
+    return lambda a, d: ["library", "build", "--references", a.root / "refs", "--out", d / "out", *extra]
+
+
+def ev(*extra):
+    return lambda a, d: ["eval", "--split", "seen", "--out", d / "out", *extra]
+
+
+def search(lib, *extra, like=None):
+    return lambda a, d: ["library", "search", lib(a, d), "--like", like(a, d) if like else a.ref, *extra]
+
+
 NOT_UTF8 = b"a cup \xff\xfe of coffee"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\xff\xfe\x00"
 
 CASES = [
     # bad numbers
@@ -279,6 +372,123 @@ CASES = [
          "outside the corpus folder"),
     Case("verify-manifest-path-escape", lambda a, d: ["data", "verify", manifest_escaping(a, d)], "../stolen.tar"),
     Case("verify-no-manifest", lambda a, d: ["data", "verify", d], "manifest.json"),
+    # library, eval and lora commands: numbers
+    Case("library-build-workers-nan", lib_build("--workers", "nan"), "--workers"),
+    Case("library-build-workers-huge", lib_build("--workers", str(10**9)), "--workers"),
+    Case("library-build-batch-zero", lib_build("--batch", "0"), "--batch"),
+    Case("library-build-batch-inf", lib_build("--batch", "inf"), "--batch"),
+    Case("library-build-threads-negative", lib_build("--threads", "-4"), "--threads"),
+    Case("library-build-start-inf", lib_build("--start", "inf"), "--start"),
+    Case("library-build-fps-zero", lib_build("--fps", "0"), "--fps"),
+    Case("library-search-k-nan", search(lambda a, d: a.library, "--k", "nan"), "--k"),
+    Case("library-search-k-negative", search(lambda a, d: a.library, "--k", "-3"), "--k"),
+    Case("eval-per-semantic-nan", ev("--per-semantic", "nan"), "--per-semantic"),
+    Case("eval-per-semantic-negative", ev("--per-semantic", "-1"), "--per-semantic"),
+    Case("eval-zeroshot-per-semantic-huge", ev("--zeroshot-per-semantic", str(10**12)), "--zeroshot-per-semantic"),
+    Case("eval-workers-negative", ev("--workers", "-1"), "--workers"),
+    Case("eval-steps-zero", ev("--steps", "0"), "--steps"),
+    Case("eval-threads-inf", ev("--threads", "inf"), "--threads"),
+    Case("eval-start-nan", ev("--start", "nan"), "--start"),
+    Case("eval-fps-huge", ev("--fps", "1e9"), "--fps"),
+    Case("lora-scale-by-nan", lambda a, d: ["lora", "scale", a.lora, "--by", "nan", "--out", d / "o.safetensors"],
+         "--by"),
+    Case("lora-scale-by-huge", lambda a, d: ["lora", "scale", a.lora, "--by", "1e9", "--out", d / "o.safetensors"],
+         "--by"),
+    Case("lora-mix-weights-nan", lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "0.5,nan",
+                                               "--out", d / "o.safetensors"], "--weights", also=("item 2",)),
+    Case("lora-mix-weights-inf", lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "inf,1",
+                                               "--out", d / "o.safetensors"], "--weights"),
+    Case("lora-mix-weights-huge", lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "1e300,1",
+                                                "--out", d / "o.safetensors"], "--weights"),
+    Case("lora-mix-weights-count", lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "0.5",
+                                                 "--out", d / "o.safetensors"], "--weights", also=("one weight",)),
+    # library, eval and lora commands: text
+    Case("library-build-formats-control", lib_build("--formats", "compact\x1b[2J"), "--formats",
+         also=("control character",)),
+    Case("library-build-formats-unknown", lib_build("--formats", "compact,onnx"), "--formats"),
+    Case("library-build-window-unknown", lib_build("--window", "sideways"), "--window"),
+    Case("library-build-preset-100kB", lib_build("--preset", "t" * 100_000), "--preset", also=("limit",)),
+    Case("library-build-formats-not-utf8", lambda a, d: ["library", "build", "--references", a.root / "refs",
+                                                         "--out", d / "out", "--formats", b"compact\xff"],
+         "--formats", process=True, also=("UTF-8",)),
+    Case("eval-semantics-control", ev("--semantics", "melt\x00sepia"), "--semantics"),
+    Case("eval-split-unknown", ev("--split", "seen,everything"), "--split"),
+    Case("eval-clip-model-100kB", ev("--clip-model", "v" * 100_000), "--clip-model", also=("limit",)),
+    Case("eval-window-unknown", ev("--window", "loudest"), "--window"),
+    Case("eval-model-not-utf8", lambda a, d: ["eval", "--out", d / "out", "--model", b"models:/v2l-\xc3"], "--model",
+         process=True),
+    Case("lora-mix-weights-100kB", lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "0.5," * 25_000,
+                                                 "--out", d / "o.safetensors"], "--weights", also=("limit",)),
+    Case("lora-mix-weights-words", lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "half,half",
+                                                 "--out", d / "o.safetensors"], "--weights"),
+    Case("export-pipeline-preset-escape", lambda a, d: ["export-pipeline", d / "out", "--preset", "tiny\x1b[0m"],
+         "--preset"),
+    # library, eval and lora commands: files
+    Case("library-build-labels-binary", lambda a, d: ["library", "build", "--references",
+                                                      refs_with_labels(a, d, PNG_BYTES * 20), "--out", d / "out"],
+         "labels.csv", also=("UTF-8",)),
+    Case("library-build-references-empty-folder", lambda a, d: ["library", "build", "--references",
+                                                                (d / "none").mkdir() or d / "none",
+                                                                "--out", d / "out"], "holds no inputs"),
+    Case("library-build-references-missing", lambda a, d: ["library", "build", "--references", d / "absent",
+                                                           "--out", d / "out"], "absent"),
+    Case("library-build-out-not-a-library", lambda a, d: ["library", "build", "--references", a.root / "refs",
+                                                          "--out", (file_of(d, "notes.txt", b"mine"), d)[1]],
+         "not a LoRA library"),
+    Case("library-ls-not-a-library", lambda a, d: ["library", "ls", (file_of(d, "x.txt", b"x"), d)[1]],
+         "is not a LoRA library"),
+    Case("library-ls-info-binary", lambda a, d: ["library", "ls", (file_of(d, "library.json", PNG_BYTES), d)[1]],
+         "library.json", also=("not valid JSON",)),
+    Case("library-ls-info-foreign", lambda a, d: ["library", "ls", (file_of(d, "library.json", b'{"format": "x"}'),
+                                                                   d)[1]], "library.json"),
+    Case("library-ls-info-incomplete", lambda a, d: ["library", "ls", (file_of(
+        d, "library.json", b'{"format": "v2l-library/1"}'), d)[1]], "hypernet_sha256"),
+    Case("library-search-not-a-library", search(lambda a, d: d), "is not a LoRA library"),
+    Case("library-search-like-empty", search(lambda a, d: a.library, like=lambda a, d: file_of(d, "e.mp4", b"")),
+         "e.mp4"),
+    Case("library-search-like-truncated", search(lambda a, d: a.library, like=lambda a, d: truncated(a.ref, d)),
+         "cut.mp4"),
+    Case("library-search-like-png", search(lambda a, d: a.library, like=lambda a, d: file_of(d, "p.mp4", PNG_BYTES)),
+         "p.mp4"),
+    Case("library-search-like-directory", search(lambda a, d: a.library, like=lambda a, d: d), "is a folder",
+         also=("pass one video file",)),
+    Case("library-search-entry-symlink-outside", search(library_entry_outside), "outside the library"),
+    Case("library-search-index-path-escape", search(library_index_escaping), "../stolen.safetensors"),
+    Case("library-search-entry-nan", search(library_entry_nan), "B_pred", also=("non-finite",)),
+    Case("eval-config-binary", lambda a, d: ["eval", "--out", d / "out", "--config", file_of(d, "c.yaml", PNG_BYTES)],
+         "c.yaml"),
+    Case("eval-config-directory", lambda a, d: ["eval", "--out", d / "out", "--config", d], "--config"),
+    Case("eval-config-not-mapping", lambda a, d: ["eval", "--out", d / "out", "--config",
+                                                  file_of(d, "l.yaml", b"- seen\n- real\n")], "l.yaml"),
+    Case("eval-config-unknown-field", lambda a, d: ["eval", "--out", d / "out", "--config",
+                                                    file_of(d, "u.yaml", b"stepz: 3\n")], "stepz"),
+    Case("lora-inspect-empty", lambda a, d: ["lora", "inspect", file_of(d, "e.safetensors", b"")], "e.safetensors"),
+    Case("lora-inspect-truncated", lambda a, d: ["lora", "inspect", truncated(a.lora, d)], "cut.safetensors"),
+    Case("lora-inspect-png", lambda a, d: ["lora", "inspect", file_of(d, "p.safetensors", PNG_BYTES)],
+         "p.safetensors"),
+    Case("lora-inspect-directory", lambda a, d: ["lora", "inspect", d], "is a folder, not a file"),
+    Case("lora-inspect-symlink-to-folder", lambda a, d: ["lora", "inspect", (os.symlink(d, d / "l.safetensors"),
+                                                                             d / "l.safetensors")[1]],
+         "l.safetensors"),
+    Case("lora-inspect-nan-B_pred", lambda a, d: ["lora", "inspect", lora_with(a, d, "B_pred", float("nan"))],
+         "B_pred", also=("non-finite",)),
+    Case("lora-inspect-kohya-inf", lambda a, d: ["lora", "inspect", kohya_with(a, d, float("inf"))], "lora_up",
+         also=("non-finite",)),
+    Case("lora-inspect-kohya-foreign-module", lambda a, d: [
+        "lora", "inspect", kohya_with(a, d, modules=["patch_embed.proj"])],
+        "no ComfyUI CogVideoX name"),
+    Case("lora-inspect-kohya-no-module-list", lambda a, d: [
+        "lora", "inspect", kohya_with(a, d, modules={"not": "a list"})], "no module list"),
+    Case("lora-scale-nan-input", lambda a, d: ["lora", "scale", lora_with(a, d, "A_pred", float("nan")), "--by", "2",
+                                               "--out", d / "out" / "o.safetensors"], "A_pred", also=("non-finite",)),
+    Case("lora-scale-kohya-inf-input", lambda a, d: ["lora", "scale", kohya_with(a, d, float("-inf")), "--by", "2",
+                                                     "--out", d / "out" / "o.safetensors"], "lora_up"),
+    Case("lora-mix-inf-input", lambda a, d: ["lora", "mix", a.lora, lora_with(a, d, "B_pred", float("inf")),
+                                             "--weights", "0.5,0.5", "--out", d / "out" / "o.safetensors"], "B_pred"),
+    Case("lora-mix-one-file", lambda a, d: ["lora", "mix", a.lora, "--weights", "1", "--out", d / "o.safetensors"],
+         "at least two"),
+    Case("lora-mix-compact-and-kohya", lambda a, d: ["lora", "mix", a.lora, a.kohya, "--weights", "0.5,0.5",
+                                                     "--out", d / "o.safetensors"], "cannot mix"),
 ]
 
 
@@ -315,7 +525,9 @@ def test_enough_cases_across_commands():
     commands = {c.id.split("-")[0] if not c.id.startswith("hole") else c.id.split("-")[1] for c in CASES}
     assert len(CASES) >= 40
     assert {"generate", "predict", "data", "train", "evaluate", "info", "models", "pretrain", "demo", "verify",
-            "content"} <= commands
+            "content", "library", "eval", "lora", "export"} <= commands
+    for command in ("library", "eval", "lora"):  # each of the last-merged commands has its own share
+        assert sum(c.id.startswith(command + "-") for c in CASES) >= 15, command
 
 
 def test_every_number_and_text_option_is_validated():

@@ -127,6 +127,34 @@ def test_build_rerun_repair_and_actor_count(tmp_path, ray_local, model):
     assert _lora_files(tmp_path / "lib2") == before
 
 
+def test_reference_sampling_travels_to_the_ray_decode_and_is_part_of_the_library(tmp_path, ray_local, model):
+    """`reference: {window: whole}` reaches the Ray Data decode tasks: the entry is `v2l predict --window whole`'s
+    LoRA (not the default window's), library.json records it, a re-run with other options is refused, and
+    `library search` samples the query the library's way (the same clip finds itself at cosine 1)."""
+    from pipelines.build_library import build
+    from v2l.inference.predict import predict_lora, write_lora
+    from v2l.library.index import LibraryError
+    from v2l.library.search import search
+    from v2l.video.io import write_video
+    from v2l.video.reference_sampling import ReferenceSampling
+    from v2l.video.sample import pan_clip
+
+    refs = tmp_path / "refs"
+    clip = write_video(refs / "long.mp4", pan_clip("rocket", frames=72, size=48, step=2), fps=24)  # 3 s
+    lib = tmp_path / "lib"
+    whole = ReferenceSampling(window="whole")
+    build(_cfg(refs, lib, formats=("compact",), reference=whole), progress=False)
+    entry = next(lib.glob("loras/*/*.compact.safetensors")).read_bytes()
+    as_whole = write_lora(tmp_path / "whole.safetensors", predict_lora(model, clip, sampling=whole), model)
+    as_default = write_lora(tmp_path / "default.safetensors", predict_lora(model, clip), model)
+    assert entry == as_whole.read_bytes() and entry != as_default.read_bytes()
+    info = __import__("json").loads((lib / "library.json").read_text())
+    assert info["reference_sampling"] == {"start": None, "fps": None, "window": "whole"}
+    with pytest.raises(LibraryError, match="--window whole"):
+        build(_cfg(refs, lib, formats=("compact",)), progress=False)
+    assert search(lib, clip, k=1, model=model)[0]["cosine"] > 0.99999
+
+
 def test_library_refuses_another_hypernetwork(tmp_path, ray_local, model):
     from pipelines.build_library import build
     from v2l.errors import V2LError

@@ -39,6 +39,15 @@ def handles_errors(fn):
     return wrapper
 
 
+def config_error(exc) -> "Exception":
+    """A pydantic ValidationError of a config the options filled, as a V2LError naming the first bad option."""
+    from v2l.errors import V2LError
+
+    err = exc.errors()[0]
+    where = "-".join(str(p).replace("_", "-") for p in err["loc"])
+    return V2LError(f"--{where}: {err['msg'].removeprefix('Value error, ')}")
+
+
 class OneLineErrors(TyperGroup):
     """The top-level group: a value refused while parsing (a bad number, missing option, unknown command) prints
     one `error:` line naming the option, instead of a usage box, and exits with click's code (2)."""

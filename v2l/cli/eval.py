@@ -47,7 +47,7 @@ def eval_command(
     from pydantic import ValidationError
 
     from pipelines.evaluate import load_config, run
-    from v2l.errors import V2LError
+    from v2l.cli.errors import config_error
     from v2l.cli.reference_options import given
     from v2l.evaluation.job import EvalConfig
     from v2l.video.reference_sampling import sampling_from_options
@@ -64,8 +64,7 @@ def eval_command(
         cfg = load_config(config, **overrides) if config is not None else EvalConfig.model_validate(
             {k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        raise V2LError(f"--{'-'.join(str(p).replace('_', '-') for p in err['loc'])}: {err['msg']}") from None
+        raise config_error(exc) from None
     summary = run(cfg, say=lambda m: typer.echo(m, err=True))
     typer.echo((Path(cfg.out) / "report.md").read_text())
     if "registry" in summary:

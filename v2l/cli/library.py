@@ -40,9 +40,16 @@ def build(references: Path = typer.Option(..., "--references", help="folder of v
     from v2l.library.config import LibraryBuildConfig
     from v2l.video.reference_sampling import sampling_from_options
 
-    cfg = LibraryBuildConfig(references=references, out=out, formats=formats, workers=workers, batch=batch,
-                             checkpoint=checkpoint, labels=labels, preset=preset, backbone_weights=backbone_weights,
-                             torch_threads=threads, reference=sampling_from_options(start, fps, window))
+    from pydantic import ValidationError
+
+    from v2l.cli.errors import config_error
+
+    try:
+        cfg = LibraryBuildConfig(references=references, out=out, formats=formats, workers=workers, batch=batch,
+                                 checkpoint=checkpoint, labels=labels, preset=preset, backbone_weights=backbone_weights,
+                                 torch_threads=threads, reference=sampling_from_options(start, fps, window))
+    except ValidationError as exc:
+        raise config_error(exc) from None
     try:
         result = run(cfg, say=lambda m: typer.echo(m, err=True), progress=progress)
     finally:

@@ -67,5 +67,5 @@ def load_build_config(path: str | Path, **overrides) -> LibraryBuildConfig:
             raise V2LError(f"library config {path} must be a mapping of LibraryBuildConfig fields")
         raw.update({k: v for k, v in overrides.items() if v is not None})
         return LibraryBuildConfig.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as exc:
+    except (yaml.YAMLError, ValidationError, UnicodeDecodeError) as exc:
         raise V2LError(f"library config {path} is invalid: {exc}") from None

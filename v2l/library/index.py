@@ -43,6 +43,27 @@ def lora_path(sha256: str, fmt: str) -> str:
     return f"{LORAS}/{sha256[:2]}/{sha256}.{fmt}.safetensors"
 
 
+def entry_file(lib: "Library", row: dict, fmt: str) -> Path | None:
+    """The entry's `fmt` file, or None if it has none. The index may only name the file's own place in LIB/loras
+    (see `lora_path`), and that file may not be a link out of the library: a tampered index or a planted
+    symbolic link is refused (LibraryError), never read."""
+    import os
+
+    rel = row.get(f"{fmt}_path")
+    if not rel:
+        return None
+    sha = str(row.get("reference_sha256"))
+    if rel != lora_path(sha, fmt):
+        raise LibraryError(f"library {lib.root}: the index names {str(rel)[:120]!r} as the {fmt} file of entry "
+                           f"{sha[:12]}, not {lora_path(sha, fmt)}; the index was altered: delete index.parquet "
+                           f"and re-run the build")
+    path = lib.root / rel
+    if path.is_symlink() and not Path(os.path.realpath(path)).is_relative_to(Path(os.path.realpath(lib.root))):
+        raise LibraryError(f"library {lib.root}: {rel} is a symbolic link to {os.path.realpath(path)}, outside the "
+                           f"library; delete the link and re-run the build")
+    return path
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -74,10 +95,16 @@ def read_library(root: str | Path, must_exist: bool = False) -> Library:
         return Library(root)
     try:
         info = json.loads(info_path.read_text("utf-8"))
+        if not isinstance(info, dict):
+            raise ValueError("not a JSON object")
     except (ValueError, UnicodeDecodeError) as exc:
         raise LibraryError(f"{info_path} is not valid JSON ({exc}); restore it or rebuild into a new folder") from None
     if info.get("format") != LIBRARY_FORMAT:
         raise LibraryError(f"{info_path} has format {info.get('format')!r}, expected {LIBRARY_FORMAT!r}")
+    missing = [k for k in ("hypernet_sha256", "hypernet_source", "modules_sha256", "backbone")
+               if not isinstance(info.get(k), str)]
+    if missing:
+        raise LibraryError(f"{info_path} lacks {', '.join(missing)}; restore it or rebuild into a new folder")
     rows: dict[str, dict] = {}
     if index_path.is_file():
         try:

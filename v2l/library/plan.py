@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from v2l.data.curation.quarantine import Rejection
-from v2l.library.index import Library
+from v2l.library.index import Library, LibraryError, entry_file
 from v2l.library.inputs import ReferenceInput
 from v2l.lora.files import FORMATS
 from v2l.video.io import file_sha256
@@ -39,8 +39,12 @@ class Plan:
 
 
 def file_ok(lib: Library, row: dict, fmt: str) -> bool:
-    rel = row.get(f"{fmt}_path")
-    path = lib.root / rel if rel else None
+    """The entry's file is in its place and has its recorded sha256 (a file the index may not name is not ok:
+    it is rebuilt at its own place)."""
+    try:
+        path = entry_file(lib, row, fmt)
+    except LibraryError:
+        return False
     return bool(path and path.is_file() and file_sha256(path) == row.get(f"{fmt}_sha256"))
 
 

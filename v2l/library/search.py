@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from v2l.library.index import check_same_hypernet, library_sampling, read_library
+from v2l.library.index import check_same_hypernet, entry_file, library_sampling, read_library
 from v2l.lora.files import load_compact
 
 
@@ -34,9 +34,11 @@ def search(root: str | Path, reference: str | Path, k: int = 5, model=None) -> l
     model = model or default_model(lib.info["hypernet_source"] if Path(lib.info["hypernet_source"]).is_dir() else None,
                                    lib.info["backbone"])
     check_same_hypernet(lib, model)
+    # The entries' files first (each checked: in its place, no link out, finite), then the one hypernetwork pass.
+    codes = torch.stack([code_of(c.A_pred, c.B_pred) for c in (load_compact(entry_file(lib, r, "compact"))
+                                                                for r in rows)])
     query = predict_lora(model, reference, sampling=library_sampling(lib))  # sampled as the entries were
     q = code_of(query.A_pred, query.B_pred)
-    codes = torch.stack([code_of(c.A_pred, c.B_pred) for c in (load_compact(lib.root / r["compact_path"]) for r in rows)])
     cosine = torch.nn.functional.cosine_similarity(codes, q[None], dim=1)
     order = torch.argsort(cosine, descending=True)[:k]
     return [{"reference_sha256": rows[i]["reference_sha256"], "label": rows[i]["label"], "cosine": float(cosine[i]),

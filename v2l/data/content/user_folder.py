@@ -51,6 +51,10 @@ def _parse(labels: Path) -> list[tuple[str, dict | None, Rejection | None]]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
+            if header is None and labels.suffix != ".jsonl":  # no readable header: the file is not a labels CSV
+                raise V2LError(f"{labels} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {lineno}, before "
+                               f"its header row); save it as a UTF-8 CSV starting with a header such as "
+                               f"path,caption,semantic") from None
             out.append((where, None, Rejection(where, "label", "label_not_utf8",
                                                f"{where} is not valid UTF-8 (byte {exc.start}); save the labels "
                                                f"file as UTF-8")))
