@@ -32,7 +32,7 @@ def eval_command(
                                                  "open_clip architecture such as ViT-B-32"),
         clip_weights: Optional[Path] = typer.Option(None, "--clip-weights", help="local weights file for --clip-model"),
         per_condition: Optional[Path] = typer.Option(None, "--per-condition", help="`v2l evaluate steer` output "
-                                                     "folder: adds the per-condition LoRA arm"),
+                                                     "folder or a labelled LoRA library: adds the per-condition LoRA arm"),
         real_clips: Optional[Path] = typer.Option(None, "--real-clips", help="clips of `v2l content fetch` "
                                                   "(default runs/content)"),
         tracking_uri: Optional[str] = text_option(None, "--tracking-uri", help="MLflow store (default: "

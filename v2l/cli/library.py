@@ -28,6 +28,8 @@ def build(references: Path = typer.Option(..., "--references", help="folder of v
           batch: int = count_option(4, "--batch", hi=100_000, help="references per actor call"),
           checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="hypernetwork checkpoint directory "
                                                     "(default: the committed one)"),
+          model: Optional[str] = text_option(None, "--model", help="registered hypernetwork instead of --checkpoint: "
+                                             "models:/v2l-hypernet@champion or models:/v2l-hypernet/3"),
           labels: Optional[Path] = typer.Option(None, "--labels", help="CSV with a header path,semantic (paths "
                                                 "relative to it)"),
           preset: str = text_option("tiny", "--preset", help="backbone preset"),
@@ -46,7 +48,8 @@ def build(references: Path = typer.Option(..., "--references", help="folder of v
 
     try:
         cfg = LibraryBuildConfig(references=references, out=out, formats=formats, workers=workers, batch=batch,
-                                 checkpoint=checkpoint, labels=labels, preset=preset, backbone_weights=backbone_weights,
+                                 checkpoint=checkpoint, model=model, labels=labels,
+                                 preset=preset, backbone_weights=backbone_weights,
                                  torch_threads=threads, reference=sampling_from_options(start, fps, window))
     except ValidationError as exc:
         raise config_error(exc) from None
