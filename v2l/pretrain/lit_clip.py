@@ -13,6 +13,7 @@ recipes without touching the held-out content; the committed heads train on all 
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Callable
@@ -66,6 +67,39 @@ def frame_pool(cfg: LitClipConfig, content: list) -> tuple[torch.Tensor, list[st
     return torch.cat(frames)[: cfg.pool_frames], captions[: cfg.pool_frames]
 
 
+def cache_key(cfg: LitClipConfig) -> str:
+    """What the feature cache depends on: the frames drawn and how the towers see them."""
+    import hashlib
+
+    keep = cfg.model_dump(include={"world", "seed", "image_size", "pool_frames", "dev_procedural"}, mode="json")
+    return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def cached_features(out_dir: Path, cfg: LitClipConfig, towers: FrozenTowers, train: list,
+                    say: Callable[[str], None] = print) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
+    """(image features, text features of the distinct captions, caption index per frame, captions), run once per
+    config and kept in the run directory (`features-KEY.pt`), so head recipes retrain in seconds."""
+    from v2l.atomic import atomic_path
+
+    path = out_dir / f"features-{cache_key(cfg)}.pt"
+    if path.is_file():
+        d = torch.load(path, weights_only=True)
+        say(f"frozen features from {path}")
+        return d["image"], d["text"], d["owner"], json.loads(path.with_suffix(".json").read_text())
+    frames, captions = frame_pool(cfg, train)
+    say(f"caching frozen features of {len(frames)} frames at {cfg.image_size}px")
+    image_feats = towers.image_features(frames.float() / 127.5 - 1.0)
+    unique = sorted(set(captions))
+    text_feats = towers.text_features(unique)
+    owner = torch.tensor([unique.index(c) for c in captions])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path.with_suffix(".json")) as tmp:
+        Path(tmp).write_text(json.dumps(unique))
+    with atomic_path(path) as tmp:
+        torch.save({"image": image_feats, "text": text_feats, "owner": owner}, str(tmp))
+    return image_feats, text_feats, owner, unique
+
+
 def train_heads(image_feats: torch.Tensor, text_feats: torch.Tensor, owner: torch.Tensor, cfg: LitClipConfig,
                 say: Callable[[str], None] = print) -> LitHeads:
     """Contrastive training of the heads: image_feats (N, 2096), text_feats (C, 384), owner (N,) caption index."""
@@ -106,12 +140,7 @@ def pretrain_lit_clip(out_dir: str | Path, cfg: LitClipConfig | None = None,
     start = time.time()
     train, dev, heldout = training_content(cfg)
     towers = FrozenTowers(cfg.image_size)
-    frames, captions = frame_pool(cfg, train)
-    say(f"caching frozen features of {len(frames)} frames at {cfg.image_size}px")
-    image_feats = towers.image_features(frames.float() / 127.5 - 1.0)
-    unique = sorted(set(captions))
-    text_feats = towers.text_features(unique)
-    owner = torch.tensor([unique.index(c) for c in captions])
+    image_feats, text_feats, owner, unique = cached_features(out_dir, cfg, towers, train, say)
     cache_seconds = time.time() - start
     heads = train_heads(image_feats, text_feats, owner, cfg, say)
     train_seconds = time.time() - start - cache_seconds
@@ -124,7 +153,7 @@ def pretrain_lit_clip(out_dir: str | Path, cfg: LitClipConfig | None = None,
         r = retrieval_top1(model, dev, cfg.world, cfg.dev_frames_per_item, 42_000)
         metrics.update({"dev_caption_to_frame_top1": r["caption_to_frame_top1"],
                         "dev_frame_to_caption_top1": r["frame_to_caption_top1"], "dev_items": len(dev)})
-    metrics.update({"train_items": len(train), "train_captions": len(unique), "pool_frames": len(frames),
+    metrics.update({"train_items": len(train), "train_captions": len(unique), "pool_frames": len(owner),
                     "cache_seconds": round(cache_seconds, 1), "head_training_seconds": round(train_seconds, 1)})
     return {"metrics": metrics, "minutes": (time.time() - start) / 60, "steps": cfg.steps,
             "data_version": data_version(cfg.world) + "-minus-heldout-captions"}
