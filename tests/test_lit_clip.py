@@ -46,20 +46,28 @@ def test_heads_load_on_packaged_towers_offline(lit):
     assert not any(p.requires_grad for p in lit.towers.parameters())
 
 
-def test_own_caption_beats_other_captions_on_heldout_photos(lit, heldout):
+def test_own_caption_beats_other_captions_on_heldout_clips(lit, heldout):
+    """CLIP-T of each held-out clip (one per held-out item, a random semantic) with its own caption against every
+    other held-out caption: own wins at least 80 % of the pairs (chance: 50 %); measured 90.2 % (tiny CLIP 84.1 %)."""
+    import numpy as np
+
     from v2l.evaluation.clip_scorer import LitClipScorer
 
     scorer = LitClipScorer.__new__(LitClipScorer)
     scorer.name, scorer.model = "lit", lit
-    photos = [i for i, c in enumerate(heldout) if c.id.startswith("photo-")]
-    assert len(photos) == 4
     sampler = ClipSampler(WorldConfig(), heldout, semantics_for("all"), seed=7)
-    videos = torch.stack([sampler.clip(i, 0, 7) for i in photos])  # (4, 3, F, H, W)
-    captions = [heldout[i].caption for i in photos]
+    rng = np.random.default_rng(7)
+    videos = torch.stack([sampler.clip(i, int(rng.integers(len(sampler.names))), 7) for i in range(len(heldout))])
+    captions = [c.caption for c in heldout]
     own = torch.tensor(scorer.score(videos, captions)["clip_t"])
-    for shift in (1, 2, 3):
-        other = torch.tensor(scorer.score(videos, captions[shift:] + captions[:shift])["clip_t"])
-        assert bool((own > other).all()), (shift, own.tolist(), other.tolist())
+    b, _, f = videos.shape[:3]
+    frames = videos.permute(0, 2, 1, 3, 4).reshape(b * f, 3, *videos.shape[3:])
+    sims = scorer.encode_frames(frames).reshape(b, f, -1).mean(1) @ scorer.encode_text(captions).T
+    assert torch.allclose(sims.diag(), own, atol=1e-5)  # score()'s CLIP-T is this matrix's diagonal
+    off = ~torch.eye(b, dtype=torch.bool)
+    wins = (own[:, None] > sims)[off].float().mean()
+    assert wins >= 0.8, f"own caption won {float(wins):.1%} of the pairs"
+    assert own.mean() > sims[off].mean()
 
 
 def test_measured_heldout_top1_reproduces_the_card(lit, heldout):
