@@ -10,6 +10,11 @@
   `ClipLoss`), plus the training features' mean and std for the image side. Only the heads are committed
   (`v2l/assets/lit_clip/heads.safetensors`); the towers come from their packages and load with no network.
 
+From open_clip it takes the loss (`open_clip.loss.ClipLoss`) and the temperature convention; its custom towers
+(`TimmModel`, `HFTextEncoder`) are not used: they build towers from timm / Hugging Face names, and neither of these
+packaged checkpoints is one (the EfficientNet-Lite0 keys are the package's own), while a locked tower needs no
+wrapper at all: its features are computed once and cached.
+
 `LitClip` has the tiny CLIP's `encode_image(frames in [-1, 1])` / `encode_text(captions)` API, so the same
 retrieval measurement (`v2l.pretrain.clip.retrieval_top1`) scores both.
 """
