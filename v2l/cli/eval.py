@@ -28,8 +28,9 @@ def eval_command(
         semantics: Optional[str] = text_option(None, "--semantics", help="only these semantics, comma-separated"),
         workers: Optional[int] = int_option(None, "--workers", lo=0, hi=4096, help="Ray actors (0: in-process loop)"),
         steps: Optional[int] = steps_option(None, help="sampling steps (25)"),
-        clip_model: Optional[str] = text_option(None, "--clip-model", help="CLIP scorer: tiny (default) or an "
-                                                 "open_clip architecture such as ViT-B-32"),
+        clip_model: Optional[str] = text_option(None, "--clip-model", help="CLIP scorer: lit, tiny or an open_clip "
+                                                 "architecture such as ViT-B-32 (default: the best committed one "
+                                                 "that meets the CLIP bar)"),
         clip_weights: Optional[Path] = typer.Option(None, "--clip-weights", help="local weights file for --clip-model"),
         per_condition: Optional[Path] = typer.Option(None, "--per-condition", help="`v2l evaluate steer` output "
                                                      "folder or a labelled LoRA library: adds the per-condition LoRA arm"),

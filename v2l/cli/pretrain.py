@@ -98,3 +98,21 @@ def clip(out: Path = typer.Option(Path("runs/pretrain/clip"), "--out", help="run
 
     typer.echo(json_line(train_clip(out, minutes, max_steps, seed, dev_procedural, extra_procedural, pool_clips,
                                     threads, install, smoke, say=_say)))
+
+
+@pretrain_app.command("lit-clip")
+def lit_clip(out: Path = typer.Option(Path("runs/pretrain/lit_clip"), "--out", help="run directory"),
+             seed: int = seed_option(),
+             pool_frames: int = count_option(2048, "--pool-frames", help="training frames through the frozen towers"),
+             steps: int = count_option(1000, "--steps", help="head training steps (one frame per caption each)"),
+             image_size: int = count_option(128, "--image-size", lo=32, hi=512,
+                                            help="frames are resized to this for EfficientNet-Lite0"),
+             dev_procedural: int = count_option(0, "--dev-procedural", lo=0, hi=10_000,
+                                                help="set this many training procedural items aside as a dev set"),
+             threads: int = threads_option(2),
+             install: bool = typer.Option(False, "--install", help="copy the heads into v2l/assets/lit_clip")):
+    """Train the LiT CLIP's projection heads on frozen pretrained towers (EfficientNet-Lite0, all-MiniLM-L6-v2)."""
+    from v2l.pretrain.jobs import train_lit_clip
+
+    typer.echo(json_line(train_lit_clip(out, seed, pool_frames, steps, image_size, dev_procedural, threads, install,
+                                        say=_say)))

@@ -4,8 +4,11 @@
   - `encode_frames(frames (N, 3, H, W) in [-1, 1]) -> (N, D)` unit embeddings,
   - `encode_text(captions: list[str]) -> (N, D)` unit embeddings,
   - `score(videos (B, 3, F, H, W), captions) -> {"clip_t", "clip_i_adjacent", "clip_i_first"}`, lists of B floats.
-Names: "tiny" (the committed tiny-world CLIP; `weights` may name another folder of it), or any open_clip
-architecture ("ViT-B-32", ...) with a local weights file. Other scorers register with `register_clip_scorer`.
+Names: "lit" (frozen pretrained towers from their packages + the committed trained heads, v2l.evaluation.lit_clip;
+`weights` may name another heads folder), "tiny" (the committed tiny-world CLIP; `weights` may name another folder
+of it), or any open_clip architecture ("ViT-B-32", ...) with a local weights file. Other scorers register with
+`register_clip_scorer`. No name (None): `default_clip_model()`, the first committed scorer, in order of
+preference, whose card meets the CLIP bar (held-out caption-to-frame top-1 >= 0.80); the tiny CLIP if none does.
 """
 
 from __future__ import annotations
@@ -64,6 +67,24 @@ class TinyClipScorer(ClipScorer):
         return self.model.encode_text(captions)
 
 
+class LitClipScorer(ClipScorer):
+    """Locked-tower CLIP: frozen EfficientNet-Lite0 and all-MiniLM-L6-v2 (from their packages), trained heads."""
+
+    def __init__(self, weights: str | Path | None = None):
+        from v2l.evaluation.lit_clip import LitClip
+
+        self.name = "lit"
+        self.model = LitClip.load(weights)
+
+    @torch.no_grad()
+    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        return self.model.encode_image(frames)
+
+    @torch.no_grad()
+    def encode_text(self, captions: list[str]) -> torch.Tensor:
+        return self.model.encode_text(captions)
+
+
 class OpenClipScorer(ClipScorer):
     """Any open_clip architecture with a local weights file (nothing is downloaded)."""
 
@@ -95,7 +116,27 @@ class OpenClipScorer(ClipScorer):
         return F.normalize(self.model.encode_text(self.tokenizer(captions)), dim=-1)
 
 
-_SCORERS: dict[str, Callable[[str | Path | None], ClipScorer]] = {"tiny": TinyClipScorer}
+_SCORERS: dict[str, Callable[[str | Path | None], ClipScorer]] = {"tiny": TinyClipScorer, "lit": LitClipScorer}
+
+
+def committed_clip_cards() -> dict[str, Path]:
+    """Committed scorers in order of preference -> their card: the pretrained towers first, then the tiny CLIP."""
+    from v2l.backbones.tiny import TINY_WEIGHTS
+    from v2l.evaluation.lit_clip import LIT_WEIGHTS
+
+    return {"lit": LIT_WEIGHTS / "card.json", "tiny": TINY_WEIGHTS / "clip" / "card.json"}
+
+
+def default_clip_model() -> str:
+    """The first committed scorer whose card meets the CLIP bar; "tiny" if none does."""
+    import json
+
+    from v2l.pretrain.bars import meets_bars
+
+    for name, card in committed_clip_cards().items():
+        if card.is_file() and meets_bars("clip", json.loads(card.read_text())["metrics"])[0]:
+            return name
+    return "tiny"
 
 
 def register_clip_scorer(name: str, factory: Callable[[str | Path | None], ClipScorer]) -> None:
@@ -103,7 +144,8 @@ def register_clip_scorer(name: str, factory: Callable[[str | Path | None], ClipS
     _SCORERS[name] = factory
 
 
-def clip_scorer(name: str = "tiny", weights: str | Path | None = None) -> ClipScorer:
+def clip_scorer(name: str | None = None, weights: str | Path | None = None) -> ClipScorer:
+    name = name or default_clip_model()
     if name in _SCORERS:
         return _SCORERS[name](weights)
     return OpenClipScorer(name, weights)

@@ -44,7 +44,7 @@ class EvalConfig(BaseModel):
     batch: int = 24  # targets per generation chunk (with the seed, fixes every video)
     workers: int = 0  # Ray actors; 0 = the in-process loop
     threads: int = 1  # torch threads per actor / in-process
-    clip_model: str = "tiny"
+    clip_model: str | None = None  # None: v2l.evaluation.clip_scorer.default_clip_model()
     clip_weights: Path | None = None
     per_condition: Path | None = None  # a `v2l evaluate steer` output folder or a labelled LoRA library
     real_clips: Path = Path("runs/content")  # `v2l content fetch --dest`

@@ -122,3 +122,41 @@ def train_clip(out: str | Path, minutes: float = 15.0, max_steps: int | None = N
             command += f" {flag} {value}"
     command += " --smoke" if smoke else ""
     return install_model("clip", out / "model" / "clip", result, command, seed, install)
+
+
+def train_lit_clip(out: str | Path, seed: int = 0, pool_frames: int = 2048, steps: int = 1000,
+                   image_size: int = 128, dev_procedural: int = 0, threads: int = 2, install: bool = False,
+                   say: Say = print) -> dict:
+    """Train the LiT CLIP heads; the card names the frozen towers (packages, versions, sha256 of their weights)."""
+    from importlib.metadata import version
+
+    from v2l.evaluation.lit_clip import LIT_WEIGHTS, TOWER_PACKAGES, tower_files
+    from v2l.pretrain.cards import write_card
+    from v2l.pretrain.install import BARS, swap_in
+    from v2l.pretrain.lit_clip import LitClipConfig, pretrain_lit_clip
+    from v2l.video.io import file_sha256
+
+    out = Path(out)
+    cfg = LitClipConfig(seed=seed, pool_frames=pool_frames, steps=steps, image_size=image_size,
+                        dev_procedural=dev_procedural, threads=threads)
+    result = pretrain_lit_clip(out, cfg, say=say)
+    command = (f"v2l pretrain lit-clip --out {out} --seed {seed} --pool-frames {pool_frames} --steps {steps} "
+               f"--image-size {image_size} --threads {threads}")
+    command += f" --dev-procedural {dev_procedural}" if dev_procedural else ""
+    packages = [p for pair in TOWER_PACKAGES.values() for p in pair] + ["open_clip_torch", "torch"]
+    towers = {f"{name} ({'image' if name.endswith('.pth') else 'text'} tower, frozen)": {name: file_sha256(path)}
+              for name, path in tower_files().items()}
+    notes = ("Towers (frozen, not committed; installed from their packages): EfficientNet-Lite0 ImageNet-1k "
+             "(image), all-MiniLM-L6-v2 (text). Package versions: "
+             + ", ".join(f"{p}=={version(p)}" for p in packages)
+             + ". Heads: linear projections into a shared space, trained with open_clip.loss.ClipLoss on "
+               "frames of the training content (items whose caption equals a held-out caption dropped).")
+    model_dir = out / "model" / "lit_clip"
+    card = write_card(model_dir, "LiT CLIP heads (EfficientNet-Lite0 + all-MiniLM-L6-v2, frozen)", command,
+                      result["data_version"], seed, result["minutes"], result["metrics"], BARS["clip"], notes,
+                      built_on=towers)
+    location = model_dir
+    if install:
+        swap_in(model_dir, LIT_WEIGHTS)
+        location = LIT_WEIGHTS
+    return {**card, "location": str(location)}
