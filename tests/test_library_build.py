@@ -127,6 +127,12 @@ def test_build_rerun_repair_and_actor_count(tmp_path, ray_local, model):
     assert _lora_files(tmp_path / "lib2") == before
 
 
+def default_model_version() -> str:
+    from v2l.model import default_model
+
+    return default_model().version()
+
+
 def test_library_refuses_another_hypernetwork(tmp_path, ray_local, model):
     from pipelines.build_library import build
     from v2l.errors import V2LError
@@ -140,10 +146,12 @@ def test_library_refuses_another_hypernetwork(tmp_path, ray_local, model):
     import torch
 
     weight = next(model.hypernet.parameters())
+    kept = weight.detach().clone()
     with torch.no_grad():  # another version of the same architecture, saved as a checkpoint
         weight.add_(1e-3)
         model.save(other)
-        weight.sub_(1e-3)
+        weight.copy_(kept)  # exactly restored: add then sub of 1e-3 is not an identity in fp32
+    assert model.version() == default_model_version()
     with pytest.raises(V2LError, match="holds LoRAs of hypernetwork .* new --out folder"):
         build(_cfg(refs, lib, formats=["compact"], checkpoint=other), progress=False)
 
