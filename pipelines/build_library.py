@@ -19,6 +19,8 @@ from pathlib import Path
 
 from v2l.library.config import LibraryBuildConfig, load_build_config
 
+MAX_BLOCKS = 2000
+
 
 class _Predictor:
     """One per actor: the model is loaded once, then every batch of decoded rows is predicted and written."""
@@ -65,7 +67,10 @@ def ray_executor(cfg: LibraryBuildConfig):
         ctx.enable_progress_bars = False  # the build shows its own bar, counted in references
         ctx.print_on_execution_start = False
         absolute = lambda p: str(Path(p).resolve()) if p else None  # noqa: E731 - workers have other cwds
-        ds = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), 4 * cfg.workers)))
+        # One reference per block (up to MAX_BLOCKS): results stream back to the driver as each is written, so
+        # the progress bar moves and the index is rewritten during the build. With blocks of several rows the
+        # driver got nothing until the end (measured: 12 references, every result at the last second).
+        ds = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), MAX_BLOCKS)))
         ds = ds.map(decode_task, fn_kwargs={"preset": preset}, num_cpus=0.5)
         ds = ds.map_batches(_Predictor, batch_size=cfg.batch, batch_format="numpy",
                             compute=ray.data.ActorPoolStrategy(size=cfg.workers), num_cpus=cfg.cpus_per_worker,

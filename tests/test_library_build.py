@@ -270,3 +270,25 @@ def test_search_finds_the_nearest_codes_with_labels(tmp_path, model):
     assert shown.exit_code == 0, shown.output
     rows = json.loads(shown.stdout)
     assert [r["label"] for r in rows][0] == "pan_c" and len(rows) == 3
+
+
+def test_results_stream_back_while_the_build_runs(tmp_path, ray_local):
+    """The driver gets each reference's result while later ones are still being written (the progress bar and the
+    periodic index depend on it): at the first result, the actor has not yet written every file."""
+    from pipelines.build_library import ray_executor
+    from v2l.library.inputs import list_inputs
+    from v2l.video.io import write_video
+    from v2l.video.sample import pan_clip
+
+    refs = tmp_path / "refs"
+    names = ["astronaut", "brick", "camera", "cell", "chelsea", "coffee", "coins", "grass", "gravel", "horse"]
+    for name in names:
+        write_video(refs / f"{name}.mp4", pan_clip(name))
+    rows = [{"sha256": i.sha256, "name": i.name, "path": i.path, "data": b"", "formats": "compact"}
+            for i in list_inputs(refs)[0]]
+    lib = tmp_path / "lib"
+    seen = []
+    for result in ray_executor(_cfg(refs, lib, formats=["compact"]))(rows, "tiny"):
+        seen.append(len(list((lib / "loras").rglob("*.compact.safetensors"))))
+    assert len(seen) == len(names)
+    assert seen[0] < len(names), f"the first result came back only after all {len(names)} files were written"

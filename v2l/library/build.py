@@ -196,12 +196,12 @@ def build_library(references: str | Path, out: str | Path, model, execute: Calla
               "quarantined_by_reason": reason_counts(quarantined + label_rejections),
               "label_quarantined": len(label_rejections), "files_written": files_written,
               "repaired": len(plan.repaired),
-              "verified": sum(len([f for f in FORMATS if lib.rows[s].get(f"{f}_path")]) for s in plan.skipped)}
+              "verified": plan.verified}
     assert counts["inputs"] == counts["built"] + counts["duplicates"] + counts["skipped"] + counts["quarantined"], counts
     if dirty or not (out / INDEX).is_file():
         write_index(lib)
     order = {inp.name: i for i, inp in enumerate(inputs)}
     quarantined.sort(key=lambda r: order.get(r.input, len(order)))
     write_quarantine(out / QUARANTINE, quarantined + label_rejections)
-    write_info(lib, {**counts, "formats": formats, "references": str(references), "finished_at": now().isoformat()})
+    write_info(lib, {**counts, "formats": formats, "references": str(Path(references).resolve()), "finished_at": now().isoformat()})
     return BuildResult(out, counts, plan.repaired, quarantined + label_rejections)

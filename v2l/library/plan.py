@@ -35,6 +35,7 @@ class Plan:
     skipped: list[str] = field(default_factory=list)          # sha256 of entries already complete
     quarantined: list[Rejection] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)         # library-relative paths that failed verification
+    verified: int = 0                                         # existing files that matched their sha256
     new_names: dict[str, list[str]] = field(default_factory=dict)  # sha256 -> this run's input names
 
 
@@ -81,6 +82,8 @@ def make_plan(lib: Library, inputs: list[ReferenceInput], formats: list[str],
                 if has and not file_ok(lib, row, fmt):
                     plan.repaired.append(row[f"{fmt}_path"])
                     todo.append(fmt)
+                elif has:
+                    plan.verified += 1
                 elif not has and fmt in formats:
                     todo.append(fmt)
         if todo:
