@@ -30,7 +30,7 @@ def served(tmp_path, monkeypatch):
 
     root, home = tmp_path / "platform", tmp_path / "dagster"
     monkeypatch.setenv("V2L_MODEL_CACHE", str(tmp_path / "models"))
-    graph = run_full(root, home, env="test", say=lambda m: None)
+    graph = {**run_full(root, home, env="test", say=lambda m: None), "home": home}
     env = {**os.environ, "DAGSTER_HOME": str(home.resolve()), "V2L_ENV": "test", "V2L_PLATFORM_ROOT": str(root),
            "V2L_MODEL_CACHE": str(tmp_path / "models")}
     proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "ui.py"), "--mlflow-store", graph["mlflow"],
@@ -96,10 +96,10 @@ def test_both_uis_in_chromium(served):
         page.locator("button", has_text=re.compile(r"Launch")).last.click(timeout=60_000)
         page.wait_for_load_state("networkidle")
         shot("launched")
-        page.goto(f"{dagster}/runs", wait_until="networkidle")
-        expect(page.get_by_text("Success").first).to_be_visible(timeout=30_000)
-        rows = page.locator("tr", has_text="raw_content")
-        expect(rows.filter(has_text="Success").first).to_be_visible(timeout=240_000)
+        run_id = wait_for_new_run(graph, timeout_s=240)  # cross-check with the instance, then see it in the UI
+        page.goto(f"{dagster}/runs/{run_id}", wait_until="load")
+        expect(page.get_by_text("raw_content").first).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Success").first).to_be_visible(timeout=60_000)
         shot("runs")
 
         # The evaluation run and the registered model in the MLflow UI.
@@ -115,6 +115,25 @@ def test_both_uis_in_chromium(served):
         expect(page.get_by_text(re.compile(r"^eval-")).first).to_be_visible(timeout=60_000)
         shot("mlflow-eval-run")
         browser.close()
+
+
+def wait_for_new_run(graph, timeout_s: float) -> str:
+    """The id of the run launched from the UI once it has finished (read from the instance the UI uses)."""
+    import time
+
+    import dagster as dg
+
+    from orchestration.run_graph import instance_at
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with instance_at(graph["home"]) as instance:
+            runs = [r for r in instance.get_runs() if r.run_id != graph["run_id"]]
+            if runs and runs[0].is_finished:
+                assert runs[0].status == dg.DagsterRunStatus.SUCCESS, runs[0].status
+                return runs[0].run_id
+        time.sleep(3)
+    raise AssertionError("the run launched from the UI did not finish in time")
 
 
 def graph_experiment(graph) -> str:
