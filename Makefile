@@ -28,6 +28,7 @@ system-packages:
 	@sh scripts/ensure_system_packages.sh
 
 test: setup
+	@$(PY) -m ruff check --quiet .
 	@$(PY) -m pytest -q; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 

@@ -26,7 +26,7 @@ def run(pairs_per_semantic: int = 4) -> dict:
         c = curate_stage(gather(cfg), cfg, out, quiet)
         p = plan_stage(c, cfg)
         t0 = time.perf_counter()
-        r = shards_stage(c, p, cfg, out, quiet)
+        shards_stage(c, p, cfg, out, quiet)
         t_build = time.perf_counter() - t0
         corpus = Corpus(out)
         total_bytes = sum(e["bytes"] for e in corpus.manifest["shards"])

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-import torch
 from safetensors.torch import load_file, save_file
 from typer.testing import CliRunner
 

@@ -4,7 +4,6 @@ file gives a build run, which runs for real, and the file ends in done/ with its
 failed/ with the reason; a successful run of a version starts that version's evaluation."""
 
 import json
-from pathlib import Path
 
 import dagster as dg
 import pytest

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import dagster as dg
-import pytest
 
 
 def test_definitions_load_with_assets_checks_job_and_schedule():

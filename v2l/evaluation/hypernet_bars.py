@@ -10,6 +10,10 @@ the same on both. Seen semantics carry the bar; held-out semantics (zero-shot) a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: importing this module stays torch-free
+    import torch
 
 RELEASE_ARMS = ["true_ref", "wrong_ref", "no_lora"]
 

@@ -8,7 +8,6 @@ Latents are cached once (the VAE is frozen), v-prediction with the CogVideoX DDI
 from __future__ import annotations
 
 import copy
-import json
 import random
 from pathlib import Path
 from typing import Callable
@@ -19,7 +18,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 
 from v2l.pretrain.loop import LoopConfig, run_loop
-from v2l.pretrain.vae import clip_pool, data_version, to_float
+from v2l.pretrain.vae import data_version, to_float
 from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics_for
 
 
