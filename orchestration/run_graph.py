@@ -34,8 +34,10 @@ def run_full(root: str | Path, home: str | Path, resources: dict | None = None, 
         if not instance.has_dynamic_partition(dataset_version.name, key):
             instance.add_dynamic_partitions(dataset_version.name, [key])
         say(f"dagster: job full, dataset version {key}, instance {Path(home).resolve()}")
-        result = defs.resolve_job_def("full").execute_in_process(instance=instance, partition_key=key,
-                                                                  raise_on_error=True)
+        # INFO, not Dagster's default DEBUG: one line per asset's own messages, not one per engine event.
+        result = defs.resolve_job_def("full").execute_in_process(
+            instance=instance, partition_key=key, raise_on_error=True,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
         assets = {m.asset_key.to_user_string(): {k: v.value for k, v in m.materialization.metadata.items()}
                   for m in result.get_asset_materialization_events()}
         checks = {e.check_name: (e.passed, e.severity.value, {k: v.value for k, v in e.metadata.items()})

@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--host", default=LOOPBACK, help="interface to serve on (default 127.0.0.1: this machine only)")
     ap.add_argument("--dagster-port", type=int, default=int(os.environ.get("V2L_DAGSTER_PORT", 0)))
     ap.add_argument("--mlflow-port", type=int, default=int(os.environ.get("V2L_MLFLOW_PORT", 0)))
-    ap.add_argument("--mlflow-store", default=f"sqlite:///{ROOT / 'mlflow.db'}", help="MLflow backend store URI")
+    ap.add_argument("--mlflow-store", default=os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{ROOT / 'mlflow.db'}",
+                    help="MLflow backend store URI (default: MLFLOW_TRACKING_URI, else the project's mlflow.db, "
+                         "where the v2l commands log by default)")
     ap.add_argument("--mlflow-artifacts", type=Path, default=ROOT / "mlartifacts",
                     help="where the server keeps artifacts of experiments created through it")
     ap.add_argument("--ready-timeout", type=float, default=300.0)

@@ -37,8 +37,8 @@ def run_platform(out: Path, train_steps: int, pairs_per_semantic: int, say: Call
     ev, reg = a["hypernet_evaluation"], a["registered_hypernet"]
     lib = a["library_index"]["totals"]
     shown: dict = {
-        "dagster run": f"{r['run_id']} (dataset version {r['dataset_version']}; UI: DAGSTER_HOME="
-                       f"{(out / 'dagster').resolve()} make ui)",
+        "dagster run": f"{r['run_id']} (dataset version {r['dataset_version']})",
+        "both UIs on this run": f"DAGSTER_HOME={(out / 'dagster').resolve()} MLFLOW_TRACKING_URI={r['mlflow']} make ui",
         "platform shards": Path(a["pair_shards"]["manifest"]).parent,
         "training checkpoint": checkpoint, "training metrics": run_dir / "metrics.jsonl",
         "mlflow store": r["mlflow"],
