@@ -11,14 +11,7 @@ from pathlib import Path
 
 from v2l.data.config import CorpusConfig
 from v2l.data.content.user_folder import list_files
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from v2l.video.io import file_sha256
 
 
 def folder_digest(root: str | Path) -> list[tuple[str, str]]:
@@ -26,7 +19,7 @@ def folder_digest(root: str | Path) -> list[tuple[str, str]]:
     root = Path(root)
     if not root.is_dir():
         return []
-    return [(p.relative_to(root).as_posix(), _file_sha256(p)) for p in list_files(root)
+    return [(p.relative_to(root).as_posix(), file_sha256(p)) for p in list_files(root)
             if p.is_file() and not p.is_symlink()]
 
 
