@@ -112,6 +112,20 @@ def extra_procedural_content(world: WorldConfig, count: int, exclude_captions: s
             for item in procedural_inputs(count, seed=EXTRA_PROCEDURAL_SEED) if item.caption not in exclude_captions]
 
 
+@torch.no_grad()
+def sample_frame_pool(world: WorldConfig, content: list, count: int, seed: int) -> tuple[torch.Tensor, list[str]]:
+    """One random frame (uint8, N x 3 x H x W) of each of `count` rendered clips (rounded up to whole batches of
+    64) of every semantic on `content`, with their captions: the (frame, caption) pairs the CLIPs train on."""
+    sampler = ClipSampler(world, content, semantics_for("all"), seed=seed)
+    frames, captions = [], []
+    for _ in range(0, count, 64):
+        x, cap, _ = sampler.batch(64)
+        pick = torch.from_numpy(sampler.rng.integers(0, x.shape[2], len(x)))
+        frames.append(((x[torch.arange(len(x)), :, pick] + 1) * 127.5).round().to(torch.uint8))
+        captions += cap
+    return torch.cat(frames), captions
+
+
 def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None,
                   say: Callable[[str], None] = print) -> dict:
     cfg = cfg or ClipPretrainConfig()
@@ -124,14 +138,7 @@ def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None,
     heldout_captions = {c.caption for c in content["heldout"]}
     extra = extra_procedural_content(cfg.world, cfg.extra_procedural, heldout_captions | {c.caption for c in dev_content})
     train_content = train_content + extra
-    sampler = ClipSampler(cfg.world, train_content, semantics_for("all"), seed=cfg.loop.seed + 11)
-    frames, captions = [], []
-    for _ in range(0, cfg.pool_clips, 64):
-        x, cap, _ = sampler.batch(64)
-        pick = torch.from_numpy(sampler.rng.integers(0, x.shape[2], len(x)))
-        frames.append(((x[torch.arange(len(x)), :, pick] + 1) * 127.5).round().to(torch.uint8))
-        captions += cap
-    frames = torch.cat(frames)
+    frames, captions = sample_frame_pool(cfg.world, train_content, cfg.pool_clips, cfg.loop.seed + 11)
     unique = sorted(set(captions))
     tokens = clip.tokenize(unique)
     cap_index = torch.tensor([unique.index(c) for c in captions])

@@ -23,7 +23,8 @@ import torch
 from pydantic import BaseModel, ConfigDict
 
 from v2l.evaluation.lit_clip import DEFAULT_CFG, FrozenTowers, LitClip, LitHeads
-from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics_for
+from v2l.pretrain.clip import sample_frame_pool
+from v2l.pretrain.world import WorldConfig, load_content
 
 
 class LitClipConfig(BaseModel):
@@ -57,14 +58,8 @@ def training_content(cfg: LitClipConfig) -> tuple[list, list, list]:
 @torch.no_grad()
 def frame_pool(cfg: LitClipConfig, content: list) -> tuple[torch.Tensor, list[str]]:
     """`pool_frames` frames (uint8, N x 3 x H x W) drawn like the tiny CLIP's pool, with their captions."""
-    sampler = ClipSampler(cfg.world, content, semantics_for("all"), seed=cfg.seed + 11)
-    frames, captions = [], []
-    for _ in range(0, cfg.pool_frames, 64):
-        x, cap, _ = sampler.batch(64)
-        pick = torch.from_numpy(sampler.rng.integers(0, x.shape[2], len(x)))
-        frames.append(((x[torch.arange(len(x)), :, pick] + 1) * 127.5).round().to(torch.uint8))
-        captions += cap
-    return torch.cat(frames)[: cfg.pool_frames], captions[: cfg.pool_frames]
+    frames, captions = sample_frame_pool(cfg.world, content, cfg.pool_frames, cfg.seed + 11)
+    return frames[: cfg.pool_frames], captions[: cfg.pool_frames]
 
 
 def cache_key(cfg: LitClipConfig) -> str:
