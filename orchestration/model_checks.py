@@ -23,8 +23,7 @@ def evaluation_release_bar(hypernet_evaluation: dict) -> dg.AssetCheckResult:
 @dg.asset_check(asset=hypernet_evaluation, description="No headline number worse than the registered champion's "
                                                         "beyond the 95 % intervals (ERROR on a regression).")
 def no_regression_against_champion(hypernet_evaluation: dict, mlflow: MlflowResource) -> dg.AssetCheckResult:
-    from v2l.champion import champion_tags, regressions
-    from v2l.registry import MODEL_NAME, headline_tags
+    from v2l.registry import MODEL_NAME, champion_tags, headline_tags, regressions
 
     champion = champion_tags(mlflow.client(), MODEL_NAME, exclude_run=hypernet_evaluation["mlflow"]["run_id"])
     found = regressions(headline_tags(hypernet_evaluation), champion)

@@ -104,11 +104,41 @@ def gate(new: dict, champion: dict | None) -> tuple[str, str]:
     if champion.get("zeroshot_true_ref_ci_low") is not None:
         if new.get("zeroshot_true_ref_ci_high") is None:
             return "challenger", "no zero-shot numbers to compare with the champion's: evaluate --split all"
-        if float(new["zeroshot_true_ref_ci_high"]) < float(champion["zeroshot_true_ref_ci_low"]):
+        if worse_beyond_intervals(new, champion, "zeroshot_true_ref"):
             return "challenger", (f"zero-shot accuracy worse beyond the intervals (top {new['zeroshot_true_ref_ci_high']:.3f}"
                                   f" < champion's bottom {float(champion['zeroshot_true_ref_ci_low']):.3f})")
     return "champion", (f"seen true-reference accuracy {new['seen_true_ref']:.3f} beats {c_seen:.3f}; zero-shot "
                         f"not worse beyond the intervals")
+
+
+def worse_beyond_intervals(new: dict, champion: dict, key: str) -> bool:
+    """The new headline number's 95 % interval lies wholly below the champion's (tags may be strings)."""
+    high, low = new.get(f"{key}_ci_high"), champion.get(f"{key}_ci_low")
+    return high is not None and low is not None and float(high) < float(low)
+
+
+def regressions(new: dict, champion: dict | None) -> list[str]:
+    """One line per headline number (seen or zero-shot true-reference accuracy) that regressed against the
+    champion: the evaluation check's ERROR case. A smaller mean inside the intervals is not one (the gate then
+    keeps the champion and calls the new version a challenger)."""
+    if not champion:
+        return []
+    return [f"{key}: interval top {float(new[key + '_ci_high']):.3f} is below the champion's bottom "
+            f"{float(champion[key + '_ci_low']):.3f}"
+            for key in ("seen_true_ref", "zeroshot_true_ref") if worse_beyond_intervals(new, champion, key)]
+
+
+def champion_tags(client, name: str = MODEL_NAME, exclude_run: str | None = None) -> dict | None:
+    """The current champion's tags, or None (no champion, or the champion is the run `exclude_run` itself)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mv = client.get_model_version_by_alias(name, "champion")
+    except MlflowException:
+        return None
+    if exclude_run is not None and mv.tags.get("run_id") == exclude_run:
+        return None
+    return {**mv.tags, "version": mv.version}
 
 
 def headline_tags(summary: dict) -> dict[str, float]:
