@@ -14,6 +14,7 @@ def test_ray_dataset_yields_decoded_samples(tmp_path):
     from v2l.data.build import build_corpus
     from v2l import ray_cluster
     from v2l.data.reader import Corpus, CorruptShardError
+    from v2l.data.semantics import DEFAULT_HELDOUT
 
     build_corpus(tmp_path / "c", photos=False, procedural=8, pairs_per_semantic=1, eval_pairs_per_semantic=1,
                  say=lambda m: None)
@@ -24,7 +25,7 @@ def test_ray_dataset_yields_decoded_samples(tmp_path):
         rows = corpus.ray_dataset("heldout").take_all()
     finally:
         ray_cluster.shutdown()
-    assert sorted(r["key"] for r in rows) == sorted(expected) and len(rows) == 6
+    assert sorted(r["key"] for r in rows) == sorted(expected) and len(rows) == len(DEFAULT_HELDOUT)
     for r in rows:
         assert r["ref"].shape == r["tgt"].shape == (9, 48, 48, 3) and str(r["ref"].dtype) == "uint8"
         assert json.loads(r["meta"])["split"] == "heldout"

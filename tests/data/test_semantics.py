@@ -12,7 +12,7 @@ import pytest
 
 from data_measures import (best_scale_angle, centroid, gray, laplacian_var, marker_image, phase_shift, rainbow_image,
                            saturation, vertical_shift, yiq_hue)
-from v2l.data.semantics import DEFAULT_HELDOUT, all_semantics, describe, get_semantic, semantic_split
+from v2l.data.semantics import DEFAULT_HELDOUT, all_semantics, describe, get_semantic, semantic_split, semantic_tiers
 from v2l.errors import V2LError
 from v2l.data.content.photos import load_photo as photo
 
@@ -39,7 +39,8 @@ def _pan(name, direction):
         for seed in range(3):
             f, p = render(name, seed=seed)
             dx, dy = phase_shift(f[0], f[-1])
-            sign = direction if name != "pan_diagonal" else (np.array(direction) * (1 if p["sign"] >= 1 else -1))
+            diagonal = name in ("pan_diagonal", "pan_antidiagonal")
+            sign = (np.array(direction) * (1 if p["sign"] >= 1 else -1)) if diagonal else direction
             expect = np.array(sign, float) / np.linalg.norm(sign) * p["distance"] * W / 2
             assert np.allclose([dx, dy], expect, atol=1.5), (name, seed, (dx, dy), expect)
     return check
@@ -93,6 +94,15 @@ def check_spiral():
     f, p = render("spiral_in")
     s, d = best_scale_angle(f[0], f[-1], scales=np.geomspace(1.0, 2.0, 21), angles=np.arange(-50, 51, 5))
     assert abs(math.log(s / p["factor"])) < 0.1 and d > 0 and abs(d - p["degrees"]) <= 7.5, (s, d, p)
+
+
+def check_zoom_bounce():
+    for seed in range(2):
+        f, p = render("zoom_bounce", seed=seed)
+        s_mid, _ = best_scale_angle(f[0], f[F // 2])
+        assert abs(math.log(s_mid / p["factor"])) < 0.08, (s_mid, p)  # fully zoomed in halfway
+        s_end, _ = best_scale_angle(f[0], f[-1])
+        assert abs(math.log(s_end)) < 0.05 and np.abs(f[-1] - f[0]).mean() < 3, s_end  # and back out
 
 
 # --- effects ----------------------------------------------------------------------------------
@@ -164,6 +174,19 @@ def check_fade(name, to_white):
         end = means[0] + (255 - means[0]) * p["amount"] if to_white else means[0] * (1 - p["amount"])
         assert abs(means[-1] - end) < 3, (means, p)
     return check
+
+
+def check_wipe():
+    for seed in range(4):
+        f, p = render("wipe", seed=seed)
+        black = np.array([_black(f[i]).mean(0) > 0.99 for i in range(F)])  # (F, W): fully black columns
+        covered = black.mean(1)
+        assert covered[0] == 0 and np.all(np.diff(covered) >= 0), covered
+        assert abs(covered[-1] - p["amount"]) < 0.06, (covered[-1], p)
+        side = black[-1][: W // 4].all() if p["side"] >= 1 else black[-1][-W // 4:].all()
+        assert side, (p["side"], black[-1])  # the curtain comes from the side its parameter names
+        kept = ~black[-1]
+        assert np.abs(f[-1][:, kept] - f[0][:, kept]).max() <= 1  # what the curtain has not reached is untouched
 
 
 def check_blur():
@@ -249,10 +272,20 @@ def check_vivid():
     assert np.all(np.diff([saturation(f[i]).mean() for i in range(F)]) > 0)
 
 
+def check_solarize():
+    f, p = render("solarize")
+    base = f[0]
+    want = np.where(base / 255 > p["threshold"], 255 - base, base)
+    assert np.abs(f[-1] - want).max() <= 1.5
+    bright = base / 255 > p["threshold"] + 0.05
+    assert bright.mean() > 0.1 and np.abs(f[-1][bright] - f[0][bright]).mean() > 40
+
+
 CHECKS = {
     "pan_left": _pan("pan_left", (1, 0)), "pan_right": _pan("pan_right", (-1, 0)),
     "pan_up": _pan("pan_up", (0, 1)), "pan_down": _pan("pan_down", (0, -1)),
-    "pan_diagonal": _pan("pan_diagonal", (-1, 1)),
+    "pan_diagonal": _pan("pan_diagonal", (-1, 1)), "pan_antidiagonal": _pan("pan_antidiagonal", (-1, -1)),
+    "zoom_bounce": check_zoom_bounce, "wipe": check_wipe, "solarize": check_solarize,
     "zoom_in": check_zoom("zoom_in", True), "zoom_out": check_zoom("zoom_out", False),
     "rotate_cw": check_rotate("rotate_cw", True), "rotate_ccw": check_rotate("rotate_ccw", False),
     "shake": check_shake, "orbit": check_orbit, "spiral_in": check_spiral,
@@ -282,6 +315,13 @@ def test_library_size_families_and_split():
     split = semantic_split()
     assert sorted(n for n, v in split.items() if v == "heldout") == sorted(DEFAULT_HELDOUT)
     assert len(DEFAULT_HELDOUT) >= 6
+    # Tier 2 (never seen by any model but the judge): at least 4 semantics across at least 2 families, held out.
+    tiers = semantic_tiers()
+    tier2 = [n for n, t in tiers.items() if t == "tier2"]
+    assert len(tier2) >= 4 and len({get_semantic(n).family for n in tier2}) >= 2
+    assert all(split[n] == "heldout" for n in tier2) and sum(t == "tier1" for t in tiers.values()) >= 6
+    with pytest.raises(V2LError, match="must also be held out"):
+        semantic_tiers(["orbit", "shake", "melt", "blur", "sepia", "vivid"], tier2=["wipe"])
     custom = semantic_split(["orbit", "shake", "melt", "blur", "sepia", "vivid"])
     assert custom["orbit"] == "heldout" and custom["pixelate"] == "train"
     with pytest.raises(V2LError, match="not registered"):

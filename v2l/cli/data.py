@@ -20,7 +20,8 @@ content_app = typer.Typer(add_completion=False, no_args_is_help=True,
 def semantics(as_json: bool = typer.Option(False, "--json", help="print a JSON list"),
               heldout: str = text_option("", "--heldout", help="comma-separated held-out semantics "
                                           "(default: the fixed zero-shot split)")):
-    """List the semantics: name, family, split (train or heldout) and what each does."""
+    """List the semantics: name, family, split (train or heldout), tier (train, tier1: known to the backbone
+    only, tier2: seen by no model but the judge) and what each does."""
     from v2l.data.semantics import describe, parse_heldout
 
     rows = describe(parse_heldout(heldout))
@@ -28,7 +29,7 @@ def semantics(as_json: bool = typer.Option(False, "--json", help="print a JSON l
         typer.echo(json.dumps(rows, indent=2))
         return
     for r in rows:
-        typer.echo(f"{r['name']:14s} {r['family']:7s} {r['split']:8s} {r['description']}")
+        typer.echo(f"{r['name']:17s} {r['family']:7s} {r['split']:8s} {r['tier']:6s} {r['description']}")
 
 
 LABELS_HELP = ("Each --content folder may hold labels.csv (header path,caption,semantic) or labels.jsonl "

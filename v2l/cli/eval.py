@@ -12,7 +12,8 @@ from v2l.cli.reference_options import fps_option, start_option, window_option
 
 
 def eval_command(
-        split: str = text_option("all", "--split", help="seen | zeroshot | real | all (or a comma-separated list)"),
+        split: str = text_option("all", "--split", help="seen | zeroshot (tier 1) | novel (tier 2) | real | all "
+                                 "(or a comma-separated list)"),
         out: Optional[Path] = typer.Option(None, "--out", help="folder for summary.json, samples.jsonl, report.md, "
                                            "contact sheets, charts, videos, and the MLflow store by default "
                                            "(runs/eval)"),

@@ -1,7 +1,8 @@
 """What an evaluation generates: the targets of a split and, per target, the condition of every arm.
 
-Splits: `seen` (training semantics), `zeroshot` (held-out semantics), both from the semantics registry and
-always on held-out content; `real` (clips of `v2l content fetch`, no label) as references for held-out first
+Splits: `seen` (training semantics), `zeroshot` (tier 1: known to the backbone, unseen by the hypernetwork, the
+paper's setting), `novel` (tier 2: seen by no model but the judge), all from the semantics registry and always on
+held-out content; `real` (clips of `v2l content fetch`, no label) as references for held-out first
 frames. Arms: `no_lora`; `true_ref` (a reference of the target's semantic on other held-out content); `wrong_ref`
 (a reference of another semantic: the "reference ignored" guard); `semantic_code` (the staged recipe's code of
 the target's semantic, where the checkpoint has codes); `per_condition` (a standard LoRA trained for the
@@ -22,10 +23,10 @@ import torch
 
 from v2l.errors import V2LError
 
-SPLITS = ("seen", "zeroshot", "real")
+SPLITS = ("seen", "zeroshot", "novel", "real")
 ARMS = ("no_lora", "true_ref", "wrong_ref", "semantic_code", "per_condition")
 # Seed offsets of the release measurement: targets at seed + offset, their references at seed + offset + 1.
-SPLIT_SEED_OFFSET = {"seen": 50_000, "zeroshot": 60_000, "real": 70_000}
+SPLIT_SEED_OFFSET = {"seen": 50_000, "zeroshot": 60_000, "real": 70_000, "novel": 80_000}
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mpg", ".mpeg", ".ogv", ".mov", ".mkv", ".webm")
 
 
@@ -97,7 +98,7 @@ def split_semantics(split: str, only: list[str] | None = None) -> list[str]:
     """The registry's semantics of a split, in registry order; `only` keeps a subset (tiny evaluations)."""
     from v2l.pretrain.world import semantics_for
 
-    names = semantics_for("train" if split == "seen" else "heldout")
+    names = semantics_for({"seen": "train", "zeroshot": "tier1", "novel": "tier2"}[split])
     if only:
         unknown = sorted(set(only) - set(semantics_for("all")))
         if unknown:

@@ -22,7 +22,7 @@ from v2l.evaluation.arms import (ARMS, SplitPlan, check_per_condition, load_per_
 from v2l.evaluation.runner import TaskResult
 from v2l.video.reference_sampling import ReferenceSampling
 
-SPLIT_CHOICES = ("seen", "zeroshot", "real", "all")
+SPLIT_CHOICES = ("seen", "zeroshot", "novel", "real", "all")
 METRICS = ("judge_acc", "judge_agreement", "psnr", "ssim", "clip_t", "clip_i_adjacent", "clip_i_first",
            "motion_sim", "flow_epe", "seconds_per_video", "seconds_per_lora")
 REAL_METRICS = ("judge_agreement", "motion_sim", "seconds_per_video", "seconds_per_lora")
@@ -31,12 +31,12 @@ REAL_METRICS = ("judge_agreement", "motion_sim", "seconds_per_video", "seconds_p
 class EvalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    split: str = "all"  # seen | zeroshot | real | all, or a comma-separated list
+    split: str = "all"  # seen | zeroshot (tier 1) | novel (tier 2) | real | all, or a comma-separated list
     out: Path = Path("runs/eval")
     checkpoint: Path | None = None  # a checkpoint folder; None with no `model`: the committed hypernetwork
     model: str | None = None  # models:/v2l-hypernet@champion, models:/v2l-hypernet/3
     per_semantic: int = 4  # held-out targets per seen semantic
-    zeroshot_per_semantic: int = 8
+    zeroshot_per_semantic: int = 8  # also the novel split's
     semantics: list[str] | None = None  # keep only these semantics (tiny evaluations)
     arms: list[str] = list(ARMS)
     steps: int = 25
@@ -69,11 +69,28 @@ class EvalConfig(BaseModel):
 
     def splits(self) -> list[str]:
         parts = self.split.split(",")
-        return ["seen", "zeroshot", "real"] if "all" in parts else [s for s in ("seen", "zeroshot", "real")
-                                                                     if s in parts]
+        order = [s for s in SPLIT_CHOICES if s != "all"]
+        return order if "all" in parts else [s for s in order if s in parts]
 
 
-def build_plans(cfg: EvalConfig, model, codes: dict | None) -> list[SplitPlan]:
+def unjudgeable(cfg: EvalConfig, judge_classes: list[str]) -> dict[str, list[str]]:
+    """Splits whose semantics the judge was not trained on: {split: missing semantics}. Asking for such a split
+    by name is an error; `all` leaves it out and the summary says why."""
+    missing = {}
+    for split in cfg.splits():
+        if split != "real":
+            lost = [n for n in split_semantics(split, cfg.semantics) if n not in judge_classes]
+            if lost:
+                missing[split] = lost
+    named = [s for s in missing if s in cfg.split.split(",")]
+    if named:
+        raise V2LError(f"split {named[0]}: the judge does not know {', '.join(missing[named[0]])} (it was trained "
+                       f"before they were registered); retrain it with `v2l pretrain judge --install`, or leave "
+                       f"the split out")
+    return missing
+
+
+def build_plans(cfg: EvalConfig, model, codes: dict | None, skip: tuple[str, ...] = ()) -> list[SplitPlan]:
     from v2l.pretrain.world import WorldConfig
 
     unknown = sorted(set(cfg.arms) - set(ARMS))
@@ -83,7 +100,7 @@ def build_plans(cfg: EvalConfig, model, codes: dict | None) -> list[SplitPlan]:
     per_condition = load_per_condition(cfg.per_condition) if "per_condition" in cfg.arms else {}
     check_per_condition(per_condition, model)
     plans = []
-    for split in cfg.splits():
+    for split in [s for s in cfg.splits() if s not in skip]:
         if split == "real":
             plan = SplitPlan(split, real_targets(world, model, cfg.real_clips, cfg.seed, cfg.real_limit,
                                                    cfg.reference))
@@ -226,8 +243,11 @@ def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None, say: Callable[[
         raise V2LError("no hypernetwork to evaluate: pass --checkpoint DIR or --model models:/v2l-hypernet@champion")
     codes = checkpoint_codes(checkpoint) if checkpoint is not None and "semantic_code" in cfg.arms else None
     judge = VideoJudge.load(TINY_WEIGHTS / "judge")
+    skipped = unjudgeable(cfg, judge.classes)
+    for split, lost in skipped.items():
+        say(f"split {split} left out: the judge does not know {', '.join(lost)}")
     scorer = clip_scorer(cfg.clip_model, cfg.clip_weights)
-    plans = build_plans(cfg, model, codes)
+    plans = build_plans(cfg, model, codes, tuple(skipped))
     tasks = [t for p in plans for t in p.tasks]
     say(f"evaluating {model.source}: {sum(len(p.targets) for p in plans)} targets, {len(tasks)} chunks, "
         f"{sum(len(t.indices) for t in tasks)} videos, {cfg.workers or 'in-process'} worker(s)")
@@ -251,6 +271,7 @@ def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None, say: Callable[[
         "clip_scorer": scorer.name,
         "judge_classes": len(judge.classes),
         "splits": aggregate(rows, plans, cfg.seed),
+        "splits_left_out": {s: f"the judge does not know {', '.join(lost)}" for s, lost in skipped.items()},
         "reference_clip_judge_accuracy": reference_judge_accuracy(plans, judge),
         "per_condition_train_seconds": {k: v.train_seconds for k, v in per_condition.items()},
         "throughput": {"videos": videos, "generation_wall_seconds": generation_seconds,

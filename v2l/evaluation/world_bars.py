@@ -30,7 +30,7 @@ def measure_backbone(backbone, judge, world_cfg, per_semantic: int = 4, steps: i
     from v2l.pretrain.judge import balanced_eval_set
     from v2l.pretrain.world import load_content, semantics_for
 
-    names = semantics_for("train")
+    names = semantics_for("backbone")  # what the backbone was pretrained to render
     content = load_content(world_cfg)["heldout"]
     clips, labels, captions = balanced_eval_set(world_cfg, content, names, per_semantic, seed + 30_000)
     images = clips[:, :, 0]

@@ -1,7 +1,7 @@
 """`v2l pretrain backbone`: train the tiny I2V CogVideoXTransformer3DModel on the frozen trained VAE.
 
-Training semantics on training content with content-only captions: the world learns to render every
-training semantic from a first frame, but nothing tells it which one is wanted (that is the LoRA's job).
+Training and tier-1 semantics on training content with content-only captions: the world learns to render each
+of them from a first frame, but nothing tells it which one is wanted (that is the LoRA's job).
 Latents are cached once (the VAE is frozen), v-prediction with the CogVideoX DDIM schedule, EMA weights.
 """
 
@@ -75,7 +75,7 @@ def pretrain_backbone(out_dir: str | Path, vae_dir: str | Path, cfg: BackbonePre
     transformer.requires_grad_(True).train()
 
     content = load_content(cfg.world)
-    sampler = ClipSampler(cfg.world, content["train"], semantics_for("train"), seed=cfg.loop.seed + 1)
+    sampler = ClipSampler(cfg.world, content["train"], semantics_for("backbone"), seed=cfg.loop.seed + 1)
     clips, captions = [], []
     for _ in range(0, cfg.cache_clips, 64):
         x, cap, _ = sampler.batch(64)

@@ -15,8 +15,9 @@ def weight_files(model_dir: Path) -> list[Path]:
 
 def write_card(model_dir: str | Path, name: str, command: str, data_version: str, seed: int, wall_minutes: float,
                metrics: dict, bars: dict | None = None, notes: str = "",
-               built_on: dict[str, dict[str, str]] | None = None) -> dict:
-    """`built_on`: {upstream model: {file: sha256}} it was trained on (see v2l.pretrain.lineage)."""
+               built_on: dict[str, dict[str, str]] | None = None, semantics_seen: list[str] | None = None) -> dict:
+    """`built_on`: {upstream model: {file: sha256}} it was trained on (see v2l.pretrain.lineage);
+    `semantics_seen`: the semantics its training data rendered (the zero-shot tiers depend on it)."""
     model_dir = Path(model_dir)
     card = {
         "name": name,
@@ -29,6 +30,7 @@ def write_card(model_dir: str | Path, name: str, command: str, data_version: str
         "bars": bars or {},
         "notes": notes,
         **({"built_on": built_on} if built_on else {}),
+        **({"semantics_seen": list(semantics_seen)} if semantics_seen is not None else {}),
     }
     write_text_atomic(model_dir / "card.json", json.dumps(card, indent=2) + "\n")
     lines = [f"# {name}", "", f"- command: `{command}`", f"- data version: `{data_version}`", f"- seed: {seed}",
@@ -40,6 +42,8 @@ def write_card(model_dir: str | Path, name: str, command: str, data_version: str
     if built_on:
         lines += ["", "## Built on (sha256 of the upstream files it was trained against)", ""]
         lines += [f"- {up}: " + ", ".join(f"`{k}` `{v}`" for k, v in files.items()) for up, files in built_on.items()]
+    if semantics_seen is not None:
+        lines += ["", f"## Semantics seen in training ({len(semantics_seen)})", "", ", ".join(semantics_seen)]
     if notes:
         lines += ["", notes]
     write_text_atomic(model_dir / "README.md", "\n".join(lines) + "\n")
@@ -90,4 +94,4 @@ def update_metrics(model_dir: str | Path, metrics: dict, section: str | None = N
         card["metrics"].update(metrics)
     return write_card(model_dir, card["name"], card["command"], card["data_version"], card["seed"],
                       card["wall_minutes"], card["metrics"], card["bars"], card.get("notes", ""),
-                      card.get("built_on"))
+                      card.get("built_on"), card.get("semantics_seen"))

@@ -19,9 +19,19 @@ BARS = {
 }
 
 
+# Which semantics each pretraining job renders (v2l.pretrain.world.semantics_for); the CLIPs see frames of all.
+SEMANTICS_SEEN = {"vae": "train", "backbone": "backbone", "judge": "all", "clip": "all"}
+
+
+def semantics_seen(name: str) -> list[str]:
+    from v2l.pretrain.world import semantics_for
+
+    return semantics_for(SEMANTICS_SEEN[name])
+
+
 def install_model(name: str, model_dir: Path, result: dict, command: str, seed: int, install: bool) -> dict:
     card = write_card(model_dir, f"tiny {name}", command, result["data_version"], seed, result["minutes"],
-                      result["metrics"], BARS.get(name))
+                      result["metrics"], BARS.get(name), semantics_seen=semantics_seen(name))
     location = model_dir
     if install:
         location = TINY_WEIGHTS / name
@@ -47,7 +57,8 @@ def install_backbone(model_dir: Path, result: dict, command: str, seed: int, ins
     # The transformer only fits the VAE latents and text embeddings it was trained on: its card names both.
     built_on = {"vae": files_of(result["vae_dir"]), "text_encoder": files_of(model_dir / "text_encoder")}
     card = write_card(model_dir / "transformer", "tiny I2V transformer", command, result["data_version"], seed,
-                      result["minutes"], metrics, BARS["backbone"], built_on=built_on)
+                      result["minutes"], metrics, BARS["backbone"], built_on=built_on,
+                      semantics_seen=semantics_seen("backbone"))
     location = model_dir
     if install:
         for part in ("transformer", "text_encoder", "tokenizer", "scheduler"):

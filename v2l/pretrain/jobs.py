@@ -132,7 +132,7 @@ def train_lit_clip(out: str | Path, seed: int = 0, pool_frames: int = 2048, step
 
     from v2l.evaluation.lit_clip import LIT_WEIGHTS, TOWER_PACKAGES, tower_files
     from v2l.pretrain.cards import write_card
-    from v2l.pretrain.install import BARS, swap_in
+    from v2l.pretrain.install import BARS, semantics_seen, swap_in
     from v2l.pretrain.lit_clip import LitClipConfig, pretrain_lit_clip
     from v2l.video.io import file_sha256
 
@@ -154,7 +154,7 @@ def train_lit_clip(out: str | Path, seed: int = 0, pool_frames: int = 2048, step
     model_dir = out / "model" / "lit_clip"
     card = write_card(model_dir, "LiT CLIP heads (EfficientNet-Lite0 + all-MiniLM-L6-v2, frozen)", command,
                       result["data_version"], seed, result["minutes"], result["metrics"], BARS["clip"], notes,
-                      built_on=towers)
+                      built_on=towers, semantics_seen=semantics_seen("clip"))
     location = model_dir
     if install:
         swap_in(model_dir, LIT_WEIGHTS)

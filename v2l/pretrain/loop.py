@@ -1,4 +1,4 @@
-"""A resumable, wall-time-budgeted training loop shared by the tiny-world pretraining jobs.
+"""A resumable, wall-time- or step-budgeted training loop shared by the tiny-world pretraining jobs.
 
 The learning rate warms up over steps, then follows a cosine over the wall-time budget, so a run that
 is interrupted and resumed ends where an uninterrupted one would. Checkpoints (weights + optimizer +
@@ -41,9 +41,13 @@ class LoopConfig(BaseModel):
 
 
 def lr_at(cfg: LoopConfig, step: int, elapsed_s: float) -> float:
+    """Warm-up, then a cosine over whichever budget runs out first: with `max_steps` the schedule (and so the model)
+    no longer depends on how fast the machine was, as long as the steps fit the minutes."""
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
     frac = min(1.0, elapsed_s / (cfg.minutes * 60))
+    if cfg.max_steps:
+        frac = max(frac, min(1.0, step / cfg.max_steps))
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * frac)))
 
 

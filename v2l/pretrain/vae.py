@@ -41,7 +41,10 @@ class VAEPretrainConfig(BaseModel):
 
 
 def data_version(world: WorldConfig) -> str:
-    text = world.model_dump_json() + json.dumps(semantics_for("all"))
+    """The world's content and semantics, with the tier of each: models of one data version saw the same world."""
+    from v2l.data.semantics.split import semantic_tiers
+
+    text = world.model_dump_json() + json.dumps(semantic_tiers())
     return "world-" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

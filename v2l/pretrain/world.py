@@ -52,11 +52,13 @@ def load_content(cfg: WorldConfig) -> dict[str, list[Content]]:
 
 
 def semantics_for(which: str) -> list[str]:
-    """'train', 'heldout' or 'all' semantic names, in registry order."""
-    from v2l.data.semantics.split import semantic_split
+    """Semantic names in registry order: 'train' (the hypernetwork's), 'heldout' (tier 1 + tier 2),
+    'backbone' (train + tier 1: what backbone pretraining renders), 'tier1', 'tier2' or 'all'."""
+    from v2l.data.semantics.split import semantic_tiers
 
-    split = semantic_split()
-    return [n for n, s in split.items() if which == "all" or s == which]
+    wanted = {"train": {"train"}, "heldout": {"tier1", "tier2"}, "backbone": {"train", "tier1"},
+              "tier1": {"tier1"}, "tier2": {"tier2"}, "all": {"train", "tier1", "tier2"}}[which]
+    return [n for n, tier in semantic_tiers().items() if tier in wanted]
 
 
 class ClipSampler:

@@ -32,7 +32,11 @@ def training_provenance(checkpoint: Path) -> dict:
         from v2l.data.reader import Corpus
 
         data = f"corpus-{Corpus(cfg.data.corpus).version}"
+    from v2l.pretrain.world import semantics_for
+
+    seen = list(cfg.staged.semantics) or semantics_for("train")
     return {"command": f"v2l train --config pipelines/configs/{cfg.name}.yaml", "data_version": data,
+            "semantics_seen": seen,
             "seed": cfg.seed, "wall_minutes": state.get("seconds", 0.0) / 60, "recipe": cfg.recipe,
             "steps": state["step"], "train_config": cfg, "backbone": state.get("backbone")}
 
@@ -67,6 +71,6 @@ def install_hypernet(checkpoint: str | Path, metrics: dict, target: Path = HYPER
     write_text_atomic(staging / "train_config.json", info["train_config"].model_dump_json(indent=2))
     card = write_card(staging, "tiny hypernetwork", info["command"], info["data_version"], info["seed"],
                       info["wall_minutes"], {"recipe": info["recipe"], "steps": info["steps"], **metrics}, BARS,
-                      notes, built_on=built_on)
+                      notes, built_on=built_on, semantics_seen=info["semantics_seen"])
     swap_dir(staging, target)
     return card

@@ -54,6 +54,15 @@ def pan_diagonal(view, p, rng):
     return _shift(view, d, -d)
 
 
+@register("pan_antidiagonal", "camera", "camera moves along the other diagonal (down-right or up-left, random): "
+          "content slides the opposite way", distance=(0.35, 0.6), sign=(0, 1, "int"))
+def pan_antidiagonal(view, p, rng):
+    t = view.t
+    s = 1.0 if p["sign"] >= 1 else -1.0
+    d = s * p["distance"] * t / math.sqrt(2)
+    return _shift(view, d, d)
+
+
 @register("zoom_in", "camera", "camera zooms in: the content grows from the centre", factor=(1.3, 1.7))
 def zoom_in(view, p, rng):
     scale = p["factor"] ** (-view.t)
@@ -63,6 +72,13 @@ def zoom_in(view, p, rng):
 @register("zoom_out", "camera", "camera zooms out: the content shrinks towards the centre", factor=(1.3, 1.7))
 def zoom_out(view, p, rng):
     scale = p["factor"] ** view.t
+    return view.sample(view.identity() * scale[:, None, None, None])
+
+
+@register("zoom_bounce", "camera", "camera zooms in and back out: the content grows, then returns to its size",
+          factor=(1.4, 1.8))
+def zoom_bounce(view, p, rng):
+    scale = p["factor"] ** (-torch.sin(math.pi * view.t))
     return view.sample(view.identity() * scale[:, None, None, None])
 
 

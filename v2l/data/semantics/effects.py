@@ -99,6 +99,17 @@ def fade_white(view, p, rng):
     return base + (1 - base) * _per_frame(view.t * p["amount"])
 
 
+@register("wipe", "effect", "a black curtain sweeps across the picture from one side (random side)",
+          amount=(0.85, 1.0), side=(0, 1, "int"))
+def wipe(view, p, rng):
+    x = view.identity()[..., 0]  # (F, H, W) in [-1, 1], left to right
+    x = x if p["side"] >= 1 else -x
+    edge = 2 * _per_frame(view.t * p["amount"])[:, 0] - 1  # the curtain's edge moves from -1 to about +1
+    covered = (x < edge).float()
+    covered[0] = 0.0
+    return view.base() * (1 - covered[:, None])
+
+
 @register("blur", "effect", "the picture goes out of focus", sigma=(1.5, 3.0))
 def blur(view, p, rng):
     base = view.base()

@@ -91,3 +91,11 @@ def vivid(view, p, rng):
     x = view.base()[0]
     y = _luma(x)
     return _ramp(view, p, (y + (x - y) * p["boost"]).clamp(0, 1))
+
+
+@register("solarize", "style", "bright parts of the picture turn negative, as in an over-exposed print",
+          threshold=(0.4, 0.6), gamma=GAMMA)
+def solarize(view, p, rng):
+    x = view.base()[0]
+    return _ramp(view, p, torch.where(x > p["threshold"], 1 - x, x))
+
