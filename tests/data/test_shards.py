@@ -38,8 +38,8 @@ def test_layout_counts_and_manifest(built):
     assert c["inputs"] == c["accepted"] + c["quarantined"] == 17 + 6 + 5
     assert c["label_rows"] == c["label_accepted"] + c["label_quarantined"] == 5
     assert len(r.quarantine.read_text().splitlines()) == c["quarantined"] + c["label_quarantined"]
-    # 24 training semantics x 2, then x 1 for val, 6 held out x 1, 3 labelled real clips as references.
-    assert c["samples"] == {"train": 48, "val": 24, "heldout": 6, "real": 3}
+    # 24 training semantics x 2, then x 1 for val, 10 held out (6 tier 1 + 4 tier 2) x 1, 3 labelled real clips.
+    assert c["samples"] == {"train": 48, "val": 24, "heldout": 10, "real": 3}
     assert sum(e["samples"] for e in m["shards"]) == sum(c["samples"].values())
     assert [Path(e["file"]).name for e in m["shards"] if e["split"] == "train"] == \
         ["shard-000000.tar", "shard-000001.tar", "shard-000002.tar"]
