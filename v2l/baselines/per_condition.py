@@ -20,11 +20,11 @@ TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, batch: int = 16, lr: float = 3e-3,
                clips: int = 768, world: WorldConfig | None = None, seed: int = 0,
                say: Callable[[str], None] = print, progress: Callable[[float, int], None] | None = None,
-               check_every_s: float = 60.0) -> dict:
+               check_every_s: float = 60.0, max_steps: int | None = None) -> dict:
     """Adds adapter `semantic` to the backbone's transformer and trains it; returns timing and losses.
 
     `progress(training_seconds, step)` is called every `check_every_s` of training (e.g. to judge the adapter so
-    far); the time it takes is not counted as training time."""
+    far); the time it takes is not counted as training time. `max_steps` stops earlier, at a step count."""
     from peft import LoraConfig
 
     world = world or WorldConfig()
@@ -49,7 +49,7 @@ def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, bat
     losses, step = [], 0
     tr.train()
     next_check = check_every_s
-    while time.perf_counter() - t_start < minutes * 60:
+    while time.perf_counter() - t_start < minutes * 60 and (max_steps is None or step < max_steps):
         if progress is not None and time.perf_counter() - t_start >= next_check:
             paused = time.perf_counter()
             tr.eval()

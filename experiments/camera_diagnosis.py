@@ -1,0 +1,211 @@
+"""Why do camera moves fail? Short, comparable runs on the committed tiny backbone, one table row each.
+
+Each row trains LoRA parameters for one or more semantics with the diffusion loss on cached latents of rendered
+clips (the staged recipe's codes stage, or a peft LoRA for the per-condition baseline), then judges every semantic
+on held-out first frames with the LoRA set (16 samples, 25 steps, as `v2l evaluate steer`). Rows differ in one
+thing from their neighbour: how the LoRA is parametrised (rank, aux widths a/b, scale, which aux), the optimiser
+(learning rates, the aux gradient clip) or the semantics trained together.
+
+    python experiments/camera_diagnosis.py            # every row not yet in the results file
+    python experiments/camera_diagnosis.py --only code_r1_release,peft_r4
+
+Results append to experiments/camera_diagnosis.jsonl (one JSON object per row, written atomically per row), so
+an interrupted run resumes at the next row. The README's "Camera moves" findings table is built from that file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "camera_diagnosis.jsonl"
+CAMERA = ["pan_left", "pan_right", "pan_up", "pan_down", "zoom_in", "zoom_out", "rotate_cw", "rotate_ccw", "shake",
+          "orbit"]
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    what: str
+    kind: str = "code"  # code: LightLoRA code per semantic through aux matrices; peft: standard LoRA (one semantic)
+    semantics: list[str] = ["pan_left"]
+    steps: int = 600
+    batch: int = 16
+    r: int = 1
+    a: int = 100
+    b: int = 50
+    scale: float = 1.0
+    code_lr: float = 3e-3
+    aux_lr: float = 3e-4  # the release run's optim.lr; 0 freezes the aux matrices
+    aux_grad_clip: float | None = 0.05
+    aux: str = "fresh"  # fresh: orthogonal init (as a new training run); committed: the release hypernetwork's
+    clips_per_semantic: int = 768
+    samples: int = 16
+    seed: int = 0
+
+
+ROWS = [
+    Row(name="peft_r4", kind="peft", r=4, what="peft LoRA, rank 4, lr 3e-3 (the per-condition baseline)"),
+    Row(name="peft_r1", kind="peft", r=1, what="peft LoRA, rank 1: do the modules suffice at rank 1?"),
+    Row(name="code_r1_release", what="LightLoRA code, release settings (r 1, a 100, b 50, aux lr 3e-4, clip 0.05)"),
+    Row(name="code_r1_committed_aux", aux="committed", aux_lr=0.0,
+        what="the same code through the committed model's shared aux, frozen"),
+    Row(name="code_r1_aux_free", aux_lr=3e-3, aux_grad_clip=None,
+        what="aux trained like the code (lr 3e-3, no clip): peft's optimiser for everything"),
+    Row(name="code_r1_full_width", a=128, b=128, what="a = b = 128 (the tiny width): no aux subspace"),
+    Row(name="code_r4", r=4, what="rank 4 through the aux"),
+    Row(name="code_r1_scale4", scale=4.0, what="LoRA scale 4 (larger effective step on the code)"),
+    Row(name="code_r1_lr1e-2", code_lr=1e-2, what="code lr 1e-2"),
+    Row(name="codes_camera_joint", semantics=CAMERA, steps=1800, clips_per_semantic=256,
+        what="codes for the 10 camera semantics trained jointly (release settings, 3x the steps)"),
+]
+
+
+def _source(backbone, semantics: list[str], clips_per_semantic: int, seed: int):
+    """Rendered training clips of `semantics` (training content), encoded once: a latent-cache PairSource."""
+    from v2l.pretrain.world import ClipSampler, WorldConfig, load_content
+    from v2l.training.pairs import Clip, PairSource, _u8, cache_latents_in_memory
+
+    world = WorldConfig()
+    content = load_content(world)["train"]
+    sampler = ClipSampler(world, content, semantics, seed=seed + 1000)
+    rng = np.random.default_rng(seed)
+    clips = []
+    for si, name in enumerate(semantics):
+        for _ in range(clips_per_semantic):
+            ci = int(rng.integers(len(content)))
+            clips.append(Clip(_u8(sampler.clip(ci, si, int(rng.integers(2**31 - 1)))), content[ci].caption, name,
+                              content[ci].id))
+    return cache_latents_in_memory(PairSource(clips, clips, redraw=True), backbone)
+
+
+def _judge_all(backbone, judge, semantics, set_lora, samples: int, seed: int) -> dict[str, float]:
+    from v2l.evaluation.world_bars import judged_accuracy
+    from v2l.pretrain.world import WorldConfig
+
+    out = {}
+    for name in semantics:
+        with set_lora(name):
+            out[name] = judged_accuracy(backbone, judge, WorldConfig(), name, samples, steps=25, seed=seed)
+    return out
+
+
+def run_code(row: Row) -> dict:
+    """The staged recipe's codes stage (v2l.training.staged) on these semantics, with this row's LoRA and optimiser."""
+    import contextlib
+    import random
+
+    from v2l.backbones import get_spec
+    from v2l.backbones.tiny import TINY_WEIGHTS
+    from v2l.config import LoRAConfig, V2LConfig
+    from v2l.evaluation.judge import VideoJudge
+    from v2l.model import Video2LoRA
+    from v2l.training.pairs import step_seed
+    from v2l.training.staged import SemanticCodes, StagedConfig, staged_loss
+    from v2l.training.step import OptimConfig
+
+    backbone = get_spec("tiny").default()
+    lora = LoRAConfig(r=row.r, a=row.a, b=row.b, scale=row.scale)
+    model = Video2LoRA(backbone, V2LConfig(preset="tiny", lora=lora), seed=row.seed)
+    if row.aux == "committed":
+        committed = Video2LoRA.from_checkpoint(TINY_WEIGHTS / "hypernet", get_spec("tiny").default())
+        if committed.cfg.lora != lora:
+            raise SystemExit(f"{row.name}: the committed aux is {committed.cfg.lora}, not {lora}")
+        model.network.load_aux_state_dict(committed.network.aux_state_dict())
+    aux = model.network.aux_parameters()
+    for p in aux:
+        p.data = p.data.float()
+        p.requires_grad_(row.aux_lr > 0)
+    torch.manual_seed(row.seed + 1)
+    codes = SemanticCodes(row.semantics, len(model.network), lora, model.hypernet.width)
+    groups = [{"params": list(codes.parameters()), "lr": row.code_lr}]
+    if row.aux_lr > 0:
+        groups.append({"params": aux, "lr": row.aux_lr})
+    opt = torch.optim.AdamW(groups, eps=1e-10, weight_decay=0.03)
+    optim_cfg = OptimConfig(lr=row.aux_lr, caption_dropout=0.1, aux_grad_clip=row.aux_grad_clip)
+    source = _source(backbone, row.semantics, row.clips_per_semantic, row.seed)
+    empty = backbone.encode_text([""])
+    staged = StagedConfig(codes_steps=row.steps, distill_steps=0, semantics=tuple(row.semantics))
+    t0, losses = time.perf_counter(), []
+    for step in range(row.steps):
+        batch = source.batch(step, 0, row.batch, row.seed)
+        gen = torch.Generator().manual_seed(step_seed(row.seed, step, 0, 2))
+        loss, _ = staged_loss(model, codes, "codes", batch, optim_cfg, staged, gen, random.Random(step), empty)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if row.aux_lr > 0 and row.aux_grad_clip:
+            torch.nn.utils.clip_grad_norm_(aux, row.aux_grad_clip)
+        opt.step()
+        losses.append(loss.item())
+    seconds = time.perf_counter() - t0
+
+    @contextlib.contextmanager
+    def set_lora(name):
+        A, B = model.network.split(codes.codes.detach()[codes.index([name])])
+        with torch.no_grad(), model.network.applied(A, B, shared=True):
+            yield
+
+    judge = VideoJudge.load(TINY_WEIGHTS / "judge")
+    acc = _judge_all(backbone, judge, row.semantics, set_lora, row.samples, row.seed)
+    norms = codes.codes.detach().flatten(1).norm(dim=1).tolist()
+    return {"train_seconds": seconds, "final_loss": float(np.mean(losses[-50:])), "judge": acc,
+            "code_norms": dict(zip(row.semantics, norms))}
+
+
+def run_peft(row: Row) -> dict:
+    """A standard peft LoRA (v2l.baselines.per_condition) on the same four attention projections, same steps."""
+    import contextlib
+
+    from v2l.backbones import get_spec
+    from v2l.backbones.tiny import TINY_WEIGHTS
+    from v2l.baselines.per_condition import train_lora
+    from v2l.evaluation.judge import VideoJudge
+
+    (semantic,) = row.semantics
+    backbone = get_spec("tiny").default()
+    result = train_lora(backbone, semantic, minutes=1e6, rank=row.r, batch=row.batch, lr=row.code_lr,
+                        clips=row.clips_per_semantic, seed=row.seed, say=lambda m: None, max_steps=row.steps)
+    judge = VideoJudge.load(TINY_WEIGHTS / "judge")
+    acc = _judge_all(backbone, judge, row.semantics, lambda n: contextlib.nullcontext(), row.samples, row.seed)
+    return {"train_seconds": result["seconds"], "final_loss": result["final_loss"], "judge": acc}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from v2l.atomic import write_text_atomic
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="", help="comma-separated row names (default: every row not yet done)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--smoke", action="store_true", help="2 steps, 2 clips, 1 sample per row; prints, writes nothing")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    done = {json.loads(line)["name"] for line in RESULTS.read_text().splitlines()} if RESULTS.is_file() else set()
+    wanted = [r for r in ROWS if (r.name in args.only.split(",") if args.only else r.name not in done)]
+    if args.smoke:
+        wanted = [r.model_copy(update={"steps": 2, "clips_per_semantic": 2, "samples": 1, "batch": 2,
+                                       "semantics": r.semantics[:2] if r.kind == "code" else r.semantics})
+                  for r in (ROWS if not args.only else [r for r in ROWS if r.name in args.only.split(",")])]
+    for row in wanted:
+        print(f"{row.name}: {row.what}", flush=True)
+        result = run_peft(row) if row.kind == "peft" else run_code(row)
+        record = {**row.model_dump(), **result, "mean_judge": float(np.mean(list(result["judge"].values())))}
+        print(json.dumps({k: record[k] for k in ("name", "train_seconds", "final_loss", "mean_judge", "judge")}),
+              flush=True)
+        if args.smoke:
+            continue
+        lines = [line for line in (RESULTS.read_text().splitlines() if RESULTS.is_file() else [])
+                 if json.loads(line)["name"] != row.name]
+        write_text_atomic(RESULTS, "\n".join(lines + [json.dumps(record)]) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
