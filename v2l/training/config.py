@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from v2l.config import HypernetConfig, LoRAConfig
 from v2l.training.staged import StagedConfig
@@ -68,7 +68,13 @@ class TrainConfig(BaseModel):
     deterministic: bool = True
     gradient_checkpointing: bool = False
     torch_threads: int = 1
-    run_dir: Path = Path("runs/train")
+    run_dir: Path | None = None  # None: runs/train/<name>
+
+    @model_validator(mode="after")
+    def _run_dir_from_name(self) -> "TrainConfig":
+        if self.run_dir is None:
+            self.run_dir = Path("runs/train") / self.name
+        return self
 
     @property
     def tracking_uri(self) -> str:
