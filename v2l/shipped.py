@@ -21,3 +21,13 @@ def resolve_config(path: str | Path) -> Path:
         if (folder / name).is_file():
             return folder / name
     return path
+
+
+def config_command_path(name: str) -> str:
+    """Where the config `name` lives, relative to a checkout (shipped, experiments/ or tests/configs/), as a
+    card's command names it; the shipped folder when none holds it."""
+    root = SHIPPED_CONFIGS.parent.parent
+    for folder in (SHIPPED_CONFIGS, root / "experiments", TEST_CONFIGS):
+        if (folder / f"{name}.yaml").is_file():
+            return (folder / f"{name}.yaml").relative_to(root).as_posix()
+    return f"pipelines/configs/{name}.yaml"

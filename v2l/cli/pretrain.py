@@ -11,7 +11,7 @@ from v2l.cli.options import (count_option, float_option, max_steps_option, minut
                              threads_option)
 
 
-CFG = " (default: the job's config model, v2l.pretrain.*PretrainConfig)"  # defaults live there only
+CFG = " (default: v2l.pretrain's config model)"  # each default lives in its *PretrainConfig only
 SMOKE_HELP = "2 steps on tiny pools: checks the pipeline runs, trains nothing useful (never installed)"
 
 
