@@ -14,7 +14,7 @@ from pathlib import Path
 
 from benchmarks.common import write_result
 
-CONFIG = Path(__file__).resolve().parent.parent / "pipelines" / "configs" / "tiny-smoke.yaml"
+CONFIG = Path(__file__).resolve().parent.parent / "tests" / "configs" / "tiny-smoke.yaml"
 STEPS, WARMUP, BATCH = 60, 5, 4
 
 

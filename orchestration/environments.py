@@ -59,11 +59,11 @@ def environment(name: str | None = None, root: str | None = None) -> Environment
         "ray": ray,
         "mlflow": MlflowResource(tracking_uri=tracking or f"sqlite:///{os.path.abspath(root)}/mlflow.db"),
         "corpus": CorpusSettings(out_dir=os.environ.get("V2L_CORPUS_DIR", os.path.join(root, "corpus")),
-                                 **({"pairs_per_semantic": 1, "eval_pairs_per_semantic": 1, "procedural": 8, "photos": False} if small else
-                                    {"pairs_per_semantic": 2})),
+                                 overrides={"pairs_per_semantic": 1, "eval_pairs_per_semantic": 1, "procedural": 8,
+                                            "photos": False} if small else {"pairs_per_semantic": 2}),
         "pretrain": PretrainSettings(out_root=os.environ.get("V2L_PRETRAIN_DIR", "runs/pretrain")),
-        "train": TrainSettings(config="tiny-smoke.yaml", max_steps=2 if small else 30),
-        "evaluation": EvalSettings(config="eval_tiny.yaml", workers=0 if small else None),
+        "train": TrainSettings(config="tiny-smoke.yaml", overrides={"max_steps": 2 if small else 30}),
+        "evaluation": EvalSettings(config="eval_tiny.yaml", overrides={"workers": 0} if small else {}),
         "library": LibrarySettings(config="library_tiny.yaml"),
     }
     running = name != "test"

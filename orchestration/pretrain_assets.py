@@ -27,8 +27,7 @@ def _metadata(card: dict) -> dict:
 def tiny_vae(context: dg.AssetExecutionContext, pretrain: PretrainSettings) -> str:
     from v2l.pretrain.jobs import train_vae
 
-    card = train_vae(Path(pretrain.out_root) / "vae", pretrain.vae_minutes, seed=pretrain.seed,
-                     threads=pretrain.threads, install=pretrain.install, smoke=pretrain.smoke, say=_log(context))
+    card = train_vae(Path(pretrain.out_root) / "vae", **pretrain.job_args("vae"), say=_log(context))
     context.add_output_metadata(_metadata(card))
     return card["location"]
 
@@ -37,8 +36,7 @@ def tiny_vae(context: dg.AssetExecutionContext, pretrain: PretrainSettings) -> s
 def tiny_judge(context: dg.AssetExecutionContext, pretrain: PretrainSettings, tiny_vae: str) -> str:
     from v2l.pretrain.jobs import train_judge
 
-    card = train_judge(Path(pretrain.out_root) / "judge", tiny_vae, pretrain.judge_minutes, seed=pretrain.seed,
-                       threads=pretrain.threads, install=pretrain.install, smoke=pretrain.smoke, say=_log(context))
+    card = train_judge(Path(pretrain.out_root) / "judge", tiny_vae, **pretrain.job_args("judge"), say=_log(context))
     context.add_output_metadata(_metadata(card))
     return card["location"]
 
@@ -47,8 +45,7 @@ def tiny_judge(context: dg.AssetExecutionContext, pretrain: PretrainSettings, ti
 def tiny_clip(context: dg.AssetExecutionContext, pretrain: PretrainSettings) -> str:
     from v2l.pretrain.jobs import train_clip
 
-    card = train_clip(Path(pretrain.out_root) / "clip", pretrain.clip_minutes, seed=pretrain.seed,
-                      threads=pretrain.threads, install=pretrain.install, smoke=pretrain.smoke, say=_log(context))
+    card = train_clip(Path(pretrain.out_root) / "clip", **pretrain.job_args("clip"), say=_log(context))
     context.add_output_metadata(_metadata(card))
     return card["location"]
 
@@ -57,9 +54,8 @@ def tiny_clip(context: dg.AssetExecutionContext, pretrain: PretrainSettings) -> 
 def tiny_backbone(context: dg.AssetExecutionContext, pretrain: PretrainSettings, tiny_vae: str) -> str:
     from v2l.pretrain.jobs import train_backbone
 
-    card = train_backbone(Path(pretrain.out_root) / "backbone", tiny_vae, pretrain.backbone_minutes,
-                          seed=pretrain.seed, threads=pretrain.threads, install=pretrain.install,
-                          smoke=pretrain.smoke, say=_log(context))
+    card = train_backbone(Path(pretrain.out_root) / "backbone", tiny_vae, **pretrain.job_args("backbone"),
+                          say=_log(context))
     context.add_output_metadata(_metadata(card))
     return card["location"]
 

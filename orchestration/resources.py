@@ -1,51 +1,52 @@
-"""The corpus settings the data assets share, as a Dagster resource (editable in the launchpad)."""
+"""The platform's settings as Dagster resources (editable in the launchpad). Each names a config file of the
+library's own pydantic model and a mapping of that model's fields on top (`overrides`), and hands back
+`Model.model_validate(...)` through the one loader (`v2l.config.load_config_file`): no config field or default is
+declared here a second time. An override replaces its whole key (give a nested section in full); leave a key out
+rather than setting it to null."""
 
 
-from typing import Optional
+from typing import Any, Optional
 
 import dagster as dg
 
-from v2l.data.config import CorpusConfig
-
 
 class CorpusSettings(dg.ConfigurableResource):
+    """A corpus config (v2l.data.config.CorpusConfig YAML; "" = CorpusConfig's defaults) and where it is built."""
+
+    config_file: str = ""  # e.g. data_tiny.yaml (its `out` is ignored: corpora go under out_dir)
+    overrides: dict[str, Any] = {}  # CorpusConfig fields, e.g. {"pairs_per_semantic": 2}
     out_dir: str = "runs/corpus"
-    content_dirs: list[str] = []
-    pairs_per_semantic: int = 8
-    eval_pairs_per_semantic: Optional[int] = None
-    frames: int = 9
-    height: int = 48
-    width: int = 48
-    fps: int = 8
-    seed: int = 0
-    heldout: Optional[list[str]] = None
-    photos: bool = True
-    procedural: int = 12
-    shard_samples: int = 100
     latent_preset: str = ""  # "" skips the latent cache; "tiny" caches with the tiny backbone
 
-    def config(self) -> CorpusConfig:
-        return CorpusConfig(content_dirs=tuple(self.content_dirs), pairs_per_semantic=self.pairs_per_semantic,
-                            eval_pairs_per_semantic=self.eval_pairs_per_semantic, frames=self.frames,
-                            height=self.height, width=self.width, fps=self.fps, seed=self.seed,
-                            heldout=tuple(self.heldout) if self.heldout is not None else None, photos=self.photos,
-                            procedural=self.procedural, shard_samples=self.shard_samples)
+    def config(self):
+        from v2l.config import read_mapping
+        from v2l.data.config import CorpusConfig
+
+        data = read_mapping(self.config_file, "corpus config") if self.config_file else {}
+        data.pop("out", None)
+        return CorpusConfig.model_validate({**data, **self.overrides})
 
 
 class PretrainSettings(dg.ConfigurableResource):
-    """The tiny world's pretraining runs (`v2l pretrain ...`); each model resumes from out_root/<model>."""
+    """The tiny world's pretraining runs (`v2l pretrain ...`); each model resumes from out_root/<model>. Budgets,
+    pools and rates are the jobs' config models' (v2l.pretrain.*PretrainConfig) unless a job's mapping names them."""
 
     out_root: str = "runs/pretrain"
     install: bool = False  # copy each result into the committed weights (v2l/assets/tiny)
-    seed: int = 0
-    threads: int = 2
-    vae_minutes: float = 54.0
-    judge_minutes: float = 12.0
-    clip_minutes: float = 15.0
-    backbone_minutes: float = 60.0
+    seed: Optional[int] = None  # None: the config models' seed
+    threads: Optional[int] = None  # None: the config models' threads
+    # Keyword arguments of v2l.pretrain.jobs.train_<model> (minutes, max_steps, pool_clips, cache_clips, ...).
+    vae: dict[str, Any] = {}
+    judge: dict[str, Any] = {}
+    clip: dict[str, Any] = {}
+    backbone: dict[str, Any] = {}
     world_per_semantic: int = 4  # held-out first frames per training semantic for the base-world bars
     world_steps: int = 25
     smoke: bool = False  # 2 steps on tiny pools: checks the wiring, trains nothing useful
+
+    def job_args(self, model: str) -> dict:
+        return {"seed": self.seed, "threads": self.threads, **getattr(self, model), "install": self.install,
+                "smoke": self.smoke}
 
 
 # --- The platform's resources: each names a shipped pydantic config (or the store it needs) and hands back the
@@ -103,7 +104,7 @@ class TrainSettings(dg.ConfigurableResource):
     """A training config of pipelines/configs (v2l.training.config.TrainConfig), chosen in the launchpad."""
 
     config: str = "tiny-smoke.yaml"
-    max_steps: Optional[int] = None  # override the config's max_steps
+    overrides: dict[str, Any] = {}  # TrainConfig fields, e.g. {"max_steps": 30}
     resume: bool = True  # a retried run continues from the partition's last checkpoint
 
     def train_config(self, run_dir: str, corpus: str, tracking_uri: str, ray_address: Optional[str]):
@@ -111,7 +112,7 @@ class TrainSettings(dg.ConfigurableResource):
 
         from v2l.training.config import load_config
 
-        cfg = load_config(self.config, max_steps=self.max_steps, run_dir=run_dir)
+        cfg = load_config(self.config, **{**self.overrides, "run_dir": run_dir})
         return cfg.model_copy(update={
             "data": cfg.data.model_copy(update={"corpus": Path(corpus)}),
             "tracking": cfg.tracking.model_copy(update={"uri": tracking_uri}),
@@ -122,23 +123,23 @@ class EvalSettings(dg.ConfigurableResource):
     """An evaluation config (v2l.evaluation.job.EvalConfig YAML) plus the release bar its check warns below."""
 
     config: str = "eval_tiny.yaml"
-    workers: Optional[int] = None  # override the config's Ray actors (0: in-process)
+    overrides: dict[str, Any] = {}  # EvalConfig fields, e.g. {"workers": 0} (in-process)
 
     def eval_config(self, checkpoint: str, out: str, tracking_uri: str, ray_address: Optional[str]):
         from pipelines.evaluate import load_config
-        from v2l.shipped import resolve_config
 
-        return load_config(resolve_config(self.config), checkpoint=checkpoint, out=out, tracking_uri=tracking_uri,
-                           ray_address=ray_address, workers=self.workers, mlflow=True, register_model=False)
+        return load_config(self.config, **{**self.overrides, "checkpoint": checkpoint, "out": out,
+                                           "tracking_uri": tracking_uri, "ray_address": ray_address, "mlflow": True,
+                                           "register_model": False})
 
 
 class LibrarySettings(dg.ConfigurableResource):
     """A library build config (v2l.library.config.LibraryBuildConfig YAML); references default to the corpus."""
 
     config: str = "library_tiny.yaml"
+    overrides: dict[str, Any] = {}  # LibraryBuildConfig fields, e.g. {"workers": 2}
 
     def build_config(self, **overrides):
         from v2l.library.config import load_build_config
-        from v2l.shipped import resolve_config
 
-        return load_build_config(resolve_config(self.config), **overrides)
+        return load_build_config(self.config, **{**self.overrides, **overrides})

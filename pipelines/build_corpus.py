@@ -14,19 +14,10 @@ from pathlib import Path
 
 
 def load_config(path: str | Path) -> tuple[dict, str | None]:
-    import yaml
+    """The config's CorpusConfig fields (its `base:` chain merged) and its `out`, if any."""
+    from v2l.config import read_mapping
 
-    from v2l.errors import V2LError
-
-    path = Path(path)
-    if not path.is_file():
-        raise V2LError(f"config {path} does not exist; see pipelines/configs/data_tiny.yaml for an example")
-    try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise V2LError(f"config {path} is not valid YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise V2LError(f"config {path} must be a mapping of CorpusConfig fields")
+    data = read_mapping(path, "config", "pipelines/configs/data_tiny.yaml")
     out = data.pop("out", None)
     return data, out
 
@@ -45,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or out
         if not out:
             raise V2LError("no output directory: pass --out DIR or set out: in the config")
-        result = build_from_config(out, CorpusConfig.from_dict(data), say=lambda m: print(m, file=sys.stderr))
+        result = build_from_config(out, CorpusConfig.model_validate(data), say=lambda m: print(m, file=sys.stderr))
     except V2LError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -13,8 +13,6 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-import yaml
-
 from v2l.evaluation.job import EvalConfig, evaluate
 
 
@@ -56,26 +54,9 @@ def run(cfg: EvalConfig, say=lambda m: None) -> dict:
 
 def load_config(path: str | Path, **overrides) -> EvalConfig:
     """EvalConfig from a YAML mapping, options on top; a file that is not one is a one-line error naming it."""
-    from pydantic import ValidationError
+    from v2l.config import load_config_file
 
-    from v2l.errors import V2LError
-
-    path = Path(path)
-    if not path.is_file():
-        raise V2LError(f"--config {path} is not a file; pass a YAML evaluation config such as "
-                       f"pipelines/configs/eval_tiny.yaml")
-    try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise V2LError(f"--config {path} is not YAML text ({type(exc).__name__}); see "
-                       f"pipelines/configs/eval_tiny.yaml") from None
-    if not isinstance(data, dict):
-        raise V2LError(f"--config {path} must be a mapping of EvalConfig fields; see pipelines/configs/eval_tiny.yaml")
-    try:
-        return EvalConfig.model_validate({**data, **{k: v for k, v in overrides.items() if v is not None}})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise V2LError(f"--config {path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
+    return load_config_file(EvalConfig, path, "--config", "pipelines/configs/eval_tiny.yaml", **overrides)
 
 
 def main(argv: list[str] | None = None) -> int:

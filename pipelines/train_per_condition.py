@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 
@@ -143,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         print("usage: python -m pipelines.train_per_condition CONFIG.yaml", file=sys.stderr)
         return 2
-    cfg = PerConditionConfig.model_validate(yaml.safe_load(Path(argv[0]).read_text()) or {})
+    from v2l.config import load_config_file
+
+    cfg = load_config_file(PerConditionConfig, argv[0], "config")
     print(json.dumps({k: v for k, v in fit(cfg).items() if k != "per_semantic"}, indent=2))
     return 0
 

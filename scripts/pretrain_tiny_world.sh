@@ -14,7 +14,7 @@ wait $clip
 "$V2L" evaluate world
 "$V2L" evaluate steer --semantics pan_left,zoom_in,melt,sepia --minutes 5 --workers 2 --threads 1
 # The hypernetwork release run (issue 5) on the world above: train, then measure and commit it.
-"$V2L" evaluate probe --config pipelines/configs/tiny-staged.yaml
+"$V2L" evaluate probe --config experiments/tiny-staged.yaml
 # All three stages on 2 Ray workers, one core each; resumable with --resume if it is stopped.
 "$V2L" train --config pipelines/configs/tiny-staged-diverse-2w-512.yaml
 "$V2L" evaluate hypernet --checkpoint runs/train/tiny-staged-diverse-2w-512/checkpoints/step-00036000 --codes --install --threads 2

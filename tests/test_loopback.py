@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-SMOKE = ROOT / "pipelines" / "configs" / "tiny-smoke.yaml"
+SMOKE = ROOT / "tests" / "configs" / "tiny-smoke.yaml"
 
 
 def listening(roots: list[int]) -> dict[tuple[int, str, int], str]:

@@ -11,7 +11,7 @@ import pytest
 
 from v2l.mlflow_store import absolute_tracking_uri, local_path, run_source
 
-SMOKE = Path(__file__).resolve().parent.parent / "pipelines" / "configs" / "tiny-smoke.yaml"
+SMOKE = Path(__file__).resolve().parent / "configs" / "tiny-smoke.yaml"
 
 
 def _artifact_files(client, run_id: str, path: str | None = None) -> list[str]:

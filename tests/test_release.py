@@ -58,7 +58,7 @@ def test_install_a_training_checkpoint_as_the_committed_hypernet(tmp_path):
     run = run_training(load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=2), say=_quiet)
     target = tmp_path / "hypernet"
     card = install_hypernet(run["checkpoint"], {"seen_semantics": {"judge_acc_true_ref": 0.5}}, target=target)
-    assert card["command"] == "v2l train --config pipelines/configs/tiny-smoke.yaml"
+    assert card["command"] == "v2l train --config tests/configs/tiny-smoke.yaml"
     assert card["data_version"].startswith("world-") and card["metrics"]["steps"] == 2
     assert not (target / "optimizer.pt").exists(), "the committed model carries no optimizer state"
     assert verify(target)["files"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-SMOKE = Path(__file__).resolve().parent.parent / "pipelines" / "configs" / "tiny-smoke.yaml"
+SMOKE = Path(__file__).resolve().parent / "configs" / "tiny-smoke.yaml"
 RAY = str(Path(sys.executable).with_name("ray"))
 
 

@@ -12,7 +12,7 @@ import pytest
 from v2l.training.config import load_config
 from v2l.training.trainer import run_training
 
-SMOKE = Path(__file__).resolve().parent.parent / "pipelines" / "configs" / "tiny-smoke.yaml"
+SMOKE = Path(__file__).resolve().parent / "configs" / "tiny-smoke.yaml"
 
 
 def _cfg(tmp_path, **over):
@@ -171,9 +171,28 @@ def test_training_from_corpus_shards_and_latent_cache(tmp_path, tiny_corpus, lat
     assert all(0 < h["loss"] < 10 for h in straight["history"])
 
 
-@pytest.mark.parametrize("path", sorted(p.name for p in SMOKE.parent.glob("*.yaml")
-                                         if not p.name.startswith(("data_", "eval_", "library_"))))
-def test_every_shipped_training_config_validates(path):
-    """A typo in a release config would otherwise surface only when its hour-long run starts."""
-    cfg = load_config(SMOKE.parent / path)
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ["cogvideox-5b-i2v.yaml", "data_tiny.yaml", "eval_tiny.yaml", "library_tiny.yaml",
+           "tiny-staged-diverse-2w-512.yaml", "tiny.yaml"]
+
+
+def test_pipelines_configs_ship_only_what_a_user_runs():
+    assert sorted(p.name for p in (ROOT / "pipelines" / "configs").glob("*.yaml")) == SHIPPED
+
+
+@pytest.mark.parametrize("path", [f"pipelines/configs/{n}" for n in SHIPPED
+                                  if not n.startswith(("data_", "eval_", "library_"))]
+                         + sorted(f"experiments/{p.name}" for p in (ROOT / "experiments").glob("*.yaml"))
+                         + ["tests/configs/tiny-smoke.yaml"])
+def test_every_training_config_validates(path):
+    """A typo in a release or experiment config would otherwise surface only when its hour-long run starts."""
+    cfg = load_config(ROOT / path)
     assert cfg.max_steps > 0 and cfg.run_dir.name == cfg.name
+
+
+def test_an_experiment_is_its_base_with_the_differences_on_top():
+    release = load_config(ROOT / "pipelines" / "configs" / "tiny-staged-diverse-2w-512.yaml")
+    exp = load_config(ROOT / "experiments" / "tiny-staged-r4-2w.yaml")
+    assert exp.lora.r == 4 and exp.hypernet.width == 150 and exp.data.clips_per_semantic == 256
+    assert exp.hypernet.reference_pos_encoding and exp.staged == release.staged and exp.optim == release.optim
+    assert exp.run_dir == Path("runs/train/tiny-staged-r4-2w")  # from its own name, not the base's

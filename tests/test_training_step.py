@@ -108,7 +108,7 @@ def test_trainer_turns_on_the_lora_aware_checkpointing():
     from v2l.training.step import diffusion_loss
     from v2l.training.trainer import build_model
 
-    config = Path(__file__).resolve().parent.parent / "pipelines" / "configs" / "tiny-smoke.yaml"
+    config = Path(__file__).resolve().parent / "configs" / "tiny-smoke.yaml"
     model = build_model(load_config(config, gradient_checkpointing=True), torch.device("cpu"))
     assert model.backbone.transformer.is_gradient_checkpointing
     g = torch.Generator().manual_seed(2)

@@ -47,3 +47,63 @@ class V2LConfig(BaseModel):
     preset: str = "tiny"
     lora: LoRAConfig = LoRAConfig()
     hypernet: HypernetConfig = HypernetConfig()
+
+
+# --- The one YAML loader every job's config goes through (training, evaluation, corpus, library, pretraining).
+
+BASE_KEY = "base"  # `base: other.yaml` (relative to the file, or a shipped config's name): merged under this file
+
+
+def merge(base: dict, over: dict) -> dict:
+    """`over` on top of `base`; nested mappings merge key by key, anything else is replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def read_mapping(path, label: str = "config", example: str = "pipelines/configs/", _seen: tuple = ()) -> dict:
+    """A YAML mapping with its `base:` chain merged under it; a file that is not one is a one-line V2LError."""
+    from pathlib import Path
+
+    import yaml
+
+    from v2l.errors import V2LError
+    from v2l.shipped import resolve_config
+
+    path = resolve_config(path)
+    if not Path(path).is_file():
+        raise V2LError(f"{label} {path} is not a file; see {example} for an example")
+    if Path(path).resolve() in _seen:
+        raise V2LError(f"{label} {path}: its base chain loops back to itself")
+    try:
+        data = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise V2LError(f"{label} {path} is not YAML text ({type(exc).__name__}); see {example}") from None
+    if not isinstance(data, dict):
+        raise V2LError(f"{label} {path} must be a mapping of config fields; see {example}")
+    base = data.pop(BASE_KEY, None)
+    if base is None:
+        return data
+    near = Path(path).parent / base
+    parent = read_mapping(near if near.is_file() else base, label, example, (*_seen, Path(path).resolve()))
+    return merge(parent, data)
+
+
+def load_config_file(model, path=None, label: str = "config", example: str = "pipelines/configs/", /,
+                     **overrides):
+    """`model` validated from the YAML file at `path` (None: the model's defaults), `base:` merged first, then
+    the overrides that are not None (each replaces its whole key, as a command-line option does). `model` is a
+    pydantic model or anything with `model_validate`."""
+    from pydantic import ValidationError
+
+    from v2l.errors import V2LError
+
+    data = read_mapping(path, label, example) if path is not None else {}
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise V2LError(f"{label} {path}: {where}: {err['msg']}") from None

@@ -28,8 +28,9 @@ def run_platform(out: Path, train_steps: int, pairs_per_semantic: int, say: Call
     from orchestration.run_graph import run_full
 
     root = (out / "platform").resolve()
-    resources = {"train": TrainSettings(config="tiny-smoke.yaml", max_steps=train_steps, resume=False),
-                 "corpus": CorpusSettings(out_dir=str(root / "corpus"), pairs_per_semantic=pairs_per_semantic)}
+    resources = {"train": TrainSettings(config="tiny-smoke.yaml", overrides={"max_steps": train_steps}, resume=False),
+                 "corpus": CorpusSettings(out_dir=str(root / "corpus"),
+                                          overrides={"pairs_per_semantic": pairs_per_semantic})}
     r = run_full(root, out / "dagster", resources, env="dev", say=say)
     a, checks = r["assets"], r["checks"]
     checkpoint = Path(a["hypernet_checkpoint"]["checkpoint"])

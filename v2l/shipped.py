@@ -6,6 +6,8 @@ from pathlib import Path
 
 # `pipelines` is installed beside `v2l` (the wheel packages both), so this holds in a checkout and in site-packages.
 SHIPPED_CONFIGS = Path(__file__).resolve().parent.parent / "pipelines" / "configs"
+# A checkout's test configs (tiny-smoke.yaml: the Dagster dev environment and the demo train with it); not shipped.
+TEST_CONFIGS = Path(__file__).resolve().parent.parent / "tests" / "configs"
 
 
 def resolve_config(path: str | Path) -> Path:
@@ -15,5 +17,17 @@ def resolve_config(path: str | Path) -> Path:
     if path.exists() or path.is_absolute():
         return path
     name = path.name if path.suffix else f"{path.name}.yaml"
-    shipped = SHIPPED_CONFIGS / name
-    return shipped if shipped.is_file() else path
+    for folder in (SHIPPED_CONFIGS, TEST_CONFIGS):
+        if (folder / name).is_file():
+            return folder / name
+    return path
+
+
+def config_command_path(name: str) -> str:
+    """Where the config `name` lives, relative to a checkout (shipped, experiments/ or tests/configs/), as a
+    card's command names it; the shipped folder when none holds it."""
+    root = SHIPPED_CONFIGS.parent.parent
+    for folder in (SHIPPED_CONFIGS, root / "experiments", TEST_CONFIGS):
+        if (folder / f"{name}.yaml").is_file():
+            return (folder / f"{name}.yaml").relative_to(root).as_posix()
+    return f"pipelines/configs/{name}.yaml"

@@ -11,6 +11,7 @@ from v2l.cli.options import (count_option, float_option, max_steps_option, minut
                              threads_option)
 
 
+CFG = " (default: v2l.pretrain's config model)"  # each default lives in its *PretrainConfig only
 SMOKE_HELP = "2 steps on tiny pools: checks the pipeline runs, trains nothing useful (never installed)"
 
 
@@ -24,13 +25,14 @@ pretrain_app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 @pretrain_app.command("vae")
 def vae(out: Path = typer.Option(Path("runs/pretrain/vae"), "--out", help="run directory (checkpoints, model/)"),
-        minutes: float = minutes_option(50.0, help="wall-time budget for the training loop"),
+        minutes: Optional[float] = minutes_option(None, help="wall-time budget for the training loop" + CFG),
         max_steps: Optional[int] = max_steps_option(),
-        seed: int = seed_option(),
-        pool_clips: int = count_option(3072, "--pool-clips", help="rendered training clips held in memory"),
-        decoder_minutes: float = float_option(0.0, "--decoder-minutes", lo=0.0, hi=7 * 24 * 60.0,
+        seed: Optional[int] = seed_option(None, help="random seed" + CFG),
+        pool_clips: Optional[int] = count_option(None, "--pool-clips",
+                                                 help="rendered training clips held in memory" + CFG),
+        decoder_minutes: Optional[float] = float_option(None, "--decoder-minutes", lo=0.0, hi=7 * 24 * 60.0,
                                               help="then fine-tune the decoder alone this long (0: skip)"),
-        threads: int = threads_option(2, help="torch threads (1 leaves a core for other work)"),
+        threads: Optional[int] = threads_option(None, help="torch threads (1 leaves a core for other work)" + CFG),
         install: bool = typer.Option(False, "--install", help="copy the result into the committed tiny weights"),
         smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP)):
     """Train the tiny AutoencoderKLCogVideoX; resumes from OUT/checkpoint when present."""
@@ -43,12 +45,14 @@ def vae(out: Path = typer.Option(Path("runs/pretrain/vae"), "--out", help="run d
 @pretrain_app.command("backbone")
 def backbone(out: Path = typer.Option(Path("runs/pretrain/backbone"), "--out", help="run directory"),
              vae: Optional[Path] = typer.Option(None, "--vae", help="trained VAE folder (default: the committed one)"),
-             minutes: float = minutes_option(45.0),
+             minutes: Optional[float] = minutes_option(None, help="wall-time budget in minutes" + CFG),
              max_steps: Optional[int] = max_steps_option(),
-             seed: int = seed_option(),
-             cache_clips: int = count_option(6144, "--cache-clips", help="training clips in the latent cache"),
-             threads: int = threads_option(2),
-             install: bool = typer.Option(False, "--install", help="copy transformer + text encoder into the committed weights"),
+             seed: Optional[int] = seed_option(None, help="random seed" + CFG),
+             cache_clips: Optional[int] = count_option(None, "--cache-clips",
+                                                       help="training clips in the latent cache" + CFG),
+             threads: Optional[int] = threads_option(None, help="torch threads" + CFG),
+             install: bool = typer.Option(False, "--install",
+                                          help="copy transformer + text encoder into the committed weights"),
              smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP)):
     """Train the tiny I2V transformer on the frozen VAE; resumes from OUT/checkpoint when present."""
     from v2l.pretrain.jobs import train_backbone
@@ -60,10 +64,10 @@ def backbone(out: Path = typer.Option(Path("runs/pretrain/backbone"), "--out", h
 @pretrain_app.command("judge")
 def judge(out: Path = typer.Option(Path("runs/pretrain/judge"), "--out", help="run directory"),
           vae: Optional[Path] = typer.Option(None, "--vae", help="trained VAE folder (default: the committed one)"),
-          minutes: float = minutes_option(12.0),
+          minutes: Optional[float] = minutes_option(None, help="wall-time budget in minutes" + CFG),
           max_steps: Optional[int] = max_steps_option(),
-          seed: int = seed_option(),
-          threads: int = threads_option(2),
+          seed: Optional[int] = seed_option(None, help="random seed" + CFG),
+          threads: Optional[int] = threads_option(None, help="torch threads" + CFG),
           install: bool = typer.Option(False, "--install", help="copy the judge into the committed weights"),
           smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP)):
     """Train the semantic judge (all semantics) and measure it on held-out content."""
@@ -80,17 +84,18 @@ def json_line(card: dict) -> str:
 
 @pretrain_app.command("clip")
 def clip(out: Path = typer.Option(Path("runs/pretrain/clip"), "--out", help="run directory"),
-         minutes: float = minutes_option(15.0),
+         minutes: Optional[float] = minutes_option(None, help="wall-time budget in minutes" + CFG),
          max_steps: Optional[int] = max_steps_option(),
-         seed: int = seed_option(),
-         dev_procedural: int = count_option(0, "--dev-procedural", lo=0, hi=10_000,
+         seed: Optional[int] = seed_option(None, help="random seed" + CFG),
+         dev_procedural: Optional[int] = count_option(None, "--dev-procedural", lo=0, hi=10_000,
                                             help="set this many training procedural items aside to pick the best "
                                                  "weights by dev retrieval (0: keep the last weights)"),
-         extra_procedural: int = count_option(0, "--extra-procedural", lo=0,
+         extra_procedural: Optional[int] = count_option(None, "--extra-procedural", lo=0,
                                               help="procedural scenes drawn for CLIP training only (captions equal "
                                                    "to a held-out caption are dropped)"),
-         pool_clips: int = count_option(4096, "--pool-clips", help="rendered training frames held in memory"),
-         threads: int = threads_option(2),
+         pool_clips: Optional[int] = count_option(None, "--pool-clips",
+                                                  help="rendered training frames held in memory" + CFG),
+         threads: Optional[int] = threads_option(None, help="torch threads" + CFG),
          install: bool = typer.Option(False, "--install", help="copy the CLIP into the committed weights"),
          smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP)):
     """Train the tiny open_clip model contrastively on frames and content captions."""

@@ -66,3 +66,6 @@ class CorpusConfig:
         if d.get("heldout") is not None:
             d["heldout"] = tuple(d["heldout"])
         return cls(**d)
+
+    # The name the one config loader (`v2l.config.load_config_file`) calls on every job's config.
+    model_validate = from_dict

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from v2l.errors import V2LError
 from v2l.video.reference_sampling import ReferenceSampling
@@ -58,14 +57,7 @@ class LibraryBuildConfig(BaseModel):
 
 
 def load_build_config(path: str | Path, **overrides) -> LibraryBuildConfig:
-    path = Path(path)
-    if not path.is_file():
-        raise V2LError(f"library config {path} does not exist; see pipelines/configs/library_tiny.yaml")
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8")) or {}
-        if not isinstance(raw, dict):
-            raise V2LError(f"library config {path} must be a mapping of LibraryBuildConfig fields")
-        raw.update({k: v for k, v in overrides.items() if v is not None})
-        return LibraryBuildConfig.model_validate(raw)
-    except (yaml.YAMLError, ValidationError, UnicodeDecodeError) as exc:
-        raise V2LError(f"library config {path} is invalid: {exc}") from None
+    from v2l.config import load_config_file
+
+    return load_config_file(LibraryBuildConfig, path, "library config", "pipelines/configs/library_tiny.yaml",
+                            **overrides)

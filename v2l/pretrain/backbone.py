@@ -25,7 +25,7 @@ from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics
 class BackbonePretrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    loop: LoopConfig = LoopConfig(minutes=50.0, lr=1e-3, warmup_steps=200)
+    loop: LoopConfig = LoopConfig(minutes=60.0, lr=1e-3, warmup_steps=200)  # the committed run's budget
     world: WorldConfig = WorldConfig()
     batch: int = 32
     cache_clips: int = 6144

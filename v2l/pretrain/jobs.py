@@ -43,85 +43,93 @@ def _checked_vae(vae: str | Path | None) -> Path:
     return path
 
 
-def train_vae(out: str | Path, minutes: float = 50.0, max_steps: int | None = None, seed: int = 0,
-              pool_clips: int = 3072, decoder_minutes: float = 0.0, threads: int = 2, install: bool = False,
-              smoke: bool = False, say: Say = print) -> dict:
+def _configured(model, loop: dict, **fields):
+    """`model`'s defaults with the given (not None) fields on top: each default lives in the config model only, so
+    `v2l pretrain`, the Dagster assets and a direct call train the same thing."""
+    base = model()
+    loop = {**base.loop.model_dump(), **{k: v for k, v in loop.items() if v is not None}}
+    return model.model_validate({**base.model_dump(), **{k: v for k, v in fields.items() if v is not None},
+                                 "loop": loop})
+
+
+def train_vae(out: str | Path, minutes: float | None = None, max_steps: int | None = None, seed: int | None = None,
+              pool_clips: int | None = None, decoder_minutes: float | None = None, threads: int | None = None,
+              install: bool = False, smoke: bool = False, say: Say = print) -> dict:
+    """None takes VAEPretrainConfig's default; `decoder_minutes` > 0 adds the decoder-only phase."""
     from v2l.pretrain.install import install_model
     from v2l.pretrain.loop import LoopConfig
     from v2l.pretrain.vae import VAEPretrainConfig, pretrain_vae
 
     out = Path(out)
-    cfg = VAEPretrainConfig(loop=LoopConfig(minutes=minutes, max_steps=max_steps, lr=1e-3, warmup_steps=100,
-                                            seed=seed, threads=threads), pool_clips=pool_clips,
-                            decoder_loop=LoopConfig(minutes=decoder_minutes, lr=3e-4, warmup_steps=50, seed=seed,
-                                                    threads=threads) if decoder_minutes > 0 else None)
-    cfg = _sized(cfg, "vae", smoke, install)
-    result = pretrain_vae(out, cfg, say=say)
+    cfg = _configured(VAEPretrainConfig, dict(minutes=minutes, max_steps=max_steps, seed=seed, threads=threads),
+                      pool_clips=pool_clips)
+    loop = cfg.loop
+    if decoder_minutes:
+        cfg = cfg.model_copy(update={"decoder_loop": LoopConfig(minutes=decoder_minutes, lr=3e-4, warmup_steps=50,
+                                                                seed=loop.seed, threads=loop.threads)})
+    result = pretrain_vae(out, _sized(cfg, "vae", smoke, install), say=say)
     # Threads decide how many steps fit the time budget, so they are part of the command.
-    command = (f"v2l pretrain vae --out {out} --minutes {minutes} --seed {seed} --pool-clips {pool_clips} "
-               f"--threads {threads}")
-    if decoder_minutes > 0:
+    command = (f"v2l pretrain vae --out {out} --minutes {loop.minutes} --seed {loop.seed} "
+               f"--pool-clips {cfg.pool_clips} --threads {loop.threads}")
+    if decoder_minutes:
         command += f" --decoder-minutes {decoder_minutes}"
     command += " --smoke" if smoke else ""
-    return install_model("vae", out / "model" / "vae", result, command, seed, install)
+    return install_model("vae", out / "model" / "vae", result, command, loop.seed, install)
 
 
-def train_backbone(out: str | Path, vae: str | Path | None = None, minutes: float = 45.0,
-                   max_steps: int | None = None, seed: int = 0, cache_clips: int = 6144, threads: int = 2,
-                   install: bool = False, smoke: bool = False, say: Say = print) -> dict:
+def train_backbone(out: str | Path, vae: str | Path | None = None, minutes: float | None = None,
+                   max_steps: int | None = None, seed: int | None = None, cache_clips: int | None = None,
+                   threads: int | None = None, install: bool = False, smoke: bool = False, say: Say = print) -> dict:
+    """None takes BackbonePretrainConfig's default."""
     from v2l.pretrain.backbone import BackbonePretrainConfig, pretrain_backbone
     from v2l.pretrain.install import install_backbone
-    from v2l.pretrain.loop import LoopConfig
 
     out, vae_dir = Path(out), _checked_vae(vae)
-    cfg = BackbonePretrainConfig(loop=LoopConfig(minutes=minutes, max_steps=max_steps, lr=1e-3, warmup_steps=200,
-                                                 seed=seed, threads=threads), cache_clips=cache_clips)
-    cfg = _sized(cfg, "backbone", smoke, install)
-    result = pretrain_backbone(out, vae_dir, cfg, say=say)
-    command = (f"v2l pretrain backbone --out {out} --minutes {minutes} --seed {seed} --cache-clips {cache_clips} "
-               f"--threads {threads}" + (f" --vae {vae}" if vae else ""))
+    cfg = _configured(BackbonePretrainConfig, dict(minutes=minutes, max_steps=max_steps, seed=seed, threads=threads),
+                      cache_clips=cache_clips)
+    loop = cfg.loop
+    result = pretrain_backbone(out, vae_dir, _sized(cfg, "backbone", smoke, install), say=say)
+    command = (f"v2l pretrain backbone --out {out} --minutes {loop.minutes} --seed {loop.seed} "
+               f"--cache-clips {cfg.cache_clips} --threads {loop.threads}" + (f" --vae {vae}" if vae else ""))
     command += " --smoke" if smoke else ""
-    return install_backbone(Path(result["model_dir"]), result, command, seed, install)
+    return install_backbone(Path(result["model_dir"]), result, command, loop.seed, install)
 
 
-def train_judge(out: str | Path, vae: str | Path | None = None, minutes: float = 12.0,
-                max_steps: int | None = None, seed: int = 0, threads: int = 2, install: bool = False,
-                smoke: bool = False, say: Say = print) -> dict:
+def train_judge(out: str | Path, vae: str | Path | None = None, minutes: float | None = None,
+                max_steps: int | None = None, seed: int | None = None, threads: int | None = None,
+                install: bool = False, smoke: bool = False, say: Say = print) -> dict:
+    """None takes JudgePretrainConfig's default."""
     from v2l.pretrain.install import install_model
     from v2l.pretrain.judge import JudgePretrainConfig, pretrain_judge
-    from v2l.pretrain.loop import LoopConfig
 
     out = Path(out)
-    cfg = JudgePretrainConfig(loop=LoopConfig(minutes=minutes, max_steps=max_steps, lr=2e-3, warmup_steps=50,
-                                              weight_decay=0.01, seed=seed, threads=threads))
-    cfg = _sized(cfg, "judge", smoke, install)
-    result = pretrain_judge(out, _checked_vae(vae), cfg, say=say)
-    command = (f"v2l pretrain judge --out {out} --minutes {minutes} --seed {seed} --threads {threads}"
+    cfg = _configured(JudgePretrainConfig, dict(minutes=minutes, max_steps=max_steps, seed=seed, threads=threads))
+    loop = cfg.loop
+    result = pretrain_judge(out, _checked_vae(vae), _sized(cfg, "judge", smoke, install), say=say)
+    command = (f"v2l pretrain judge --out {out} --minutes {loop.minutes} --seed {loop.seed} --threads {loop.threads}"
                + (f" --vae {vae}" if vae else ""))
     command += " --smoke" if smoke else ""
-    return install_model("judge", out / "model" / "judge", result, command, seed, install)
+    return install_model("judge", out / "model" / "judge", result, command, loop.seed, install)
 
 
-def train_clip(out: str | Path, minutes: float = 15.0, max_steps: int | None = None, seed: int = 0,
-               dev_procedural: int = 0, extra_procedural: int = 0, pool_clips: int = 4096, threads: int = 2,
-               install: bool = False, smoke: bool = False, say: Say = print) -> dict:
+def train_clip(out: str | Path, minutes: float | None = None, max_steps: int | None = None, seed: int | None = None,
+               dev_procedural: int | None = None, extra_procedural: int | None = None, pool_clips: int | None = None,
+               threads: int | None = None, install: bool = False, smoke: bool = False, say: Say = print) -> dict:
+    """None takes ClipPretrainConfig's default."""
     from v2l.pretrain.clip import ClipPretrainConfig, pretrain_clip
     from v2l.pretrain.install import install_model
-    from v2l.pretrain.loop import LoopConfig
 
     out = Path(out)
-    cfg = ClipPretrainConfig(loop=LoopConfig(minutes=minutes, max_steps=max_steps, lr=1e-3, warmup_steps=100,
-                                             weight_decay=0.1, seed=seed, threads=threads),
-                             dev_procedural=dev_procedural, extra_procedural=extra_procedural, pool_clips=pool_clips)
-    cfg = _sized(cfg, "clip", smoke, install)
-    result = pretrain_clip(out, cfg, say=say)
-    command = f"v2l pretrain clip --out {out} --minutes {minutes} --seed {seed} --threads {threads}"
-    for flag, value, default in (("--dev-procedural", dev_procedural, 0), ("--extra-procedural", extra_procedural, 0),
-                                 ("--pool-clips", pool_clips, 4096)):
-        if value != default:
-            command += f" {flag} {value}"
+    cfg = _configured(ClipPretrainConfig, dict(minutes=minutes, max_steps=max_steps, seed=seed, threads=threads),
+                      dev_procedural=dev_procedural, extra_procedural=extra_procedural, pool_clips=pool_clips)
+    loop, default = cfg.loop, ClipPretrainConfig()
+    result = pretrain_clip(out, _sized(cfg, "clip", smoke, install), say=say)
+    command = f"v2l pretrain clip --out {out} --minutes {loop.minutes} --seed {loop.seed} --threads {loop.threads}"
+    for field in ("dev_procedural", "extra_procedural", "pool_clips"):  # named only when not the default
+        if getattr(cfg, field) != getattr(default, field):
+            command += f" --{field.replace('_', '-')} {getattr(cfg, field)}"
     command += " --smoke" if smoke else ""
-    return install_model("clip", out / "model" / "clip", result, command, seed, install)
+    return install_model("clip", out / "model" / "clip", result, command, loop.seed, install)
 
 
 def train_lit_clip(out: str | Path, seed: int = 0, pool_frames: int = 2048, steps: int = 1000,

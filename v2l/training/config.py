@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from v2l.config import HypernetConfig, LoRAConfig
-from v2l.errors import V2LError
 from v2l.training.staged import StagedConfig
 from v2l.training.step import OptimConfig
 
@@ -70,7 +68,13 @@ class TrainConfig(BaseModel):
     deterministic: bool = True
     gradient_checkpointing: bool = False
     torch_threads: int = 1
-    run_dir: Path = Path("runs/train")
+    run_dir: Path | None = None  # None: runs/train/<name>
+
+    @model_validator(mode="after")
+    def _run_dir_from_name(self) -> "TrainConfig":
+        if self.run_dir is None:
+            self.run_dir = Path("runs/train") / self.name
+        return self
 
     @property
     def tracking_uri(self) -> str:
@@ -78,17 +82,9 @@ class TrainConfig(BaseModel):
 
 
 def load_config(path: str | Path, **overrides) -> TrainConfig:
-    from v2l.shipped import resolve_config
+    from v2l.config import load_config_file
 
-    path = resolve_config(path)
-    if not path.is_file():
-        raise V2LError(f"training config {path} does not exist; see pipelines/configs/ for examples")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-        raw.update({k: v for k, v in overrides.items() if v is not None})
-        return TrainConfig.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise V2LError(f"training config {path} is invalid: {exc}") from None
+    return load_config_file(TrainConfig, path, "training config", "pipelines/configs/tiny.yaml", **overrides)
 
 
 def flatten(d: dict, prefix: str = "") -> dict[str, str]:

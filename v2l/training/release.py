@@ -35,7 +35,9 @@ def training_provenance(checkpoint: Path) -> dict:
     from v2l.pretrain.world import semantics_for
 
     seen = list(cfg.staged.semantics) or semantics_for("train")
-    return {"command": f"v2l train --config pipelines/configs/{cfg.name}.yaml", "data_version": data,
+    from v2l.shipped import config_command_path
+
+    return {"command": f"v2l train --config {config_command_path(cfg.name)}", "data_version": data,
             "semantics_seen": seen,
             "seed": cfg.seed, "wall_minutes": state.get("seconds", 0.0) / 60, "recipe": cfg.recipe,
             "steps": state["step"], "train_config": cfg, "backbone": state.get("backbone")}
