@@ -41,7 +41,12 @@ def test_materialize_the_tiny_world_at_smoke_size(tmp_path):
     assert cards["transformer"]["built_on"]["vae"] == files_of(tmp_path / "vae" / "model" / "vae")
     assert f"--vae {tmp_path / 'vae' / 'model' / 'vae'}" in cards["transformer"]["command"]
     world = cards["transformer"]["metrics"]["base_world"]
-    assert world["samples"] == 24 and "missing_training_semantics" in world
+    from v2l.pretrain.world import semantics_for
+
+    # One base generation per semantic the backbone pretrains on (training + tier 1), and the cards say which.
+    assert world["samples"] == len(semantics_for("backbone")) and "missing_training_semantics" in world
+    assert cards["transformer"]["semantics_seen"] == semantics_for("backbone")
+    assert cards["judge"]["semantics_seen"] == semantics_for("all")
 
     # Each check reports what its card says about the bar (smoke models are not expected to meet them).
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
