@@ -28,7 +28,9 @@ class LibraryRequest(dg.Config):
 def _weights_sha(checkpoint: str) -> str:
     import hashlib
 
-    return hashlib.sha256((Path(checkpoint) / "weights.safetensors").read_bytes()).hexdigest()
+    from v2l.saved_model import weights_path
+
+    return hashlib.sha256(weights_path(checkpoint).read_bytes()).hexdigest()
 
 
 @dg.asset(group_name=GROUP, partitions_def=dataset_version, pool="heavy", deps=["registered_hypernet", "pair_shards"],

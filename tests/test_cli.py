@@ -42,7 +42,7 @@ def _committed_hypernet_version() -> str:
 
     from v2l.backbones.tiny import TINY_WEIGHTS
 
-    with safe_open(str(TINY_WEIGHTS / "hypernet" / "weights.safetensors"), "pt") as f:
+    with safe_open(str(TINY_WEIGHTS / "hypernet" / "model.safetensors"), "pt") as f:
         return f.metadata()["version"]
 
 

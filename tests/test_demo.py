@@ -13,7 +13,7 @@ def test_demo_builds_a_corpus_predicts_and_generates(tmp_path, monkeypatch):
     corpus = Corpus(tmp_path / "demo" / "corpus")
     assert corpus.verify("train") and paths["quarantine log"].is_file()
     assert load_compact(paths["lora (compact)"]).A_pred.shape[0] == 24
-    assert (paths["training checkpoint"] / "weights.safetensors").is_file()
+    assert (paths["training checkpoint"] / "model.safetensors").is_file()
     assert paths["hypernetwork used"].name == "hypernet" and (paths["hypernetwork used"] / "card.json").is_file()
     assert len(paths["training metrics"].read_text().splitlines()) == 2
     frames, _ = decode_frames(paths["generated video"])

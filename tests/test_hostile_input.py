@@ -160,11 +160,11 @@ def checkpoint_with_nan(assets: Assets, d: Path) -> Path:
     ckpt = d / "ckpt"
     ckpt.mkdir()
     shutil.copy(assets.hypernet / "config.json", ckpt / "config.json")
-    tensors = load_file(str(assets.hypernet / "weights.safetensors"))
+    tensors = load_file(str(assets.hypernet / "model.safetensors"))
     name = sorted(tensors)[3]
     tensors[name] = tensors[name].clone()
     tensors[name].view(-1)[0] = float("nan")
-    save_file(tensors, str(ckpt / "weights.safetensors"))
+    save_file(tensors, str(ckpt / "model.safetensors"))
     return ckpt
 
 
@@ -352,7 +352,7 @@ CASES = [
     Case("predict-reference-empty", pred(reference=lambda a, d: file_of(d, "e.mp4", b"")), "e.mp4"),
     Case("predict-reference-truncated", pred(reference=lambda a, d: truncated(a.ref, d)), "cut.mp4"),
     Case("predict-checkpoint-nan", lambda a, d: ["predict", "--reference", a.ref, "--out", d / "out" / "l.st",
-                                                 "--checkpoint", checkpoint_with_nan(a, d)], "weights.safetensors",
+                                                 "--checkpoint", checkpoint_with_nan(a, d)], "model.safetensors",
          also=("non-finite",)),
     Case("predict-checkpoint-empty-dir", lambda a, d: ["predict", "--reference", a.ref, "--out", d / "out" / "l.st",
                                                        "--checkpoint", d], "not a v2l checkpoint"),

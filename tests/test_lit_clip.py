@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from v2l.errors import V2LError
-from v2l.evaluation.lit_clip import HEADS_FILE, LIT_WEIGHTS, LitClip, tower_files
+from v2l.evaluation.lit_clip import LIT_WEIGHTS, LitClip, tower_files
+from v2l.saved_model import MODEL_FILE
 from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,12 +100,12 @@ def test_missing_heads_file_is_a_one_line_error_naming_it(tmp_path):
         with pytest.raises(V2LError) as exc:
             make()
         msg = str(exc.value)
-        assert "\n" not in msg and str(tmp_path / HEADS_FILE) in msg and "v2l pretrain lit-clip" in msg
+        assert "\n" not in msg and str(tmp_path / MODEL_FILE) in msg and "v2l pretrain lit-clip" in msg
 
 
 def test_wheel_package_data_covers_the_heads():
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["v2l"]
     files = [p.relative_to(ROOT / "v2l").as_posix() for p in LIT_WEIGHTS.iterdir() if p.is_file()]
-    assert HEADS_FILE in [Path(f).name for f in files] and "card.json" in [Path(f).name for f in files]
+    assert MODEL_FILE in [Path(f).name for f in files] and "card.json" in [Path(f).name for f in files]
     for f in files:
         assert any(fnmatch.fnmatch(f, pattern) for pattern in data), f"{f} is not in the wheel's package-data"

@@ -61,7 +61,7 @@ def test_training_artifacts_live_under_the_run_directory(tmp_path, monkeypatch, 
     root = local_path(run.info.artifact_uri)
     files = _artifact_files(client, run.info.run_id)
     assert "config/train_config.json" in files
-    assert {"checkpoint/step-00000002/weights.safetensors", "checkpoint/step-00000002/config.json"} <= set(files)
+    assert {"checkpoint/step-00000002/model.safetensors", "checkpoint/step-00000002/config.json"} <= set(files)
     for f in files:
         path = root / f
         assert path.is_file() and run_dir in path.resolve().parents, f"{f} is not under the run directory"
@@ -90,7 +90,7 @@ def test_an_experiment_from_before_keeps_its_recorded_location(tmp_path):
     client = MlflowClient(tracking_uri=store)
     (run,) = client.search_runs([client.get_experiment_by_name("v2l-hypernet").experiment_id])
     assert local_path(run.info.artifact_uri).parent.parent == old
-    assert (local_path(run.info.artifact_uri) / "checkpoint" / "step-00000001" / "weights.safetensors").is_file()
+    assert (local_path(run.info.artifact_uri) / "checkpoint" / "step-00000001" / "model.safetensors").is_file()
     assert run.data.tags["mlflow.source.name"] == "v2l train --config tiny-smoke.yaml"
 
 

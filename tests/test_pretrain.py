@@ -22,7 +22,7 @@ def _judge_cfg(steps):
 def _weights(path):
     from safetensors.torch import load_file
 
-    return load_file(str(path / "model" / "judge" / "judge.safetensors"))
+    return load_file(str(path / "model" / "judge" / "model.safetensors"))
 
 
 def test_resume_continues_exactly(tmp_path):

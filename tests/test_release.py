@@ -64,7 +64,7 @@ def test_install_a_training_checkpoint_as_the_committed_hypernet(tmp_path):
     assert verify(target)["files"]
     installed = Video2LoRA.from_checkpoint(target)
     assert installed.version() == Video2LoRA.from_checkpoint(run["checkpoint"]).version()
-    weights = target / "weights.safetensors"
+    weights = target / "model.safetensors"
     data = bytearray(weights.read_bytes())
     data[-1] ^= 0xFF
     weights.write_bytes(bytes(data))

@@ -96,4 +96,4 @@ def test_training_runs_across_two_nodes(tmp_path, two_node_cluster, monkeypatch)
     assert result.error is None and result.metrics["step"] == 2
     nodes = {json.loads((tmp_path / f"worker.rank{r}").read_text())["node"] for r in (0, 1)}
     assert len(nodes) == 2, "each worker should run on its own node (one CPU each)"
-    assert (tmp_path / "shared" / "checkpoints" / "step-00000002" / "weights.safetensors").is_file()
+    assert (tmp_path / "shared" / "checkpoints" / "step-00000002" / "model.safetensors").is_file()

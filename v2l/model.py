@@ -1,30 +1,25 @@
 """Video2LoRA = frozen backbone + LightLoRA network + hypernetwork, and its checkpoint directory.
 
-A checkpoint directory holds `config.json` (the V2LConfig) and `weights.safetensors` (hypernetwork and
-aux matrices, fp32). Its `version` is a hash of those tensors: compact LoRA files record it, because
+A checkpoint directory holds `config.json` (the V2LConfig) and `model.safetensors` (hypernetwork and
+aux matrices, fp32; see v2l.saved_model). Its `version` is a hash of those tensors: compact LoRA files record it, because
 a predicted LoRA means nothing without the aux matrices that made it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import warnings
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
-from v2l.atomic import atomic_path, write_text_atomic
 from v2l.backbones import Backbone, get_spec
 from v2l.config import V2LConfig
 from v2l.errors import V2LError
 from v2l.hypernet.model import Hypernetwork
 from v2l.lora.lightlora import LightLoRANetwork
+from v2l.saved_model import check_folder, read_config, save_folder
 from v2l.tensor_files import read_safetensors
-
-WEIGHTS_FILE = "weights.safetensors"
-CONFIG_FILE = "config.json"
 
 
 class Video2LoRA(torch.nn.Module):
@@ -73,25 +68,18 @@ class Video2LoRA(torch.nn.Module):
 
     # -- checkpoints -----------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        with atomic_path(directory / WEIGHTS_FILE) as tmp:
-            save_file({k: v.float().contiguous() for k, v in self.trainable_state_dict().items()}, str(tmp),
-                      metadata={"format": "v2l-checkpoint/1", "version": self.version()})
-        write_text_atomic(directory / CONFIG_FILE, self.cfg.model_dump_json(indent=2))
-        return directory
+        return save_folder(directory, {k: v.float() for k, v in self.trainable_state_dict().items()},
+                           self.cfg.model_dump_json(indent=2),
+                           metadata={"format": "v2l-checkpoint/1", "version": self.version()})
 
     @classmethod
     def from_checkpoint(cls, directory: str | Path, backbone: Backbone | None = None) -> "Video2LoRA":
         directory = Path(directory)
-        cfg_path, weights_path = directory / CONFIG_FILE, directory / WEIGHTS_FILE
-        if not cfg_path.is_file() or not weights_path.is_file():
-            raise V2LError(f"{directory} is not a v2l checkpoint (needs {CONFIG_FILE} and {WEIGHTS_FILE}); "
-                           f"pass a directory written by training or `Video2LoRA.save`")
         fix = "pass a directory written by training or `Video2LoRA.save`"
+        cfg_path, weights_path = check_folder(directory, "v2l checkpoint", fix)
         try:
-            cfg = V2LConfig.model_validate(json.loads(cfg_path.read_text()))
-        except (ValueError, UnicodeDecodeError) as exc:  # bad JSON or a config of another shape
+            cfg = V2LConfig.model_validate(read_config(cfg_path, fix))
+        except ValueError as exc:  # a config of another shape
             raise V2LError(f"checkpoint config {cfg_path} cannot be read ({type(exc).__name__}: "
                            f"{str(exc).splitlines()[0]}); {fix}") from None
         state, _ = read_safetensors(weights_path, "checkpoint weights", fix)

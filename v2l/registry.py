@@ -15,9 +15,12 @@ import re
 from pathlib import Path
 
 from v2l.errors import V2LError
+from v2l.saved_model import weights_path
 
 MODEL_NAME = "v2l-hypernet"
-CHECKPOINT_FILES = ("weights.safetensors", "config.json", "card.json", "README.md", "train_config.json")
+# weights.safetensors: checkpoints written before v2l.saved_model
+CHECKPOINT_FILES = ("model.safetensors", "weights.safetensors", "config.json", "card.json", "README.md",
+                    "train_config.json")
 _SPEC = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w\-]+)|/(?P<version>\d+))$")
 
 
@@ -45,8 +48,8 @@ def resolve_model(spec: str | Path, tracking_uri: str | None = None, cache: str 
             raise V2LError(f"--model {text!r}: write models:/NAME@ALIAS or models:/NAME/VERSION, "
                            f"e.g. models:/{MODEL_NAME}@champion")
         path = Path(text)
-        if not (path / "weights.safetensors").is_file():
-            raise V2LError(f"--model {text}: not a checkpoint folder (weights.safetensors + config.json) and not "
+        if not weights_path(path).is_file():
+            raise V2LError(f"--model {text}: not a checkpoint folder (model.safetensors + config.json) and not "
                            f"models:/{MODEL_NAME}@champion")
         return path
     import mlflow
@@ -63,7 +66,7 @@ def resolve_model(spec: str | Path, tracking_uri: str | None = None, cache: str 
     root = Path(cache or os.environ.get("V2L_MODEL_CACHE") or Path.home() / ".cache" / "v2l" / "models")
     dest = root / name / str(mv.version)
     expected = mv.tags.get("weights_sha256")
-    if not ((dest / "weights.safetensors").is_file() and _sha256(dest / "weights.safetensors") == expected):
+    if not (weights_path(dest).is_file() and _sha256(weights_path(dest)) == expected):
         import shutil
         import tempfile
 
@@ -77,7 +80,7 @@ def resolve_model(spec: str | Path, tracking_uri: str | None = None, cache: str 
             swap_dir(Path(local), dest)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    if expected and _sha256(dest / "weights.safetensors") != expected:
+    if expected and _sha256(weights_path(dest)) != expected:
         raise V2LError(f"--model {text}: downloaded weights do not match the version's weights_sha256; the "
                        f"registry's artifacts were changed: re-register the checkpoint")
     return dest
@@ -180,7 +183,7 @@ def register_evaluation(client, run_id: str, summary: dict, checkpoint: Path | N
     source = f"{client.get_run(run_id).info.artifact_uri}/hypernet"
     tags = {**{k: f"{v:.6f}" for k, v in new.items()}, "run_id": run_id,
             "hypernet_version": summary["model"]["version"],
-            "weights_sha256": _sha256(folder / "weights.safetensors"), "gate_decision": alias, "gate_reason": reason}
+            "weights_sha256": _sha256(weights_path(folder)), "gate_decision": alias, "gate_reason": reason}
     mv = client.create_model_version(name, source, run_id=run_id, tags=tags)
     client.set_registered_model_alias(name, alias, mv.version)
     for k, v in (("registered_version", mv.version), ("gate_decision", alias), ("gate_reason", reason)):

@@ -37,7 +37,7 @@ def _load_model(checkpoint: Optional[Path], preset: str, backbone_weights: Optio
     return model
 
 
-CheckpointOpt = typer.Option(None, "--checkpoint", help="v2l checkpoint directory (config.json + weights.safetensors)")
+CheckpointOpt = typer.Option(None, "--checkpoint", help="v2l checkpoint directory (config.json + model.safetensors)")
 PresetOpt = text_option("tiny", "--preset", help="backbone preset: tiny or cogvideox-5b-i2v")
 WeightsOpt = typer.Option(None, "--backbone-weights", help="local diffusers-layout backbone folder (for real presets)")
 # How the reference clip is sampled in time: the options every reference-reading command shares.

@@ -7,21 +7,19 @@ position (its causal attention has read the whole caption). Real CLIP weights ru
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 
-from v2l.atomic import atomic_path, write_text_atomic
-from v2l.errors import V2LError
+from v2l.saved_model import SavedModel
 
 DEFAULT_CFG = dict(embed_dim=64, image_size=48, vision_layers=4, vision_width=128, patch_size=8,
                    text_layers=4, text_width=128, text_heads=4, context_length=16)
 
 
-class TinyClip(torch.nn.Module):
+class TinyClip(SavedModel, torch.nn.Module):
+    WHAT = "tiny CLIP"
+    FIX = "train one with `v2l pretrain clip`"
+
     def __init__(self, cfg: dict | None = None):
         super().__init__()
         import open_clip
@@ -50,18 +48,16 @@ class TinyClip(torch.nn.Module):
     def encode_text(self, captions: list[str]) -> torch.Tensor:
         return F.normalize(self.model.encode_text(self.tokenize(captions)), dim=-1)
 
-    def save(self, directory: str | Path) -> None:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        with atomic_path(directory / "clip.safetensors") as tmp:
-            save_file({k: v.contiguous() for k, v in self.model.state_dict().items()}, str(tmp))
-        write_text_atomic(directory / "config.json", json.dumps(self.cfg))
+    def config(self) -> dict:
+        return self.cfg
 
     @classmethod
-    def load(cls, directory: str | Path) -> "TinyClip":
-        directory = Path(directory)
-        if not (directory / "clip.safetensors").is_file():
-            raise V2LError(f"{directory} holds no tiny CLIP; train one with `v2l pretrain clip`")
-        clip = cls(json.loads((directory / "config.json").read_text()))
-        clip.model.load_state_dict(load_file(str(directory / "clip.safetensors")))
-        return clip.eval()
+    def from_config(cls, config: dict) -> "TinyClip":
+        return cls(config)
+
+    # The open_clip model's own keys (no "model." prefix), as the committed file holds them.
+    def weights(self) -> dict[str, torch.Tensor]:
+        return self.model.state_dict()
+
+    def load_weights(self, state: dict[str, torch.Tensor]) -> None:
+        self.model.load_state_dict(state)

@@ -69,8 +69,10 @@ def checkpoint_codes(checkpoint) -> dict[str, torch.Tensor] | None:
 
     from safetensors.torch import load_file
 
+    from v2l.saved_model import weights_path
+
     checkpoint = Path(checkpoint)
-    tensors = load_file(str(checkpoint / "weights.safetensors"))
+    tensors = load_file(str(weights_path(checkpoint)))  # older checkpoints: weights.safetensors
     if "staged.codes" not in tensors:
         return None
     from v2l.pretrain.world import semantics_for

@@ -6,22 +6,20 @@ It is a judge, not part of the generator: the hypernetwork never trains against 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from v2l.atomic import atomic_path, write_text_atomic
-from v2l.errors import V2LError
+from v2l.saved_model import SavedModel
 
 
 def _block(cin: int, cout: int, stride: tuple[int, int, int]) -> nn.Sequential:
     return nn.Sequential(nn.Conv3d(cin, cout, 3, stride=stride, padding=1), nn.GroupNorm(8, cout), nn.GELU())
 
 
-class VideoJudge(nn.Module):
+class VideoJudge(SavedModel, nn.Module):
+    WHAT = "judge"
+    FIX = "train one with `v2l pretrain judge`"
+
     def __init__(self, classes: list[str], width: int = 32):
         super().__init__()
         self.classes, self.width = list(classes), width
@@ -41,20 +39,5 @@ class VideoJudge(nn.Module):
         self.eval()
         return torch.cat([self(clips[i : i + batch]).softmax(-1) for i in range(0, len(clips), batch)])
 
-    def save(self, directory: str | Path) -> None:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        with atomic_path(directory / "judge.safetensors") as tmp:
-            save_file({k: v.contiguous() for k, v in self.state_dict().items()}, str(tmp))
-        write_text_atomic(directory / "config.json", json.dumps({"classes": self.classes, "width": self.width}))
-
-    @classmethod
-    def load(cls, directory: str | Path) -> "VideoJudge":
-        directory = Path(directory)
-        if not (directory / "config.json").is_file() or not (directory / "judge.safetensors").is_file():
-            raise V2LError(f"{directory} holds no judge (config.json + judge.safetensors); train one with "
-                           f"`v2l pretrain judge`")
-        cfg = json.loads((directory / "config.json").read_text())
-        judge = cls(cfg["classes"], cfg["width"])
-        judge.load_state_dict(load_file(str(directory / "judge.safetensors")))
-        return judge.eval()
+    def config(self) -> dict:
+        return {"classes": self.classes, "width": self.width}

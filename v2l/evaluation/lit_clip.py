@@ -8,7 +8,7 @@
   mean-pooled, unit length).
 - Heads: one linear map per tower into a shared space (trained by `v2l.pretrain.lit_clip` with open_clip's
   `ClipLoss`), plus the training features' mean and std for the image side. Only the heads are committed
-  (`v2l/assets/lit_clip/heads.safetensors`); the towers come from their packages and load with no network.
+  (`v2l/assets/lit_clip/model.safetensors`); the towers come from their packages and load with no network.
 
 From open_clip it takes the loss (`open_clip.loss.ClipLoss`) and the temperature convention; its custom towers
 (`TimmModel`, `HFTextEncoder`) are not used: they build towers from timm / Hugging Face names, and neither of these
@@ -21,18 +21,14 @@ retrieval measurement (`v2l.pretrain.clip.retrieval_top1`) scores both.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
-
-from v2l.atomic import atomic_path, write_text_atomic
 from v2l.errors import V2LError
+from v2l.saved_model import SavedModel
 
 LIT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "lit_clip"
-HEADS_FILE = "heads.safetensors"
 DEFAULT_CFG = dict(image_size=128, embed_dim=256, image_dim=2096, text_dim=384)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -128,8 +124,12 @@ class FrozenTowers(torch.nn.Module):
                                 show_progress_bar=False).float().cpu().clone()  # out of inference mode
 
 
-class LitHeads(torch.nn.Module):
+class LitHeads(SavedModel, torch.nn.Module):
     """The trained part: image standardisation, two linear projections, the contrastive temperature."""
+
+    WHAT = "LiT CLIP heads"
+    FIX = (f"restore the committed ones with `git checkout -- {LIT_WEIGHTS}` or train heads with "
+           f"`v2l pretrain lit-clip --out DIR` and pass --clip-weights DIR")
 
     def __init__(self, cfg: dict | None = None):
         super().__init__()
@@ -147,23 +147,12 @@ class LitHeads(torch.nn.Module):
     def text(self, feats: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.text_proj(feats), dim=-1)
 
-    def save(self, directory: str | Path) -> None:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        with atomic_path(directory / HEADS_FILE) as tmp:
-            save_file({k: v.detach().contiguous() for k, v in self.state_dict().items()}, str(tmp))
-        write_text_atomic(directory / "config.json", json.dumps(self.cfg))
+    def config(self) -> dict:
+        return self.cfg
 
     @classmethod
-    def load(cls, directory: str | Path) -> "LitHeads":
-        directory = Path(directory)
-        path = directory / HEADS_FILE
-        if not path.is_file():
-            raise V2LError(f"LiT CLIP heads file {path} is missing; restore it with `git checkout -- {path}` "
-                           f"or train heads with `v2l pretrain lit-clip --out DIR` and pass --clip-weights DIR")
-        heads = cls(json.loads((directory / "config.json").read_text()))
-        heads.load_state_dict(load_file(str(path)))
-        return heads.eval()
+    def from_config(cls, config: dict) -> "LitHeads":
+        return cls(config)
 
 
 class LitClip(torch.nn.Module):

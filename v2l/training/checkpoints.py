@@ -11,6 +11,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from v2l.checkpointing import latest_step, write_step
+from v2l.saved_model import MODEL_FILE, weights_path
 
 
 def save_checkpoint(root: str | Path, step: int, model, optimizer, scheduler, state: dict, keep_last: int,
@@ -20,7 +21,7 @@ def save_checkpoint(root: str | Path, step: int, model, optimizer, scheduler, st
 
     def write(folder: Path) -> None:
         save_file({k: v.detach().float().contiguous().cpu() for k, v in tensors.items()},
-                  str(folder / "weights.safetensors"),
+                  str(folder / MODEL_FILE),
                   metadata={"format": "v2l-checkpoint/1", "version": model.version()})
         (folder / "config.json").write_text(model.cfg.model_dump_json(indent=2))
         (folder / "train_config.json").write_text(config_json)
@@ -39,7 +40,7 @@ def load_checkpoint(path: str | Path, model, optimizer, scheduler, extra: torch.
                     extra_prefix: str = "staged.") -> dict:
     """Restore weights, optimizer and scheduler in place; returns the train state (step, samples, ...)."""
     path = Path(path)
-    tensors = load_file(str(path / "weights.safetensors"))
+    tensors = load_file(str(weights_path(path)))  # older checkpoints: weights.safetensors
     model.load_trainable_state_dict(tensors)
     if extra is not None:
         extra.load_state_dict({k[len(extra_prefix):]: v for k, v in tensors.items() if k.startswith(extra_prefix)})

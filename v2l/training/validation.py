@@ -46,10 +46,11 @@ def contact_sheet(path: Path, rows: list[list[torch.Tensor]]) -> Path:
 def validate(model, cfg, step: int) -> tuple[dict, Path | None]:
     from v2l.backbones.tiny import TINY_WEIGHTS
     from v2l.evaluation.judge import VideoJudge
+    from v2l.saved_model import MODEL_FILE
     from v2l.training.trainer import pair_source
 
     judge_dir = TINY_WEIGHTS / "judge"
-    if not (judge_dir / "judge.safetensors").is_file():
+    if not (judge_dir / MODEL_FILE).is_file():
         raise FileNotFoundError(f"no committed judge at {judge_dir}")
     judge = VideoJudge.load(judge_dir)
     model.hypernet.eval()
