@@ -45,9 +45,11 @@ class ClipPretrainConfig(BaseModel):
 
 
 @torch.no_grad()
-def retrieval_top1(clip: TinyClip, content, world: WorldConfig, per_item: int, seed: int) -> dict:
-    """Caption -> frame retrieval among the distinct captions of `content`: top-1 over every frame."""
-    sampler = ClipSampler(world, content, semantics_for("all"), seed=seed)
+def retrieval_top1(clip: TinyClip, content, world: WorldConfig, per_item: int, seed: int,
+                   semantics: list[str] | None = None) -> dict:
+    """Caption -> frame retrieval among the distinct captions of `content`: top-1 over every frame. The frames are
+    of random semantics of `semantics` (default: every registered one; a card's `semantics_seen` reproduces it)."""
+    sampler = ClipSampler(world, content, list(semantics or semantics_for("all")), seed=seed)
     rng = np.random.default_rng(seed)
     captions = sorted({c.caption for c in content})
     frames, owners = [], []
