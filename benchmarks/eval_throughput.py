@@ -31,7 +31,7 @@ def run() -> dict:
     import ray
     import torch
 
-    from pipelines.evaluate import generator_actors, map_on_actors
+    from v2l.evaluation.ray_actors import generator_actors, map_on_actors
     from v2l.evaluation.runner import Generator
 
     torch.set_num_threads(1)

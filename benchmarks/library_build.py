@@ -64,7 +64,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def _ray(rows: list[dict], refs: Path, out: Path, workers: int) -> dict:
-    from pipelines.build_library import ray_executor
+    from v2l.library.ray_build import ray_executor
     from v2l.library.config import LibraryBuildConfig
 
     cfg = LibraryBuildConfig(references=refs, out=out, workers=workers, batch=4, cpus_per_worker=1, torch_threads=1)

@@ -55,7 +55,7 @@ def run() -> dict:
 
         import ray
 
-        from pipelines.train_hypernet import fit
+        from v2l.training.ray_fit import fit
 
         t0 = time.perf_counter()
         fit(_cfg(tmp / "ray", tmp / "corpus", False, ray={"workers": 1, "max_failures": 0}))

@@ -1,4 +1,4 @@
-"""The LoRA library of a dataset version: lora_library (the Ray Data bulk build, `pipelines.build_library.build`)
+"""The LoRA library of a dataset version: lora_library (the Ray Data bulk build, `v2l.library.ray_build.build`)
 -> library_index (index.parquet + library.json, read back by `v2l.library.index.read_library`).
 
 By default a library holds one LoRA per reference clip of the version's corpus, made by the registry's champion;
@@ -38,7 +38,7 @@ def _weights_sha(checkpoint: str) -> str:
                       "<root>/library/<version>/<hypernet sha256[:12]> (a library holds one hypernetwork's LoRAs).")
 def lora_library(context: dg.AssetExecutionContext, config: LibraryRequest, library: LibrarySettings,
                  corpus: CorpusSettings, ray: RayResource, mlflow: MlflowResource, paths: PlatformPaths) -> str:
-    from pipelines.build_library import build
+    from v2l.library.ray_build import build
     from v2l.registry import MODEL_NAME, resolve_model
 
     if config.checkpoint and config.model:

@@ -1,7 +1,7 @@
 """The hypernetwork's assets, per dataset version: hypernet_checkpoint (Ray Train) -> hypernet_evaluation (the
 evaluation job on Ray actors) -> registered_hypernet (the registry's champion gate).
 
-Each asset calls the function its command calls (`pipelines.train_hypernet.fit`, `pipelines.evaluate.run`,
+Each asset calls the function its command calls (`v2l.training.ray_fit.fit`, `v2l.evaluation.ray_actors.run`,
 `v2l.registry.register_evaluation`); this module only fills in where this partition's files go."""
 
 
@@ -35,7 +35,7 @@ def _training_run_id(mlflow: MlflowResource, experiment: str, checkpoint: Path):
                       "is the `train` resource's, editable in the launchpad).")
 def hypernet_checkpoint(context: dg.AssetExecutionContext, pair_shards: str, train: TrainSettings,
                         ray: RayResource, mlflow: MlflowResource, paths: PlatformPaths) -> str:
-    from pipelines.train_hypernet import fit
+    from v2l.training.ray_fit import fit
     from v2l.training.checkpoints import latest_checkpoint
 
     cfg = train.train_config(paths.of("train", context.partition_key), str(Path(pair_shards).parent), mlflow.uri(),
@@ -59,7 +59,7 @@ def hypernet_checkpoint(context: dg.AssetExecutionContext, pair_shards: str, tra
                       "samples.jsonl and an MLflow run.")
 def hypernet_evaluation(context: dg.AssetExecutionContext, hypernet_checkpoint: str, evaluation: EvalSettings,
                         ray: RayResource, mlflow: MlflowResource, paths: PlatformPaths) -> dict:
-    from pipelines.evaluate import run
+    from v2l.evaluation.ray_actors import run
     from v2l.registry import headline_tags
 
     cfg = evaluation.eval_config(hypernet_checkpoint, paths.of("eval", context.partition_key), mlflow.uri(),

@@ -126,7 +126,7 @@ class EvalSettings(dg.ConfigurableResource):
     overrides: dict[str, Any] = {}  # EvalConfig fields, e.g. {"workers": 0} (in-process)
 
     def eval_config(self, checkpoint: str, out: str, tracking_uri: str, ray_address: Optional[str]):
-        from pipelines.evaluate import load_config
+        from v2l.evaluation.job import load_eval_config as load_config
 
         return load_config(self.config, **{**self.overrides, "checkpoint": checkpoint, "out": out,
                                            "tracking_uri": tracking_uri, "ray_address": ray_address, "mlflow": True,

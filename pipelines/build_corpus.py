@@ -1,47 +1,39 @@
-"""Build a semantic-pair corpus from a config file, without Dagster:
+"""Build a semantic-pair corpus from a config file, without Dagster (`v2l.data.build.build_from_config`):
 
-    python -m pipelines.build_corpus --config pipelines/configs/data_tiny.yaml --out runs/corpus
+    python -m pipelines.build_corpus pipelines/configs/data_tiny.yaml --set out=runs/corpus
 
-The config's keys are `v2l.data.config.CorpusConfig` fields; `out` may be given in the file or on the
-command line. The same stage functions back the Dagster assets in `orchestration/`.
+The config's keys are `v2l.data.config.CorpusConfig` fields plus `out` (the corpus folder). The same stage
+functions back the Dagster assets in `orchestration/`.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 
-def load_config(path: str | Path) -> tuple[dict, str | None]:
-    """The config's CorpusConfig fields (its `base:` chain merged) and its `out`, if any."""
-    from v2l.config import read_mapping
-
-    data = read_mapping(path, "config", "pipelines/configs/data_tiny.yaml")
-    out = data.pop("out", None)
-    return data, out
-
-
-def main(argv: list[str] | None = None) -> int:
-    from v2l.data.build import build_from_config
+def load(path: str | Path, **overrides):
+    """(corpus folder, CorpusConfig) from the file's fields (its `base:` chain merged) with the overrides on top."""
+    from v2l.config import merge, read_mapping
     from v2l.data.config import CorpusConfig
     from v2l.errors import V2LError
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", required=True, help="YAML file of CorpusConfig fields (and optionally out)")
-    ap.add_argument("--out", help="corpus directory (overrides the config's out)")
-    args = ap.parse_args(argv)
-    try:
-        data, out = load_config(args.config)
-        out = args.out or out
-        if not out:
-            raise V2LError("no output directory: pass --out DIR or set out: in the config")
-        result = build_from_config(out, CorpusConfig.model_validate(data), say=lambda m: print(m, file=sys.stderr))
-    except V2LError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"manifest   {result.manifest}\nshards     {result.shards}\nquarantine {result.quarantine}")
-    return 0
+    data = merge(read_mapping(path, "corpus config", "pipelines/configs/data_tiny.yaml"), overrides)
+    out = data.pop("out", None)
+    if not out:
+        raise V2LError(f"corpus config {path}: no output folder; set out: in it or pass --set out=DIR")
+    return Path(out), CorpusConfig.model_validate(data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipelines.entry import run_job
+    from v2l.data.build import build_from_config
+
+    def run(job):
+        return build_from_config(*job, say=lambda m: print(m, file=sys.stderr))
+
+    return run_job("pipelines.build_corpus", __doc__, load, run,
+                   lambda r: f"manifest   {r.manifest}\nshards     {r.shards}\nquarantine {r.quarantine}", argv)
 
 
 if __name__ == "__main__":

@@ -1,73 +1,28 @@
-"""The evaluation as a Ray batch job, runnable alone: `python -m pipelines.evaluate CONFIG.yaml` (or `v2l eval`).
+"""The evaluation as a Ray batch job, without Dagster (`v2l.evaluation.ray_actors.run`; `v2l eval` is the same):
 
-Generation chunks fan out to a pool of Ray actors, each loading the models once (`v2l.evaluation.runner.Generator`);
-scoring, the report and MLflow stay in the driver. `workers: 0` runs the same chunks in-process, and any number of
-actors gives the same videos, because every chunk carries its own seed.
+    python -m pipelines.evaluate pipelines/configs/eval_tiny.yaml [--set split=seen --set workers=2]
+
+Writes summary.json, samples.jsonl, report.md and figures to the config's out, and an MLflow run.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-from pathlib import Path
-from typing import Iterator
-
-from v2l.evaluation.job import EvalConfig, evaluate
 
 
-@contextlib.contextmanager
-def generator_actors(checkpoint, cfg: EvalConfig) -> Iterator[list]:
-    """cfg.workers Ray actors, each holding the models once (a local cluster unless an address is given)."""
-    import ray
-
-    from v2l.ray_cluster import connect
-    from v2l.evaluation.runner import Generator
-
-    connect(cfg.ray_address, num_cpus=max(2, cfg.workers * cfg.threads))
-    remote = ray.remote(num_cpus=cfg.threads)(Generator)
-    ckpt = str(Path(checkpoint).resolve()) if checkpoint is not None else None  # actors have their own cwd
-    actors = [remote.remote(ckpt, cfg.steps, cfg.threads) for _ in range(cfg.workers)]
-    try:
-        yield actors
-    finally:
-        for actor in actors:
-            ray.kill(actor)
-
-
-def map_on_actors(actors: list, tasks: list) -> list:
-    """Each task to the next free actor; results in task order."""
-    from ray.util import ActorPool
-
-    return list(ActorPool(actors).map(lambda actor, task: actor.run.remote(task), tasks))
-
-
-def run_on_actor_pool(tasks: list, checkpoint, cfg: EvalConfig) -> list:
-    with generator_actors(checkpoint, cfg) as actors:
-        return map_on_actors(actors, tasks)
-
-
-def run(cfg: EvalConfig, say=lambda m: None) -> dict:
-    """The evaluation: on the actor pool when cfg.workers >= 1, else in-process."""
-    return evaluate(cfg, run_on_actor_pool if cfg.workers >= 1 else None, say=say)
-
-
-def load_config(path: str | Path, **overrides) -> EvalConfig:
-    """EvalConfig from a YAML mapping, options on top; a file that is not one is a one-line error naming it."""
-    from v2l.config import load_config_file
-
-    return load_config_file(EvalConfig, path, "--config", "pipelines/configs/eval_tiny.yaml", **overrides)
+def _show(summary: dict) -> str:
+    head = json.dumps({k: summary[k] for k in ("model", "throughput") if k in summary}, indent=2)
+    return f"{head}\nwrote {summary['config']['out']}/summary.json, samples.jsonl, report.md"
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        print("usage: python -m pipelines.evaluate CONFIG.yaml", file=sys.stderr)
-        return 2
-    summary = run(load_config(argv[0]), say=lambda m: print(m, file=sys.stderr))
-    print(json.dumps({k: summary[k] for k in ("model", "throughput") if k in summary}, indent=2))
-    print(f"wrote {summary['config']['out']}/summary.json, samples.jsonl, report.md")
-    return 0
+    from pipelines.entry import run_job
+    from v2l.evaluation.job import load_eval_config
+    from v2l.evaluation.ray_actors import run
+
+    return run_job("pipelines.evaluate", __doc__, load_eval_config,
+                   lambda cfg: run(cfg, say=lambda m: print(m, file=sys.stderr)), _show, argv)
 
 
 if __name__ == "__main__":

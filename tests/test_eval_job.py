@@ -35,7 +35,7 @@ def test_tiny_evaluation_on_ray_writes_files_and_mlflow_run_and_matches_in_proce
     import ray
     from mlflow import MlflowClient
 
-    from pipelines.evaluate import run
+    from v2l.evaluation.ray_actors import run
     from v2l.mlflow_store import run_source
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -176,7 +176,7 @@ def test_registry_gate_and_models_uri(tmp_path, monkeypatch, committed_eval, reg
 
 
 def test_per_condition_arm_reads_a_steer_folder_with_its_training_seconds(tmp_path):
-    from pipelines.train_per_condition import PerConditionConfig, train_one
+    from v2l.baselines.per_condition_job import PerConditionConfig, train_one
     from v2l.evaluation.job import evaluate
 
     steer = PerConditionConfig(semantics=["melt"], minutes=0.4, clips=64, samples=1, sample_steps=2,

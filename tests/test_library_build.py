@@ -66,7 +66,7 @@ def _lora_files(lib: Path) -> dict[str, bytes]:
 def test_build_rerun_repair_and_actor_count(tmp_path, ray_local, model):
     import pyarrow.parquet as pq
 
-    from pipelines.build_library import build
+    from v2l.library.ray_build import build
     from v2l.data.curation.quarantine import read_quarantine
     from v2l.inference.predict import predict_lora, write_lora
     from v2l.lora.files import check_compatible, load_compact, load_standard
@@ -131,7 +131,7 @@ def test_reference_sampling_travels_to_the_ray_decode_and_is_part_of_the_library
     """`reference: {window: whole}` reaches the Ray Data decode tasks: the entry is `v2l predict --window whole`'s
     LoRA (not the default window's), library.json records it, a re-run with other options is refused, and
     `library search` samples the query the library's way (the same clip finds itself at cosine 1)."""
-    from pipelines.build_library import build
+    from v2l.library.ray_build import build
     from v2l.inference.predict import predict_lora, write_lora
     from v2l.library.index import LibraryError
     from v2l.library.search import search
@@ -156,7 +156,7 @@ def test_reference_sampling_travels_to_the_ray_decode_and_is_part_of_the_library
 
 
 def test_library_refuses_another_hypernetwork(tmp_path, ray_local, model):
-    from pipelines.build_library import build
+    from v2l.library.ray_build import build
     from v2l.errors import V2LError
 
     refs = tmp_path / "refs"
@@ -180,7 +180,7 @@ def test_library_refuses_another_hypernetwork(tmp_path, ray_local, model):
 
 
 def test_killed_build_leaves_no_partial_file_and_rerun_completes(tmp_path, ray_local):
-    from pipelines.build_library import build
+    from v2l.library.ray_build import build
     from v2l.lora.files import load_compact
     from v2l.video.io import write_video
     from v2l.video.sample import pan_clip
@@ -275,7 +275,7 @@ def test_search_finds_the_nearest_codes_with_labels(tmp_path, model):
 def test_results_stream_back_while_the_build_runs(tmp_path, ray_local):
     """The driver gets each reference's result while later ones are still being written (the progress bar and the
     periodic index depend on it): at the first result, the actor has not yet written every file."""
-    from pipelines.build_library import ray_executor
+    from v2l.library.ray_build import ray_executor
     from v2l.library.inputs import list_inputs
     from v2l.video.io import write_video
     from v2l.video.sample import pan_clip

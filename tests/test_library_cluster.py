@@ -56,7 +56,7 @@ def two_nodes(tmp_path):
 def test_library_builds_on_an_existing_two_node_cluster(tmp_path, two_nodes, monkeypatch):
     import ray
 
-    from pipelines.build_library import build
+    from v2l.library.ray_build import build
     from v2l.library.config import LibraryBuildConfig
     from v2l.library.index import read_library
     from v2l.video.io import write_video

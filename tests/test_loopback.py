@@ -61,7 +61,7 @@ def test_loopback_check_itself_flags_wildcard_and_routable_addresses():
 def test_local_ray_training_listens_on_loopback_only(tmp_path):
     import ray
 
-    from pipelines.train_hypernet import fit
+    from v2l.training.ray_fit import fit
     from v2l import ray_cluster
     from v2l.training.config import load_config
 

@@ -42,7 +42,7 @@ def private_ray():
 def test_training_artifacts_live_under_the_run_directory(tmp_path, monkeypatch, private_ray):
     from mlflow import MlflowClient
 
-    from pipelines.train_hypernet import fit
+    from v2l.training.ray_fit import fit
     from v2l.training.config import load_config
 
     monkeypatch.chdir(tmp_path)  # a relative store URI: it must reach the Ray worker made absolute

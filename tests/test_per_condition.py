@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 def test_per_condition_loras_on_ray_train(tmp_path):
     import mlflow
 
-    from pipelines.train_per_condition import PerConditionConfig, fit
+    from v2l.baselines.per_condition_job import PerConditionConfig, fit
     from v2l import ray_cluster
 
     cfg = PerConditionConfig(semantics=["pan_left", "sepia"], minutes=0.4, clips=16, check_every_s=8.0,
@@ -39,3 +39,26 @@ def test_per_condition_loras_on_ray_train(tmp_path):
         logged = mlflow.MlflowClient().list_artifacts(run.info.run_id, f"adapters/{name}")
         assert {a.path for a in logged} == {f"adapters/{name}/adapter.safetensors", f"adapters/{name}/result.json"}
         assert (artifacts / "adapters" / name / "adapter.safetensors").is_file()
+
+
+def test_per_condition_lora_resumes_exactly_from_its_checkpoint(tmp_path):
+    """The shared loop's step folders: 2 steps, a fresh process state, 2 more == 4 steps in one go."""
+    import torch
+
+    from v2l.backbones import get_spec
+    from v2l.baselines.per_condition import adapter_state, train_lora
+
+    def run(run_dir, steps):
+        backbone = get_spec("tiny").default()
+        train_lora(backbone, "pan_left", minutes=60, batch=2, clips=8, max_steps=steps, say=lambda m: None,
+                   run_dir=run_dir, checkpoint_every_s=0.0)
+        return adapter_state(backbone, "pan_left")
+
+    whole = run(tmp_path / "whole", 4)
+    first = run(tmp_path / "split", 2)
+    assert (tmp_path / "split" / "checkpoints" / "latest").read_text() == "step-00000002"
+    resumed = run(tmp_path / "split", 4)
+    assert (tmp_path / "split" / "checkpoints" / "latest").read_text() == "step-00000004"
+    assert any(not torch.equal(first[k], whole[k]) for k in whole), "two steps differ from four"
+    for k in whole:
+        assert torch.equal(resumed[k], whole[k]), k

@@ -82,7 +82,7 @@ def two_node_cluster(tmp_path):
 def test_training_runs_across_two_nodes(tmp_path, two_node_cluster, monkeypatch):
     import ray
 
-    from pipelines.train_hypernet import fit
+    from v2l.training.ray_fit import fit
     from v2l.training.config import load_config
 
     monkeypatch.setenv("RAY_ADDRESS", two_node_cluster)

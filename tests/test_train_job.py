@@ -74,7 +74,7 @@ def ray_cluster():
 def test_ray_train_logs_to_mlflow(tmp_path, ray_cluster):
     import mlflow
 
-    from pipelines.train_hypernet import fit
+    from v2l.training.ray_fit import fit
 
     cfg = _cfg(tmp_path, max_steps=4, checkpoint_every=2)
     result = fit(cfg)
@@ -89,7 +89,7 @@ def test_ray_train_logs_to_mlflow(tmp_path, ray_cluster):
 
 
 def test_ray_two_workers_ddp(tmp_path, ray_cluster):
-    from pipelines.train_hypernet import fit
+    from v2l.training.ray_fit import fit
 
     cfg = _cfg(tmp_path, max_steps=2, ray={"workers": 2, "max_failures": 0})
     result = fit(cfg)
@@ -99,7 +99,7 @@ def test_ray_two_workers_ddp(tmp_path, ray_cluster):
 
 
 def test_ray_worker_killed_mid_run_finishes_from_checkpoint(tmp_path, ray_cluster, monkeypatch):
-    from pipelines.train_hypernet import fit
+    from v2l.training.ray_fit import fit
 
     pid_file = tmp_path / "worker.pid"
     monkeypatch.setenv("V2L_PID_FILE", str(pid_file))

@@ -93,14 +93,15 @@ def read_mapping(path, label: str = "config", example: str = "pipelines/configs/
 def load_config_file(model, path=None, label: str = "config", example: str = "pipelines/configs/", /,
                      **overrides):
     """`model` validated from the YAML file at `path` (None: the model's defaults), `base:` merged first, then
-    the overrides that are not None (each replaces its whole key, as a command-line option does). `model` is a
-    pydantic model or anything with `model_validate`."""
+    the overrides that are not None: a mapping merges into the file's mapping at its key (`--set optim.lr=...`),
+    anything else replaces its whole key, as a command-line option does. `model` is a pydantic model or anything
+    with `model_validate`."""
     from pydantic import ValidationError
 
     from v2l.errors import V2LError
 
     data = read_mapping(path, label, example) if path is not None else {}
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    data = merge(data, {k: v for k, v in overrides.items() if v is not None})
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -5,6 +5,7 @@ semantic's clips, then judged on held-out first frames. Its wall time is the cos
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -20,12 +21,19 @@ TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, batch: int = 16, lr: float = 3e-3,
                clips: int = 768, world: WorldConfig | None = None, seed: int = 0,
                say: Callable[[str], None] = print, progress: Callable[[float, int], None] | None = None,
-               check_every_s: float = 60.0, max_steps: int | None = None) -> dict:
-    """Adds adapter `semantic` to the backbone's transformer and trains it; returns timing and losses.
+               check_every_s: float = 60.0, max_steps: int | None = None, run_dir: str | Path | None = None,
+               checkpoint_every_s: float = 60.0) -> dict:
+    """Adds adapter `semantic` to the backbone's transformer and trains it with the shared loop (`run_loop`:
+    constant learning rate, AdamW); returns timing and losses.
 
     `progress(training_seconds, step)` is called every `check_every_s` of training (e.g. to judge the adapter so
-    far); the time it takes is not counted as training time. `max_steps` stops earlier, at a step count."""
+    far); the time it takes is not counted as training time. `max_steps` stops earlier, at a step count. With
+    `run_dir` the run checkpoints there (step folders) and a second call resumes from its last checkpoint."""
+    import tempfile
+
     from peft import LoraConfig
+
+    from v2l.pretrain.loop import LoopConfig, run_loop
 
     world = world or WorldConfig()
     torch.manual_seed(seed)
@@ -33,30 +41,23 @@ def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, bat
     tr.add_adapter(LoraConfig(r=rank, lora_alpha=rank, target_modules=TARGETS, init_lora_weights=True),
                    adapter_name=semantic)
     tr.set_adapter(semantic)
-    params = [p for n, p in tr.named_parameters() if f".{semantic}." in n]
-    for p in params:
+    named = {n: p for n, p in tr.named_parameters() if f".{semantic}." in n}
+    for p in named.values():
         p.requires_grad_(True)
     content = load_content(world)["train"]
     sampler = ClipSampler(world, content, [semantic], seed=seed)
-    t_start = time.perf_counter()
+    t_cache = time.perf_counter()
     x, captions, _ = zip(*[sampler.batch(64) for _ in range(0, clips, 64)])
     videos, images = latent_cache(backbone, ((torch.cat(x) + 1) * 127.5).round().to(torch.uint8))
     captions = [c for group in captions for c in group]
     text = dict(zip(sorted(set(captions)), backbone.encode_text(sorted(set(captions)))))
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    cache_seconds = time.perf_counter() - t_cache  # the per-condition cost includes making its training data
     rng = np.random.default_rng(seed)
     sched = backbone.scheduler
-    losses, step = [], 0
-    tr.train()
-    next_check = check_every_s
-    while time.perf_counter() - t_start < minutes * 60 and (max_steps is None or step < max_steps):
-        if progress is not None and time.perf_counter() - t_start >= next_check:
-            paused = time.perf_counter()
-            tr.eval()
-            progress(paused - t_start, step)
-            tr.train()
-            t_start += time.perf_counter() - paused  # judging is not training time
-            next_check += check_every_s
+    losses: list[float] = []
+    next_check = [check_every_s]
+
+    def step_fn(step: int) -> dict[str, float]:
         idx = rng.integers(0, len(videos), batch)
         x0, img = i2v_inputs(videos[idx], images[idx])
         emb = torch.stack([text[captions[i]] for i in idx])
@@ -66,17 +67,47 @@ def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, bat
             pred = tr(hidden_states=torch.cat([sched.add_noise(x0, noise, t), img], dim=2), encoder_hidden_states=emb,
                       timestep=t, return_dict=False)[0]
         loss = F.mse_loss(pred.float(), sched.get_velocity(x0, noise, t))
-        opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
         losses.append(loss.item())
-        step += 1
-        if step % 50 == 0:
-            say(f"{semantic}: step {step} loss {np.mean(losses[-50:]):.4f}")
+        return {"loss": losses[-1]}
+
+    def between_steps(step: int, elapsed: float) -> None:
+        if progress is not None and cache_seconds + elapsed >= next_check[0]:
+            tr.eval()
+            progress(cache_seconds + elapsed, step)
+            tr.train()
+            next_check[0] += check_every_s
+
+    def save(folder: Path) -> None:
+        from safetensors.torch import save_file
+
+        save_file({n: p.detach().contiguous() for n, p in named.items()}, str(folder / "adapter.safetensors"))
+
+    def load(folder: Path) -> None:
+        from safetensors.torch import load_file
+
+        state = load_file(str(folder / "adapter.safetensors"))
+        with torch.no_grad():
+            for n, p in named.items():
+                p.copy_(state[n])
+
+    loop = LoopConfig(minutes=max(0.0, minutes - cache_seconds / 60), max_steps=max_steps, lr=lr, warmup_steps=0,
+                      min_lr_ratio=1.0, checkpoint_every_s=checkpoint_every_s, log_every=50, seed=seed,
+                      threads=torch.get_num_threads())
+    tr.train()
+    with tempfile.TemporaryDirectory(prefix="v2l-lora-") as scratch:
+        result = run_loop(Path(run_dir) if run_dir is not None else Path(scratch), loop, list(named.values()),
+                          step_fn, save, load,
+                          extra_state=lambda: {"rng": rng.bit_generator.state, "losses": losses[-50:],
+                                               "next_check": next_check[0]},
+                          load_extra_state=lambda s: (setattr(rng.bit_generator, "state", s["rng"]),
+                                                      losses.extend(s["losses"]),
+                                                      next_check.__setitem__(0, s["next_check"])),
+                          say=lambda m: say(f"{semantic}: {m}"), between_steps=between_steps)
     tr.eval()
-    for p in params:
+    for p in named.values():
         p.requires_grad_(False)
-    return {"semantic": semantic, "steps": step, "seconds": time.perf_counter() - t_start,
+    return {"semantic": semantic, "steps": result["steps"], "seconds": cache_seconds + result["minutes"] * 60,
             "final_loss": float(np.mean(losses[-50:])) if losses else None}
 
 

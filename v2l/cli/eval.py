@@ -48,7 +48,8 @@ def eval_command(
     arm, split, family and semantic, with bootstrap 95 % intervals; an MLflow run; optionally the registry."""
     from pydantic import ValidationError
 
-    from pipelines.evaluate import load_config, run
+    from v2l.evaluation.job import load_eval_config as load_config
+    from v2l.evaluation.ray_actors import run
     from v2l.cli.errors import config_error
     from v2l.cli.reference_options import given
     from v2l.evaluation.job import EvalConfig

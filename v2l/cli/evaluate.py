@@ -67,7 +67,7 @@ def steer(semantics: str = text_option("pan_left,zoom_in,melt,sepia", "--semanti
           write: bool = typer.Option(True, "--write/--no-write", help="update the transformer's card"),
           threads: int = threads_option(1, help="torch threads per worker")):
     """The old way on Ray Train: a standard rank-4 peft LoRA per semantic, judged as it trains."""
-    from pipelines.train_per_condition import PerConditionConfig, fit
+    from v2l.baselines.per_condition_job import PerConditionConfig, fit
     from v2l.backbones.tiny import TINY_WEIGHTS
     from v2l.pretrain.cards import update_metrics
 

@@ -38,7 +38,7 @@ def build(references: Path = typer.Option(..., "--references", help="folder of v
           start: Optional[float] = start_option(), fps: Optional[float] = fps_option(),
           window: str = window_option(),
           progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar")):
-    from pipelines.build_library import build as run
+    from v2l.library.ray_build import build as run
     from v2l.library.config import LibraryBuildConfig
     from v2l.video.reference_sampling import sampling_from_options
 

@@ -15,7 +15,7 @@ def train(config: Path = typer.Option(Path("pipelines/configs/tiny.yaml"), "--co
           resume: bool = typer.Option(True, "--resume/--no-resume", help="continue from the run's last checkpoint"),
           max_steps: Optional[int] = max_steps_option()):
     """Train the hypernetwork on Ray Train, tracked in MLflow, checkpointed and resumable."""
-    from pipelines.train_hypernet import fit
+    from v2l.training.ray_fit import fit
     from v2l.training.config import load_config
 
     cfg = load_config(config, max_steps=max_steps)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from pathlib import Path
+
+from pydantic import ValidationError
+from pydantic.dataclasses import dataclass
 
 from v2l.data.curation.rules import CurationRules
 from v2l.errors import V2LError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # pydantic's: fields are type-checked, a wrong type is a one-line error
 class CorpusConfig:
     content_dirs: tuple[str, ...] = ()
     pairs_per_semantic: int = 8            # train pairs per training semantic
@@ -65,7 +68,12 @@ class CorpusConfig:
         d["content_dirs"] = tuple(str(Path(p)) for p in d.get("content_dirs") or ())
         if d.get("heldout") is not None:
             d["heldout"] = tuple(d["heldout"])
-        return cls(**d)
+        try:
+            return cls(**d)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise V2LError(f"corpus config {where}: {err['msg']} (got {err.get('input')!r})") from None
 
     # The name the one config loader (`v2l.config.load_config_file`) calls on every job's config.
     model_validate = from_dict

@@ -286,3 +286,9 @@ def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None, say: Callable[[
         log_evaluation(cfg, summary, checkpoint, say)
     return summary
 
+
+def load_eval_config(path: str | Path, **overrides) -> EvalConfig:
+    """EvalConfig from a YAML mapping, options on top; a file that is not one is a one-line error naming it."""
+    from v2l.config import load_config_file
+
+    return load_config_file(EvalConfig, path, "--config", "pipelines/configs/eval_tiny.yaml", **overrides)

@@ -1,4 +1,4 @@
-"""A resumable, wall-time- or step-budgeted training loop shared by the tiny-world pretraining jobs.
+"""A resumable, wall-time- or step-budgeted training loop shared by the pretraining jobs and per-condition LoRAs.
 
 The learning rate warms up over steps, then follows a cosine over the wall-time budget, so a run that
 is interrupted and resumed ends where an uninterrupted one would. Checkpoints (weights + optimizer +
@@ -63,8 +63,11 @@ def latest_checkpoint_dir(out_dir: str | Path) -> Path | None:
 def run_loop(out_dir: str | Path, cfg: LoopConfig, params: list[torch.nn.Parameter],
              step_fn: Callable[[int], dict[str, float]], save_weights: Callable[[Path], None],
              load_weights: Callable[[Path], None], extra_state: Callable[[], dict] | None = None,
-             load_extra_state: Callable[[dict], None] | None = None, say: Callable[[str], None] = print) -> dict:
-    """Run `step_fn(step) -> metrics` (it must call backward) until the wall-time or step budget is spent."""
+             load_extra_state: Callable[[dict], None] | None = None, say: Callable[[str], None] = print,
+             between_steps: Callable[[int, float], None] | None = None) -> dict:
+    """Run `step_fn(step) -> metrics` (it must call backward) until the wall-time or step budget is spent.
+    `between_steps(step, elapsed_s)` runs after each step outside the timed region (e.g. judging the model so far:
+    its time is not training time)."""
     out_dir = Path(out_dir)
     root = out_dir / "checkpoints"
     torch.set_num_threads(cfg.threads)
@@ -109,6 +112,8 @@ def run_loop(out_dir: str | Path, cfg: LoopConfig, params: list[torch.nn.Paramet
             history.append({"step": step, "minutes": elapsed / 60, "lr": optimizer.param_groups[0]["lr"], **mean})
             say(json.dumps({k: round(v, 5) if isinstance(v, float) else v for k, v in history[-1].items()}))
             window = []
+        if between_steps is not None:
+            between_steps(step, elapsed)
         if time.perf_counter() - last_ckpt > cfg.checkpoint_every_s:
             checkpoint()
             last_ckpt = time.perf_counter()
