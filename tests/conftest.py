@@ -26,13 +26,14 @@ def tiny_spec():
 
 @pytest.fixture()
 def tiny_model():
-    """A fresh tiny Video2LoRA with the committed backbone and a randomly initialised hypernetwork (the
-    backbone gets wrapped in place, so never share one across tests)."""
+    """A fresh tiny Video2LoRA on dummy components: a random-initialised backbone (seeded, diffusers' dummy-
+    components style) and hypernetwork, so no unit test's tolerance depends on committed weights. The backbone
+    gets wrapped in place, so never share one across tests."""
     from v2l.backbones import get_spec
     from v2l.config import V2LConfig
     from v2l.model import Video2LoRA
 
-    return Video2LoRA(get_spec("tiny").default(), V2LConfig(preset="tiny"))
+    return Video2LoRA(get_spec("tiny").random_init(seed=0), V2LConfig(preset="tiny"))
 
 
 @pytest.fixture()

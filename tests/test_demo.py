@@ -4,6 +4,9 @@ from v2l.data.reader import Corpus
 from v2l.demo import run_demo
 from v2l.lora.files import load_compact
 from v2l.video.io import decode_frames
+import pytest
+
+pytestmark = pytest.mark.integration
 
 
 def test_demo_builds_a_corpus_predicts_and_generates(tmp_path, monkeypatch):

@@ -31,6 +31,7 @@ def _same(a: list[dict], b: list[dict]) -> bool:
     return len(a) == len(b) and all(x.keys() == y.keys() and all(eq(x[k], y[k]) for k in x) for x, y in zip(a, b))
 
 
+@pytest.mark.integration
 def test_tiny_evaluation_on_ray_writes_files_and_mlflow_run_and_matches_in_process(tmp_path, monkeypatch):
     import ray
     from mlflow import MlflowClient
@@ -104,6 +105,7 @@ def _guard_split() -> dict:
                 sample_videos=0)
 
 
+@pytest.mark.integration
 def test_guard_fires_for_a_reference_ignoring_hypernetwork_not_for_the_committed_one(tmp_path, committed_eval):
     from v2l.evaluation.job import evaluate
 
@@ -119,6 +121,7 @@ def test_guard_fires_for_a_reference_ignoring_hypernetwork_not_for_the_committed
     assert committed["ci95"][0] > 0.0, f"the committed hypernetwork follows its reference: {committed}"
 
 
+@pytest.mark.integration
 def test_registry_gate_and_models_uri(tmp_path, monkeypatch, committed_eval, registry_store):
     from typer.testing import CliRunner
 

@@ -85,7 +85,7 @@ def test_tiny_kohya_file_loads_by_comfyui_rule_and_equals_the_diffusers_export(t
     with safe_open(str(diffusers), "pt") as f:
         d = {key: f.get_tensor(key) for key in f.keys()}
 
-    fresh = get_spec("tiny").default().transformer  # unwrapped, as a client holds it
+    fresh = get_spec("tiny").random_init(seed=0).transformer  # the fixture's weights, unwrapped, as a client holds it
     bases = sorted({key.split(".", 1)[0] for key in k})
     modules = resolve(fresh, bases)
     assert len(bases) == len(tiny_model.network) == 24
@@ -118,7 +118,7 @@ def test_stock_diffusers_has_no_kohya_converter_for_cogvideox(tiny_model, sample
 
     ref, _ = sample_paths
     kohya = write_lora(tmp_path / "k.safetensors", predict_lora(tiny_model, ref), tiny_model, "kohya")
-    pipe = get_spec("tiny").default().pipeline()
+    pipe = get_spec("tiny").random_init(seed=0).pipeline()
     pipe.load_lora_weights(str(kohya), adapter_name="v2l")
     wrapped = sum(isinstance(m, peft.tuners.lora.LoraLayer) for m in pipe.transformer.modules())
     assert wrapped == 0, f"diffusers now wraps {wrapped} modules from a kohya file: test it like the diffusers export"

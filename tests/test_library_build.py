@@ -14,6 +14,8 @@ import pytest
 
 from v2l.video.sample import write_sample
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

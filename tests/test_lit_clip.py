@@ -47,6 +47,7 @@ def test_heads_load_on_packaged_towers_offline(lit):
     assert not any(p.requires_grad for p in lit.towers.parameters())
 
 
+@pytest.mark.integration
 def test_own_caption_beats_other_captions_on_heldout_clips(lit, heldout):
     """CLIP-T of each held-out clip (one per held-out item, a random semantic) with its own caption against every
     other held-out caption: own wins at least 80 % of the pairs (chance: 50 %); measured 90.2 % (tiny CLIP 84.1 %)."""
@@ -71,6 +72,7 @@ def test_own_caption_beats_other_captions_on_heldout_clips(lit, heldout):
     assert own.mean() > sims[off].mean()
 
 
+@pytest.mark.integration
 def test_measured_heldout_top1_reproduces_the_card(lit, heldout):
     from v2l.pretrain.clip import retrieval_top1
 

@@ -15,6 +15,9 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+import pytest
+
+pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "tests" / "configs" / "tiny-smoke.yaml"

@@ -11,6 +11,8 @@ import pytest
 
 from v2l.mlflow_store import absolute_tracking_uri, local_path, run_source
 
+pytestmark = pytest.mark.integration
+
 SMOKE = Path(__file__).resolve().parent / "configs" / "tiny-smoke.yaml"
 
 

@@ -15,7 +15,9 @@ def test_checkpoint_round_trip(tiny_model, tmp_path):
         for p in tiny_model.network.aux_parameters():
             p.add_(0.01)
     ckpt = tiny_model.save(tmp_path / "ckpt")
-    loaded = Video2LoRA.from_checkpoint(ckpt)
+    from v2l.backbones import get_spec
+
+    loaded = Video2LoRA.from_checkpoint(ckpt, get_spec("tiny").random_init(seed=0))  # the fixture's backbone
     assert loaded.version() == tiny_model.version()
     ref = torch.rand(1, 3, 9, 48, 48) * 2 - 1
     with torch.no_grad():

@@ -1,10 +1,13 @@
 """The old way on Ray Train: per-condition peft LoRAs, judged while training, adapters saved, MLflow logged."""
 
+import pytest
+
 import json
 
 from safetensors.torch import load_file
 
 
+@pytest.mark.integration
 def test_per_condition_loras_on_ray_train(tmp_path):
     import mlflow
 

@@ -9,13 +9,15 @@ import pytest
 from v2l.backbones.tiny import TINY_WEIGHTS
 from v2l.errors import V2LError
 
+pytestmark = pytest.mark.integration
+
 
 def test_definitions_hold_the_tiny_world_assets_checks_and_job():
     from orchestration.definitions import defs
 
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"tiny_vae", "tiny_judge", "tiny_clip", "tiny_backbone", "tiny_base_world"} <= keys
-    assert defs.resolve_job_def("tiny_world_job") is not None
+    defs.resolve_job_def("tiny_world_job")  # raises if the job is missing
     group = dg.AssetSelection.groups("tiny_world").resolve(defs.resolve_asset_graph())
     assert {k.to_user_string() for k in group} == {"tiny_vae", "tiny_judge", "tiny_clip", "tiny_backbone",
                                                    "tiny_base_world"}

@@ -14,6 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+pytestmark = pytest.mark.integration
+
 SMOKE = Path(__file__).resolve().parent / "configs" / "tiny-smoke.yaml"
 RAY = str(Path(sys.executable).with_name("ray"))
 

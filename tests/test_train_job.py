@@ -12,6 +12,8 @@ import pytest
 from v2l.training.config import load_config
 from v2l.training.trainer import run_training
 
+pytestmark = pytest.mark.integration
+
 SMOKE = Path(__file__).resolve().parent / "configs" / "tiny-smoke.yaml"
 
 
@@ -35,7 +37,7 @@ def test_exact_resume_matches_the_uninterrupted_run(tmp_path):
 
 
 def test_checkpoints_keep_last_k_and_load_for_prediction(tmp_path, sample_paths):
-    from v2l.lora.files import load_compact
+    from v2l.lora.files import load_compact, write_lora
     from v2l.model import Video2LoRA
 
     result = run_training(_cfg(tmp_path, max_steps=6, checkpoint_every=2, keep_last=2), say=_quiet)
@@ -48,7 +50,8 @@ def test_checkpoints_keep_last_k_and_load_for_prediction(tmp_path, sample_paths)
 
     lora = predict_lora(model, sample_paths[0])
     assert lora.metadata["hypernet_sha256"] == model.version()
-    assert load_compact is not None
+    back = load_compact(write_lora(tmp_path / "l.safetensors", lora, model, "compact"))
+    assert back.metadata["hypernet_sha256"] == model.version() and back.A_pred.shape == lora.A_pred.shape
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3, 4, 5, 6] and all("loss" in r for r in rows)
 

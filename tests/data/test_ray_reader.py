@@ -7,6 +7,8 @@ import os
 
 import pytest
 
+pytestmark = pytest.mark.integration
+
 
 def test_ray_dataset_yields_decoded_samples(tmp_path):
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
