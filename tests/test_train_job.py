@@ -37,7 +37,8 @@ def test_exact_resume_matches_the_uninterrupted_run(tmp_path):
 
 
 def test_checkpoints_keep_last_k_and_load_for_prediction(tmp_path, sample_paths):
-    from v2l.lora.files import load_compact, write_lora
+    from v2l.inference.predict import write_lora
+    from v2l.lora.files import load_compact
     from v2l.model import Video2LoRA
 
     result = run_training(_cfg(tmp_path, max_steps=6, checkpoint_every=2, keep_last=2), say=_quiet)
