@@ -42,14 +42,13 @@ def run() -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        build_corpus(tmp / "corpus", pairs_per_semantic=2, say=lambda m: None)
-        cache_latents(tmp / "corpus", "tiny", say=lambda m: None)
-        quiet = dict(say=lambda m: None)
+        build_corpus(tmp / "corpus", pairs_per_semantic=2)
+        cache_latents(tmp / "corpus", "tiny")
         t0 = time.perf_counter()
-        video = run_training(_cfg(tmp / "video", tmp / "corpus", False), **quiet)
+        video = run_training(_cfg(tmp / "video", tmp / "corpus", False))
         video_wall = time.perf_counter() - t0
         t0 = time.perf_counter()
-        latent = run_training(_cfg(tmp / "latent", tmp / "corpus", True), **quiet)
+        latent = run_training(_cfg(tmp / "latent", tmp / "corpus", True))
         latent_wall = time.perf_counter() - t0
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -172,7 +172,7 @@ def run_peft(row: Row) -> dict:
     (semantic,) = row.semantics
     backbone = get_spec("tiny").default()
     result = train_lora(backbone, semantic, minutes=1e6, rank=row.r, batch=row.batch, lr=row.code_lr,
-                        clips=row.clips_per_semantic, seed=row.seed, say=lambda m: None, max_steps=row.steps)
+                        clips=row.clips_per_semantic, seed=row.seed, max_steps=row.steps)
     judge = VideoJudge.load(TINY_WEIGHTS / "judge")
     acc = _judge_all(backbone, judge, row.semantics, lambda n: contextlib.nullcontext(), row.samples, row.seed)
     return {"train_seconds": result["seconds"], "final_loss": result["final_loss"], "judge": acc}

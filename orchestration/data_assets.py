@@ -8,14 +8,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.logs import to_run_log
 from orchestration.partitions import corpus_dir, dataset_version, version_config
 from orchestration.resources import CorpusSettings
 
 GROUP = "data"
-
-
-def _log(context):
-    return lambda msg: context.log.info(msg)
 
 
 def _version(context, corpus: CorpusSettings):
@@ -39,7 +36,8 @@ def curated_clips(context: dg.AssetExecutionContext, corpus: CorpusSettings, raw
     from v2l.data.build import curate_stage
 
     cfg, out = _version(context, corpus)
-    c = curate_stage(raw_content, cfg, out, say=_log(context))
+    with to_run_log(context):
+        c = curate_stage(raw_content, cfg, out)
     counts = c.counts()
     context.add_output_metadata({"accepted": counts["accepted"], "quarantined": counts["quarantined"],
                                  "by_reason": dg.MetadataValue.json(counts["quarantined_by_reason"])})
@@ -63,7 +61,8 @@ def pair_shards(context: dg.AssetExecutionContext, corpus: CorpusSettings, curat
     from v2l.data.build import shards_stage
 
     cfg, out = _version(context, corpus)
-    r = shards_stage(curated_clips, semantic_pairs, cfg, out, say=_log(context))
+    with to_run_log(context):
+        r = shards_stage(curated_clips, semantic_pairs, cfg, out)
     import json
 
     manifest = json.loads(r.manifest.read_text())
@@ -81,7 +80,8 @@ def latent_cache(context: dg.AssetExecutionContext, corpus: CorpusSettings, pair
         return None
     from v2l.data.latent_cache import cache_latents
 
-    info = cache_latents(str(Path(pair_shards).parent), corpus.latent_preset, say=_log(context))
+    with to_run_log(context):
+        info = cache_latents(str(Path(pair_shards).parent), corpus.latent_preset)
     context.add_output_metadata({"preset": corpus.latent_preset, "shards": len(info["shards"]),
                                  "random_weights": info["random_weights"]})
     return info

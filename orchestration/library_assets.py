@@ -11,6 +11,7 @@ from typing import Optional
 
 import dagster as dg
 
+from orchestration.logs import to_run_log
 from orchestration.partitions import corpus_dir, dataset_version
 from orchestration.resources import CorpusSettings, LibrarySettings, MlflowResource, PlatformPaths, RayResource
 
@@ -51,7 +52,8 @@ def lora_library(context: dg.AssetExecutionContext, config: LibraryRequest, libr
     cfg = library.build_config(references=references, out=out, formats=config.formats, checkpoint=checkpoint,
                                address=ray.address)
     ray.connect()
-    result = build(cfg, say=lambda m: context.log.info(m), progress=False)
+    with to_run_log(context):
+        result = build(cfg, progress=False)
     context.log.info(result.summary())
     context.add_output_metadata({"library": str(cfg.out), "model": spec, "checkpoint": checkpoint,
                                  "references": str(cfg.references), "formats": dg.MetadataValue.json(cfg.formats),

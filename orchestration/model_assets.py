@@ -10,14 +10,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.logs import to_run_log
 from orchestration.partitions import dataset_version
 from orchestration.resources import EvalSettings, MlflowResource, PlatformPaths, RayResource, TrainSettings
 
 GROUP = "hypernet"
-
-
-def _log(context):
-    return lambda msg: context.log.info(msg)
 
 
 def _training_run_id(mlflow: MlflowResource, experiment: str, checkpoint: Path):
@@ -66,7 +63,8 @@ def hypernet_evaluation(context: dg.AssetExecutionContext, hypernet_checkpoint: 
                                  ray.address)
     if cfg.workers:
         ray.connect()
-    summary = run(cfg, say=_log(context))
+    with to_run_log(context):
+        summary = run(cfg)
     headline = headline_tags(summary)
     context.add_output_metadata({"report": str(Path(cfg.out) / "report.md"), "summary": str(Path(cfg.out) / "summary.json"),
                                  "mlflow_run_id": summary["mlflow"]["run_id"], "checkpoint": hypernet_checkpoint,

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.logs import to_run_log
 from orchestration.resources import PretrainSettings
 
 GROUP = "tiny_world"
-
-
-def _log(context):
-    return lambda msg: context.log.info(msg)
 
 
 def _metadata(card: dict) -> dict:
@@ -27,7 +24,8 @@ def _metadata(card: dict) -> dict:
 def tiny_vae(context: dg.AssetExecutionContext, pretrain: PretrainSettings) -> str:
     from v2l.pretrain.jobs import train_vae
 
-    card = train_vae(Path(pretrain.out_root) / "vae", **pretrain.job_args("vae"), say=_log(context))
+    with to_run_log(context):
+        card = train_vae(Path(pretrain.out_root) / "vae", **pretrain.job_args("vae"))
     context.add_output_metadata(_metadata(card))
     return card["location"]
 
@@ -36,7 +34,8 @@ def tiny_vae(context: dg.AssetExecutionContext, pretrain: PretrainSettings) -> s
 def tiny_judge(context: dg.AssetExecutionContext, pretrain: PretrainSettings, tiny_vae: str) -> str:
     from v2l.pretrain.jobs import train_judge
 
-    card = train_judge(Path(pretrain.out_root) / "judge", tiny_vae, **pretrain.job_args("judge"), say=_log(context))
+    with to_run_log(context):
+        card = train_judge(Path(pretrain.out_root) / "judge", tiny_vae, **pretrain.job_args("judge"))
     context.add_output_metadata(_metadata(card))
     return card["location"]
 
@@ -45,7 +44,8 @@ def tiny_judge(context: dg.AssetExecutionContext, pretrain: PretrainSettings, ti
 def tiny_clip(context: dg.AssetExecutionContext, pretrain: PretrainSettings) -> str:
     from v2l.pretrain.jobs import train_clip
 
-    card = train_clip(Path(pretrain.out_root) / "clip", **pretrain.job_args("clip"), say=_log(context))
+    with to_run_log(context):
+        card = train_clip(Path(pretrain.out_root) / "clip", **pretrain.job_args("clip"))
     context.add_output_metadata(_metadata(card))
     return card["location"]
 
@@ -54,8 +54,8 @@ def tiny_clip(context: dg.AssetExecutionContext, pretrain: PretrainSettings) -> 
 def tiny_backbone(context: dg.AssetExecutionContext, pretrain: PretrainSettings, tiny_vae: str) -> str:
     from v2l.pretrain.jobs import train_backbone
 
-    card = train_backbone(Path(pretrain.out_root) / "backbone", tiny_vae, **pretrain.job_args("backbone"),
-                          say=_log(context))
+    with to_run_log(context):
+        card = train_backbone(Path(pretrain.out_root) / "backbone", tiny_vae, **pretrain.job_args("backbone"))
     context.add_output_metadata(_metadata(card))
     return card["location"]
 

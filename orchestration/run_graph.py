@@ -3,11 +3,13 @@ whose runs the UI shows afterwards (`DAGSTER_HOME=<home> make ui`). `make demo` 
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
-from typing import Callable
 
 import dagster as dg
+
+log = logging.getLogger(f"v2l.{__name__}")  # under `v2l`: shown where v2l's messages are
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,8 +23,7 @@ def instance_at(home: str | Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(home))
 
 
-def run_full(root: str | Path, home: str | Path, resources: dict | None = None, env: str = "dev",
-             say: Callable[[str], None] = print) -> dict:
+def run_full(root: str | Path, home: str | Path, resources: dict | None = None, env: str = "dev") -> dict:
     """Materialise every asset of one dataset version (the corpus the settings describe) and return what each
     asset reported: {"run_id", "dataset_version", "assets": {asset: metadata}, "checks": {check: (passed, severity, metadata)}}."""
     from orchestration.definitions import build_definitions
@@ -33,7 +34,7 @@ def run_full(root: str | Path, home: str | Path, resources: dict | None = None, 
     with instance_at(home) as instance:
         if not instance.has_dynamic_partition(dataset_version.name, key):
             instance.add_dynamic_partitions(dataset_version.name, [key])
-        say(f"dagster: job full, dataset version {key}, instance {Path(home).resolve()}")
+        log.info(f"dagster: job full, dataset version {key}, instance {Path(home).resolve()}")
         # INFO, not Dagster's default DEBUG: one line per asset's own messages, not one per engine event.
         result = defs.resolve_job_def("full").execute_in_process(
             instance=instance, partition_key=key, raise_on_error=True,

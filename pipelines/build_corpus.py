@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     from v2l.data.build import build_from_config
 
     def run(job):
-        return build_from_config(*job, say=lambda m: print(m, file=sys.stderr))
+        return build_from_config(*job)
 
     return run_job("pipelines.build_corpus", __doc__, load, run,
                    lambda r: f"manifest   {r.manifest}\nshards     {r.shards}\nquarantine {r.quarantine}", argv)

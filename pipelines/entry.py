@@ -53,6 +53,9 @@ def run_job(prog: str, doc: str, load: Callable[..., Any], run: Callable[[Any], 
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                     help="override one config field (dotted keys for nested fields; the value is YAML)")
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    from v2l.logs import show_messages
+
+    show_messages()  # the job's progress messages on stderr, as `v2l` shows them
     try:
         cfg = load(args.config, **parse_sets(args.sets))
         result = run(cfg)

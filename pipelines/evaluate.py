@@ -21,8 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     from v2l.evaluation.job import load_eval_config
     from v2l.evaluation.ray_actors import run
 
-    return run_job("pipelines.evaluate", __doc__, load_eval_config,
-                   lambda cfg: run(cfg, say=lambda m: print(m, file=sys.stderr)), _show, argv)
+    return run_job("pipelines.evaluate", __doc__, load_eval_config, run, _show, argv)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ def served(tmp_path, monkeypatch):
 
     root, home = tmp_path / "platform", tmp_path / "dagster"
     monkeypatch.setenv("V2L_MODEL_CACHE", str(tmp_path / "models"))
-    graph = {**run_full(root, home, env="test", say=lambda m: None), "home": home}
+    graph = {**run_full(root, home, env="test"), "home": home}
     env = {**os.environ, "DAGSTER_HOME": str(home.resolve()), "V2L_ENV": "test", "V2L_PLATFORM_ROOT": str(root),
            "V2L_MODEL_CACHE": str(tmp_path / "models")}
     proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "ui.py"), "--mlflow-store", graph["mlflow"],

@@ -41,7 +41,7 @@ SCRIPT = textwrap.dedent("""
 
     cfg = LoopConfig(minutes=10, max_steps=int(sys.argv[3]), lr=0.1, warmup_steps=1, log_every=1, threads=1,
                      checkpoint_every_s=0.0)
-    result = run_loop(out, cfg, [w], step_fn, save_weights, load_weights, say=lambda m: None)
+    result = run_loop(out, cfg, [w], step_fn, save_weights, load_weights)
     print("STEPS", result["steps"], w.tolist())
 """)
 

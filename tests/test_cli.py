@@ -118,3 +118,19 @@ def test_pretrain_and_evaluate_errors_are_one_line(tmp_path):
     assert "no-vae" in r.output and "v2l pretrain vae --install" in r.output
     assert r.exception is None or isinstance(r.exception, SystemExit)
     assert not (tmp_path / "bb").exists(), "nothing written on failure"
+
+
+def test_progress_messages_are_plain_stderr_lines_and_quiet_hides_them(tmp_path):
+    import logging
+
+    args = ["data", "build", "--no-photos", "--procedural", "8", "--pairs-per-semantic", "1", "--eval-pairs", "1",
+            "--size", "16x16", "--frames", "1"]
+    try:
+        shown = _run(*args, "--out", tmp_path / "a")
+        assert shown.exit_code == 0, shown.output
+        assert "gather: 8 inputs (0 labels rows refused)\n" in shown.stderr and "manifest" in shown.stdout
+        quiet = _run("--quiet", *args, "--out", tmp_path / "b")
+        assert quiet.exit_code == 0, quiet.output
+        assert quiet.stderr == "" and "manifest" in quiet.stdout
+    finally:
+        logging.getLogger("v2l").setLevel(logging.NOTSET)

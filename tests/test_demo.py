@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 def test_demo_builds_a_corpus_predicts_and_generates(tmp_path, monkeypatch):
     # A relative output folder, as `make demo` uses: Ray workers must still find the corpus.
     monkeypatch.chdir(tmp_path)
-    paths = run_demo("demo", steps=2, pairs_per_semantic=1, train_steps=2, say=lambda m: None)
+    paths = run_demo("demo", steps=2, pairs_per_semantic=1, train_steps=2)
     corpus = Corpus(tmp_path / "demo" / "corpus")
     assert corpus.verify("train") and paths["quarantine log"].is_file()
     assert load_compact(paths["lora (compact)"]).A_pred.shape[0] == 24

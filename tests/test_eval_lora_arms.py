@@ -82,7 +82,7 @@ def melt_library(tmp_path_factory):
     (refs / "labels.csv").write_text("path,semantic\nmelt_a.mp4,melt\nmelt_b.mp4,melt\n")
     model = default_model()
     lib = root / "lib"
-    build_library(refs, lib, model, local_executor(LoRAWriter(lib, model)), ["compact"], say=lambda m: None,
+    build_library(refs, lib, model, local_executor(LoRAWriter(lib, model)), ["compact"],
                   progress=False)
     return lib
 

@@ -67,8 +67,8 @@ def assets(tmp_path_factory) -> Assets:
     (root / "refs").mkdir()
     shutil.copy(ref, root / "refs" / "ref.mp4")
     build_library(root / "refs", root / "library", model, local_executor(LoRAWriter(root / "library", model=model)),
-                  "compact", say=lambda m: None, progress=False)
-    build_corpus(root / "corpus", [], pairs_per_semantic=1, size=(16, 16), frames=1, say=lambda m: None,
+                  "compact", progress=False)
+    build_corpus(root / "corpus", [], pairs_per_semantic=1, size=(16, 16), frames=1,
                  eval_pairs_per_semantic=1, procedural=8, photos=False, shard_samples=50)
     return Assets(root, ref, image, lora, root / "corpus", TINY_WEIGHTS / "hypernet", kohya, root / "library")
 

@@ -14,7 +14,7 @@ from v2l.pretrain.cards import write_card
 from v2l.pretrain.lineage import files_of, stale_upstream, upstream_files
 from v2l.training.config import load_config
 from v2l.training.trainer import run_training
-from tests.test_train_job import SMOKE, _quiet
+from tests.test_train_job import SMOKE
 
 
 def _model(root, name, value, built_on=None):
@@ -50,7 +50,7 @@ def test_files_of_hashes_an_uncarded_folder_like_its_card_would(tmp_path):
 def test_training_records_its_backbone_and_refuses_another(tmp_path):
     from v2l.training.release import install_hypernet
 
-    run = run_training(load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=2), say=_quiet)
+    run = run_training(load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=2))
     checkpoint = Path(run["checkpoint"])
     state_path = checkpoint / "state.json"
     state = json.loads(state_path.read_text())
@@ -65,7 +65,7 @@ def test_training_records_its_backbone_and_refuses_another(tmp_path):
     state["backbone"]["vae"] = {"diffusion_pytorch_model.safetensors": "0" * 64}
     state_path.write_text(json.dumps(state))
     with pytest.raises(V2LError, match="another backbone.*vae"):
-        run_training(load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=4), say=_quiet)
+        run_training(load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=4))
     with pytest.raises(V2LError, match="another backbone.*vae"):
         install_hypernet(checkpoint, {}, target=tmp_path / "other")
     assert not (tmp_path / "other").exists(), "nothing installed on refusal"

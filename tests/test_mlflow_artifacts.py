@@ -88,7 +88,7 @@ def test_an_experiment_from_before_keeps_its_recorded_location(tmp_path):
     cfg = load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=1, checkpoint_every=1,
                       tracking={"uri": store})
     with pytest.warns(RuntimeWarning, match="keeps its artifacts in"):
-        run_training(cfg, say=lambda m: None, command="v2l train --config tiny-smoke.yaml")
+        run_training(cfg, command="v2l train --config tiny-smoke.yaml")
     client = MlflowClient(tracking_uri=store)
     (run,) = client.search_runs([client.get_experiment_by_name("v2l-hypernet").experiment_id])
     assert local_path(run.info.artifact_uri).parent.parent == old

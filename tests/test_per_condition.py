@@ -53,7 +53,7 @@ def test_per_condition_lora_resumes_exactly_from_its_checkpoint(tmp_path):
 
     def run(run_dir, steps):
         backbone = get_spec("tiny").default()
-        train_lora(backbone, "pan_left", minutes=60, batch=2, clips=8, max_steps=steps, say=lambda m: None,
+        train_lora(backbone, "pan_left", minutes=60, batch=2, clips=8, max_steps=steps,
                    run_dir=run_dir, checkpoint_every_s=0.0)
         return adapter_state(backbone, "pan_left")
 

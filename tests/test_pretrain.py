@@ -26,9 +26,9 @@ def _weights(path):
 
 
 def test_resume_continues_exactly(tmp_path):
-    straight = pretrain_judge(tmp_path / "a", None, _judge_cfg(4), say=lambda m: None)
-    pretrain_judge(tmp_path / "b", None, _judge_cfg(2), say=lambda m: None)
-    resumed = pretrain_judge(tmp_path / "b", None, _judge_cfg(4), say=lambda m: None)
+    straight = pretrain_judge(tmp_path / "a", None, _judge_cfg(4))
+    pretrain_judge(tmp_path / "b", None, _judge_cfg(2))
+    resumed = pretrain_judge(tmp_path / "b", None, _judge_cfg(4))
     assert straight["steps"] == resumed["steps"] == 4
     a, b = _weights(tmp_path / "a"), _weights(tmp_path / "b")
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -85,7 +85,7 @@ def test_vae_decoder_phase_keeps_the_latent_space_and_resumes(tmp_path):
     def weights(name):
         return load_file(str(name / "vae" / "diffusion_pytorch_model.safetensors"))
 
-    result = pretrain_vae(tmp_path, cfg(3), say=lambda m: None)
+    result = pretrain_vae(tmp_path, cfg(3))
     phase1, final = weights(latest_checkpoint_dir(tmp_path)), load_file(
         str(tmp_path / "model" / "vae" / "diffusion_pytorch_model.safetensors"))
     enc = [k for k in final if k.startswith("encoder.")]
@@ -96,13 +96,14 @@ def test_vae_decoder_phase_keeps_the_latent_space_and_resumes(tmp_path):
     history = json.loads((tmp_path / "decoder_phase" / "history.json").read_text())
     assert [h["step"] for h in history] == [1, 2, 3]
     # Both phases are complete: running the same command again trains nothing more.
-    again = pretrain_vae(tmp_path, cfg(3), say=lambda m: None)
+    again = pretrain_vae(tmp_path, cfg(3))
     assert again["metrics"]["steps"] == 2
     assert json.loads((tmp_path / "decoder_phase" / "history.json").read_text()) == history
 
 
-def test_clip_keeps_the_best_dev_weights_across_a_resume(tmp_path):
+def test_clip_keeps_the_best_dev_weights_across_a_resume(tmp_path, caplog):
     """Model selection on training items set aside: the kept weights are those of the best dev score."""
+    import logging
     import re
 
     from v2l.pretrain.clip import ClipPretrainConfig, pretrain_clip, split_dev
@@ -115,10 +116,10 @@ def test_clip_keeps_the_best_dev_weights_across_a_resume(tmp_path):
         return ClipPretrainConfig(loop=loop, world=world, batch=8, pool_clips=64, dev_procedural=2,
                                   select_every=2, dev_frames_per_item=2, eval_frames_per_item=1)
 
-    lines = []
-    pretrain_clip(tmp_path, cfg(3), say=lines.append)
-    result = pretrain_clip(tmp_path, cfg(6), say=lines.append)
-    scored = [re.match(r"step (\d+): dev retrieval ([0-9.]+)", ln) for ln in lines]
+    with caplog.at_level(logging.INFO, logger="v2l"):
+        pretrain_clip(tmp_path, cfg(3))
+        result = pretrain_clip(tmp_path, cfg(6))
+    scored = [re.match(r"step (\d+): dev retrieval ([0-9.]+)", r.getMessage()) for r in caplog.records]
     scored = [(int(m[1]), float(m[2])) for m in scored if m]
     # Run 1 scores steps 2 and 3 (its end); run 2 resumes at step 3 with step 2's best kept, then 4 and 6.
     assert [s for s, _ in scored] == [2, 3, 4, 6]

@@ -9,7 +9,7 @@ import torch
 from v2l.errors import V2LError
 from v2l.training.config import load_config
 from v2l.training.trainer import run_training
-from tests.test_train_job import SMOKE, _quiet
+from tests.test_train_job import SMOKE
 
 
 def test_linear_probe_separates_training_clips_and_reports_heldout(tmp_path):
@@ -26,8 +26,7 @@ def test_linear_probe_separates_training_clips_and_reports_heldout(tmp_path):
 
 def test_staged_finetune_lr_applies_to_stage_three_only(tmp_path):
     staged = {"codes_steps": 1, "distill_steps": 1, "finetune_lr": 1e-5}
-    run = run_training(load_config(SMOKE, run_dir=str(tmp_path), recipe="staged", max_steps=4, staged=staged),
-                       say=_quiet)
+    run = run_training(load_config(SMOKE, run_dir=str(tmp_path), recipe="staged", max_steps=4, staged=staged))
     lrs = {h["step"]: h["lr"] for h in run["history"]}  # the rate set for the step after each one
     assert lrs[1] == pytest.approx(1e-3)  # after stage 1 comes stage 2: the config's rate
     assert lrs[2] == pytest.approx(1e-5) and lrs[3] == pytest.approx(1e-5)
@@ -55,7 +54,7 @@ def test_install_a_training_checkpoint_as_the_committed_hypernet(tmp_path):
     from v2l.pretrain.cards import verify
     from v2l.training.release import install_hypernet
 
-    run = run_training(load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=2), say=_quiet)
+    run = run_training(load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=2))
     target = tmp_path / "hypernet"
     card = install_hypernet(run["checkpoint"], {"seen_semantics": {"judge_acc_true_ref": 0.5}}, target=target)
     assert card["command"] == "v2l train --config tests/configs/tiny-smoke.yaml"
@@ -81,8 +80,8 @@ def test_world_pairs_encoded_once_train_and_resume_exactly(tmp_path):
                       data={"latent_cache": True, "clips_per_semantic": 1})
     batch = pair_source(cfg, "train", 0, 1, backbone=get_spec("tiny").default()).batch(0, 0, 2, 0)
     assert batch.target is None and batch.target_latents.shape[1:] == (8, 3, 12, 12) and batch.text is not None
-    straight = {h["step"]: h["loss"] for h in run_training(cfg, say=_quiet)["history"]}
+    straight = {h["step"]: h["loss"] for h in run_training(cfg)["history"]}
     half = cfg.model_copy(update={"run_dir": tmp_path / "b"})
-    run_training(half.model_copy(update={"max_steps": 2}), say=_quiet)
-    resumed = run_training(half, say=_quiet)["history"]
+    run_training(half.model_copy(update={"max_steps": 2}))
+    resumed = run_training(half)["history"]
     assert [h["loss"] for h in resumed] == [straight[3], straight[4]]

@@ -21,14 +21,10 @@ def _cfg(tmp_path, **over):
     return load_config(SMOKE, run_dir=str(tmp_path), **over)
 
 
-def _quiet(_):
-    pass
-
-
 def test_exact_resume_matches_the_uninterrupted_run(tmp_path):
-    straight = run_training(_cfg(tmp_path / "a", max_steps=4), say=_quiet)
-    run_training(_cfg(tmp_path / "b", max_steps=2), say=_quiet)
-    resumed = run_training(_cfg(tmp_path / "b", max_steps=4), say=_quiet)
+    straight = run_training(_cfg(tmp_path / "a", max_steps=4))
+    run_training(_cfg(tmp_path / "b", max_steps=2))
+    resumed = run_training(_cfg(tmp_path / "b", max_steps=4))
     losses = {h["step"]: h["loss"] for h in straight["history"]}
     assert [h["step"] for h in resumed["history"]] == [3, 4]
     for h in resumed["history"]:
@@ -41,7 +37,7 @@ def test_checkpoints_keep_last_k_and_load_for_prediction(tmp_path, sample_paths)
     from v2l.lora.files import load_compact
     from v2l.model import Video2LoRA
 
-    result = run_training(_cfg(tmp_path, max_steps=6, checkpoint_every=2, keep_last=2), say=_quiet)
+    result = run_training(_cfg(tmp_path, max_steps=6, checkpoint_every=2, keep_last=2))
     steps = sorted(p.name for p in (tmp_path / "checkpoints").glob("step-*"))
     assert steps == ["step-00000004", "step-00000006"]
     assert (tmp_path / "checkpoints" / "latest").read_text() == "step-00000006"
@@ -60,7 +56,7 @@ def test_checkpoints_keep_last_k_and_load_for_prediction(tmp_path, sample_paths)
 def test_unreachable_tracking_server_warns_once_and_keeps_metrics(tmp_path):
     cfg = _cfg(tmp_path, max_steps=2, tracking={"uri": "http://127.0.0.1:9", "log_every": 1})
     with pytest.warns(RuntimeWarning, match="MLflow") as record:
-        result = run_training(cfg, say=_quiet)
+        result = run_training(cfg)
     assert len([w for w in record if "MLflow" in str(w.message)]) == 1
     assert result["state"]["step"] == 2
     assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 2
@@ -143,12 +139,12 @@ def test_ray_worker_killed_mid_run_finishes_from_checkpoint(tmp_path, ray_cluste
 
 def test_staged_recipe_runs_its_three_stages_and_resumes_exactly(tmp_path):
     staged = {"codes_steps": 2, "distill_steps": 2}
-    straight = run_training(_cfg(tmp_path / "a", recipe="staged", max_steps=6, staged=staged), say=_quiet)
+    straight = run_training(_cfg(tmp_path / "a", recipe="staged", max_steps=6, staged=staged))
     hist = {h["step"]: h for h in straight["history"]}
     assert "distill_mse" in hist[3] and "reference_class_acc" in hist[4]  # stage 2: weight-space loss
     assert "distill_mse" not in hist[1] and "distill_mse" not in hist[6]  # stages 1 and 3: diffusion loss
-    run_training(_cfg(tmp_path / "b", recipe="staged", max_steps=3, staged=staged), say=_quiet)
-    resumed = run_training(_cfg(tmp_path / "b", recipe="staged", max_steps=6, staged=staged), say=_quiet)
+    run_training(_cfg(tmp_path / "b", recipe="staged", max_steps=3, staged=staged))
+    resumed = run_training(_cfg(tmp_path / "b", recipe="staged", max_steps=6, staged=staged))
     for h in resumed["history"]:
         assert h["loss"] == hist[h["step"]]["loss"], f"staged step {h['step']} differs after resume"
 
@@ -159,17 +155,17 @@ def tiny_corpus(tmp_path_factory):
     from v2l.data.latent_cache import cache_latents
 
     out = tmp_path_factory.mktemp("corpus")
-    build_corpus(out, pairs_per_semantic=1, say=_quiet)
-    cache_latents(out, "tiny", say=_quiet)
+    build_corpus(out, pairs_per_semantic=1)
+    cache_latents(out, "tiny")
     return out
 
 
 @pytest.mark.parametrize("latent_cache", [False, True])
 def test_training_from_corpus_shards_and_latent_cache(tmp_path, tiny_corpus, latent_cache):
     cfg = _cfg(tmp_path, max_steps=3, data={"corpus": str(tiny_corpus), "latent_cache": latent_cache})
-    first = run_training(cfg.model_copy(update={"max_steps": 2}), say=_quiet)
-    resumed = run_training(cfg, say=_quiet)
-    straight = run_training(cfg.model_copy(update={"run_dir": tmp_path / "straight"}), say=_quiet)
+    first = run_training(cfg.model_copy(update={"max_steps": 2}))
+    resumed = run_training(cfg)
+    straight = run_training(cfg.model_copy(update={"run_dir": tmp_path / "straight"}))
     assert first["state"]["step"] == 2 and resumed["state"]["step"] == 3
     assert resumed["history"][-1]["loss"] == straight["history"][-1]["loss"]
     assert all(0 < h["loss"] < 10 for h in straight["history"])

@@ -22,7 +22,7 @@ def test_each_stage_sees_its_tiers():
 def test_the_backbone_card_names_train_and_tier_1(tmp_path):
     from v2l.pretrain.jobs import train_backbone
 
-    card = train_backbone(tmp_path / "bb", smoke=True, say=lambda m: None)
+    card = train_backbone(tmp_path / "bb", smoke=True)
     seen = json.loads((tmp_path / "bb" / "model" / "transformer" / "card.json").read_text())["semantics_seen"]
     assert card["semantics_seen"] == seen == semantics_for("backbone")
     assert "ripple" in seen and "wipe" not in seen

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Callable
 
 from v2l.data.build import build_corpus
 from v2l.data.reader import Corpus
@@ -13,6 +13,8 @@ from v2l.lora.files import FORMATS
 from v2l.model import default_model
 from v2l.video.io import to_uint8, write_png, write_video
 
+log = logging.getLogger(__name__)
+
 
 def _pick(corpus: Corpus, split: str, semantic: str | None = None) -> dict:
     for s in corpus.samples(split):
@@ -21,7 +23,7 @@ def _pick(corpus: Corpus, split: str, semantic: str | None = None) -> dict:
     raise LookupError(f"no {semantic or 'sample'} in split {split}")
 
 
-def run_platform(out: Path, train_steps: int, pairs_per_semantic: int, say: Callable[[str], None] = print) -> dict:
+def run_platform(out: Path, train_steps: int, pairs_per_semantic: int) -> dict:
     """The whole platform as Dagster runs it (orchestration's `full` job, one dataset version): corpus -> Ray Train
     -> evaluation -> registry (champion gate) -> LoRA library. Returns printable paths and headline numbers."""
     from orchestration.resources import CorpusSettings, TrainSettings
@@ -31,7 +33,7 @@ def run_platform(out: Path, train_steps: int, pairs_per_semantic: int, say: Call
     resources = {"train": TrainSettings(config="tiny-smoke.yaml", overrides={"max_steps": train_steps}, resume=False),
                  "corpus": CorpusSettings(out_dir=str(root / "corpus"),
                                           overrides={"pairs_per_semantic": pairs_per_semantic})}
-    r = run_full(root, out / "dagster", resources, env="dev", say=say)
+    r = run_full(root, out / "dagster", resources, env="dev")
     a, checks = r["assets"], r["checks"]
     checkpoint = Path(a["hypernet_checkpoint"]["checkpoint"])
     run_dir = Path(a["hypernet_checkpoint"]["run_dir"])
@@ -58,24 +60,23 @@ def run_platform(out: Path, train_steps: int, pairs_per_semantic: int, say: Call
     return shown
 
 
-def run_demo(out: str | Path, steps: int = 25, pairs_per_semantic: int = 2, train_steps: int = 0,
-             say: Callable[[str], None] = print) -> dict[str, Path]:
+def run_demo(out: str | Path, steps: int = 25, pairs_per_semantic: int = 2, train_steps: int = 0) -> dict[str, Path]:
     out = Path(out)
     paths: dict[str, Path] = {}
-    built = build_corpus(out / "corpus", pairs_per_semantic=pairs_per_semantic, say=say)
+    built = build_corpus(out / "corpus", pairs_per_semantic=pairs_per_semantic)
     paths["corpus manifest"], paths["corpus shards"], paths["quarantine log"] = built.manifest, built.shards, built.quarantine
     corpus = Corpus(built.out)
     if train_steps:
-        say(f"the platform in Dagster: a new dataset version, {train_steps} hypernetwork steps on Ray Train (a "
-            f"demonstration, not the release run), its evaluation, the registry and a LoRA library")
-        paths.update(run_platform(out, train_steps, pairs_per_semantic, say))
+        log.info(f"the platform in Dagster: a new dataset version, {train_steps} hypernetwork steps on Ray Train "
+                 f"(a demonstration, not the release run), its evaluation, the registry and a LoRA library")
+        paths.update(run_platform(out, train_steps, pairs_per_semantic))
 
     model = default_model()  # the committed release hypernetwork, not the brief run above
     spec = model.backbone.spec
     paths["hypernetwork used"] = Path(model.source) if not model.random_weights else Path("(random init)")
     if model.backbone.random_weights or model.random_weights:
-        say(f"note: backbone: {model.backbone.source}; hypernetwork: {model.source}. Until every part is trained "
-            f"and committed this demo shows the pipeline, not learned semantics")
+        log.warning(f"note: backbone: {model.backbone.source}; hypernetwork: {model.source}. Until every part is "
+                    f"trained and committed this demo shows the pipeline, not learned semantics")
     # A reference of a seen semantic on unseen content, and a first frame of other unseen content.
     ref = _pick(corpus, "val", "pan_left")
     target = next(s for s in corpus.samples("val") if s["meta"]["content_id"] != ref["meta"]["content_id"])

@@ -53,6 +53,10 @@ def test_materialize_tiny_corpus_with_checks_and_latents(tmp_path, good_folder):
     assert first["ref"].ndim == 4 and first["text"].ndim == 2
     mats = {m.asset_key.to_user_string(): m for m in result.get_asset_materialization_events()}
     assert set(mats) == {"raw_content", "curated_clips", "semantic_pairs", "pair_shards", "latent_cache"}
+    # The stages' own messages (v2l's loggers) are in the run log.
+    logged = [e.user_message for e in instance.all_logs(result.run_id) if not e.is_dagster_event]
+    for start in ("curate: 13/13 inputs", "shards: ", "latents: "):
+        assert any(m.startswith(start) for m in logged), (start, logged)
 
     # The same checks fail on a corrupted copy, naming the problem.
     bad = tmp_path / "bad"

@@ -18,8 +18,7 @@ def test_ray_dataset_yields_decoded_samples(tmp_path):
     from v2l.data.reader import Corpus, CorruptShardError
     from v2l.data.semantics import DEFAULT_HELDOUT
 
-    build_corpus(tmp_path / "c", photos=False, procedural=8, pairs_per_semantic=1, eval_pairs_per_semantic=1,
-                 say=lambda m: None)
+    build_corpus(tmp_path / "c", photos=False, procedural=8, pairs_per_semantic=1, eval_pairs_per_semantic=1)
     corpus = Corpus(tmp_path / "c")
     expected = [s["__key__"] for s in corpus.raw_samples("heldout")]
     ray_cluster.connect(num_cpus=1)

@@ -26,7 +26,7 @@ OPTS = dict(pairs_per_semantic=2, eval_pairs_per_semantic=1, procedural=6, shard
 def built(tmp_path_factory):
     base = tmp_path_factory.mktemp("corpus")
     make_good_folder(base / "good")
-    result = build_corpus(base / "out", [base / "good"], seed=3, say=lambda m: None, **OPTS)
+    result = build_corpus(base / "out", [base / "good"], seed=3, **OPTS)
     return base, result
 
 
@@ -127,12 +127,12 @@ def test_target_is_ground_truth_that_re_renders(built):
 
 def test_same_inputs_and_seed_give_byte_identical_shards(built, tmp_path):
     base, r = built
-    again = build_corpus(tmp_path / "again", [base / "good"], seed=3, say=lambda m: None, **OPTS)
+    again = build_corpus(tmp_path / "again", [base / "good"], seed=3, **OPTS)
     m1, m2 = json.loads(r.manifest.read_text()), json.loads(again.manifest.read_text())
     assert m1["version"] == m2["version"] and m1["shards"] == m2["shards"]
     for e in m1["shards"]:
         assert (base / "out" / e["file"]).read_bytes() == (tmp_path / "again" / e["file"]).read_bytes()
-    other = build_corpus(tmp_path / "other", [base / "good"], seed=4, say=lambda m: None, **OPTS)
+    other = build_corpus(tmp_path / "other", [base / "good"], seed=4, **OPTS)
     assert json.loads(other.manifest.read_text())["version"] != m1["version"]
 
 

@@ -20,7 +20,7 @@ TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 
 def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, batch: int = 16, lr: float = 3e-3,
                clips: int = 768, world: WorldConfig | None = None, seed: int = 0,
-               say: Callable[[str], None] = print, progress: Callable[[float, int], None] | None = None,
+               progress: Callable[[float, int], None] | None = None,
                check_every_s: float = 60.0, max_steps: int | None = None, run_dir: str | Path | None = None,
                checkpoint_every_s: float = 60.0) -> dict:
     """Adds adapter `semantic` to the backbone's transformer and trains it with the shared loop (`run_loop`:
@@ -103,7 +103,7 @@ def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, bat
                           load_extra_state=lambda s: (setattr(rng.bit_generator, "state", s["rng"]),
                                                       losses.extend(s["losses"]),
                                                       next_check.__setitem__(0, s["next_check"])),
-                          say=lambda m: say(f"{semantic}: {m}"), between_steps=between_steps)
+                          between_steps=between_steps, label=semantic)
     tr.eval()
     for p in named.values():
         p.requires_grad_(False)

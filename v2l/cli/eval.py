@@ -68,7 +68,7 @@ def eval_command(
             {k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         raise config_error(exc) from None
-    summary = run(cfg, say=lambda m: typer.echo(m, err=True))
+    summary = run(cfg)
     typer.echo((Path(cfg.out) / "report.md").read_text())
     if "registry" in summary:
         r = summary["registry"]

@@ -138,8 +138,7 @@ def hypernet(checkpoint: Optional[Path] = typer.Option(
 
         if checkpoint is None or checkpoint_codes(checkpoint) is None:
             raise V2LError(f"--codes: {checkpoint} holds no staged codes; pass a staged-recipe training checkpoint")
-    metrics = measure_hypernet(checkpoint, per_semantic, zero_shot_per_semantic, steps, codes=codes, out=eval_dir,
-                               say=lambda m: typer.echo(m, err=True))
+    metrics = measure_hypernet(checkpoint, per_semantic, zero_shot_per_semantic, steps, codes=codes, out=eval_dir)
     per_condition = json.loads((TINY_WEIGHTS / "transformer" / "card.json").read_text())["metrics"].get(
         "per_condition_lora", {})
     # The old way beside it: per-condition LoRAs' accuracy, and the hypernetwork's on the same semantics.

@@ -54,7 +54,7 @@ def build(references: Path = typer.Option(..., "--references", help="folder of v
     except ValidationError as exc:
         raise config_error(exc) from None
     try:
-        result = run(cfg, say=lambda m: typer.echo(m, err=True), progress=progress)
+        result = run(cfg, progress=progress)
     finally:
         import ray
 

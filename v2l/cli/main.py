@@ -19,10 +19,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, cls=OneLineErrors,
 
 
 @app.callback()
-def _verbosity(verbose: bool = typer.Option(False, "--verbose", help="show the libraries' logging and progress bars")):
-    from v2l.cli.verbosity import set_verbosity
+def _verbosity(verbose: bool = typer.Option(False, "--verbose", help="show the libraries' logging and progress bars"),
+               quiet: bool = typer.Option(False, "--quiet", help="no progress messages on stderr, only warnings "
+                                                                 "and errors")):
+    from v2l.cli.verbosity import set_verbosity, show_messages_for
 
     set_verbosity(verbose)
+    show_messages_for(verbose, quiet)
 
 
 def _load_model(checkpoint: Optional[Path], preset: str, backbone_weights: Optional[Path]):
@@ -186,8 +189,8 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="output folde
     """End to end on the tiny default: corpus -> brief Ray training -> LoRA in every format -> generated video."""
     from v2l.demo import run_demo
 
-    for label, path in run_demo(out, steps=steps, pairs_per_semantic=pairs_per_semantic, train_steps=train_steps,
-                                say=_say).items():
+    for label, path in run_demo(out, steps=steps, pairs_per_semantic=pairs_per_semantic,
+                                train_steps=train_steps).items():
         typer.echo(f"{label:22s} {path}")
 
 

@@ -15,10 +15,6 @@ CFG = " (default: v2l.pretrain's config model)"  # each default lives in its *Pr
 SMOKE_HELP = "2 steps on tiny pools: checks the pipeline runs, trains nothing useful (never installed)"
 
 
-def _say(msg: str) -> None:
-    typer.echo(msg, err=True)
-
-
 pretrain_app = typer.Typer(add_completion=False, no_args_is_help=True,
                            help="Pretrain the tiny world: VAE, I2V backbone, judge, CLIP.")
 
@@ -38,7 +34,7 @@ def vae(out: Path = typer.Option(Path("runs/pretrain/vae"), "--out", help="run d
     """Train the tiny AutoencoderKLCogVideoX; resumes from OUT/checkpoint when present."""
     from v2l.pretrain.jobs import train_vae
 
-    card = train_vae(out, minutes, max_steps, seed, pool_clips, decoder_minutes, threads, install, smoke, say=_say)
+    card = train_vae(out, minutes, max_steps, seed, pool_clips, decoder_minutes, threads, install, smoke)
     typer.echo(f"vae: {card['metrics']} -> {card['location']}")
 
 
@@ -57,8 +53,7 @@ def backbone(out: Path = typer.Option(Path("runs/pretrain/backbone"), "--out", h
     """Train the tiny I2V transformer on the frozen VAE; resumes from OUT/checkpoint when present."""
     from v2l.pretrain.jobs import train_backbone
 
-    typer.echo(json_line(train_backbone(out, vae, minutes, max_steps, seed, cache_clips, threads, install, smoke,
-                                        say=_say)))
+    typer.echo(json_line(train_backbone(out, vae, minutes, max_steps, seed, cache_clips, threads, install, smoke)))
 
 
 @pretrain_app.command("judge")
@@ -73,7 +68,7 @@ def judge(out: Path = typer.Option(Path("runs/pretrain/judge"), "--out", help="r
     """Train the semantic judge (all semantics) and measure it on held-out content."""
     from v2l.pretrain.jobs import train_judge
 
-    typer.echo(json_line(train_judge(out, vae, minutes, max_steps, seed, threads, install, smoke, say=_say)))
+    typer.echo(json_line(train_judge(out, vae, minutes, max_steps, seed, threads, install, smoke)))
 
 
 def json_line(card: dict) -> str:
@@ -102,7 +97,7 @@ def clip(out: Path = typer.Option(Path("runs/pretrain/clip"), "--out", help="run
     from v2l.pretrain.jobs import train_clip
 
     typer.echo(json_line(train_clip(out, minutes, max_steps, seed, dev_procedural, extra_procedural, pool_clips,
-                                    threads, install, smoke, say=_say)))
+                                    threads, install, smoke)))
 
 
 @pretrain_app.command("lit-clip")
@@ -119,5 +114,4 @@ def lit_clip(out: Path = typer.Option(Path("runs/pretrain/lit_clip"), "--out", h
     """Train the LiT CLIP's projection heads on frozen pretrained towers (EfficientNet-Lite0, all-MiniLM-L6-v2)."""
     from v2l.pretrain.jobs import train_lit_clip
 
-    typer.echo(json_line(train_lit_clip(out, seed, pool_frames, steps, image_size, dev_procedural, threads, install,
-                                        say=_say)))
+    typer.echo(json_line(train_lit_clip(out, seed, pool_frames, steps, image_size, dev_procedural, threads, install)))

@@ -1,5 +1,6 @@
 """How chatty the command line is: quiet by default (no progress bars for loads that take milliseconds),
-everything the libraries say with `v2l --verbose`. Our own progress for work that takes seconds is unaffected."""
+everything the libraries say with `v2l --verbose`. Our own progress for work that takes seconds is unaffected.
+Our messages (`v2l.*` loggers) go to stderr as plain lines; `--quiet` keeps only warnings and errors."""
 
 from __future__ import annotations
 
@@ -25,3 +26,11 @@ def set_verbosity(verbose: bool) -> None:
             else:
                 logging.set_verbosity_error()
                 logging.disable_progress_bar()
+
+
+def show_messages_for(verbose: bool, quiet: bool) -> None:
+    import logging
+
+    from v2l.logs import show_messages
+
+    show_messages(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)

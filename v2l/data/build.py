@@ -10,11 +10,11 @@ leaves a manifest that points at half-written shards.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from v2l.atomic import swap_dir, write_text_atomic
 from v2l.data.config import CorpusConfig
@@ -29,7 +29,7 @@ from v2l.data.pairs import SPLITS, PairSpec, plan_pairs
 from v2l.data.semantics import describe
 from v2l.data.shards import write_all_shards
 
-Say = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -86,11 +86,11 @@ def gather(cfg: CorpusConfig) -> Gathered:
     return g
 
 
-def curate_stage(g: Gathered, cfg: CorpusConfig, out: Path, say: Say = print) -> Curated:
+def curate_stage(g: Gathered, cfg: CorpusConfig, out: Path) -> Curated:
     """Stage 2 (curated_clips): accept or quarantine every input; writes `curated/items.json`."""
     def progress(i, n, name):
         if i == n or i % 25 == 0:
-            say(f"curate: {i}/{n} inputs")
+            log.info(f"curate: {i}/{n} inputs")
 
     result = curate(g.inputs, cfg.curation_rules(), out, progress=progress)
     c = Curated(result, g.label_rejections, g.label_rows)
@@ -105,7 +105,7 @@ def plan_stage(c: Curated, cfg: CorpusConfig) -> Planned:
     return Planned(specs, partition)
 
 
-def shards_stage(c: Curated, p: Planned, cfg: CorpusConfig, out: Path, say: Say = print) -> BuildResult:
+def shards_stage(c: Curated, p: Planned, cfg: CorpusConfig, out: Path) -> BuildResult:
     """Stage 4 (pair_shards): render and write the shards, then the quarantine log, then the manifest."""
     items = {i.id: i for i in c.items}
     staging = out / f".staging-{uuid.uuid4().hex[:8]}"
@@ -114,7 +114,7 @@ def shards_stage(c: Curated, p: Planned, cfg: CorpusConfig, out: Path, say: Say 
     def progress(n):
         done[0] += n
         if done[0] % 100 == 0 or done[0] == len(p.specs):
-            say(f"shards: {done[0]}/{len(p.specs)} samples")
+            log.info(f"shards: {done[0]}/{len(p.specs)} samples")
 
     try:
         entries = write_all_shards(p.specs, items, out, staging / "shards", cfg, progress)
@@ -144,22 +144,22 @@ def shards_stage(c: Curated, p: Planned, cfg: CorpusConfig, out: Path, say: Say 
 
 
 def build_corpus(out_dir: str | Path, content_dirs: tuple[str | Path, ...] | list = (), pairs_per_semantic: int = 8,
-                 size: tuple[int, int] = (48, 48), frames: int = 9, seed: int = 0, say: Say = print,
+                 size: tuple[int, int] = (48, 48), frames: int = 9, seed: int = 0,
                  **options) -> BuildResult:
     """Build a corpus end to end. `options` are any further `CorpusConfig` fields (fps, heldout, ...)."""
     cfg = CorpusConfig(content_dirs=tuple(str(d) for d in content_dirs), pairs_per_semantic=pairs_per_semantic,
                        height=size[0], width=size[1], frames=frames, seed=seed, **options)
-    return build_from_config(out_dir, cfg, say)
+    return build_from_config(out_dir, cfg)
 
 
-def build_from_config(out_dir: str | Path, cfg: CorpusConfig, say: Say = print) -> BuildResult:
+def build_from_config(out_dir: str | Path, cfg: CorpusConfig) -> BuildResult:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     g = gather(cfg)
-    say(f"gather: {len(g.inputs)} inputs ({len(g.label_rejections)} labels rows refused)")
-    c = curate_stage(g, cfg, out, say)
+    log.info(f"gather: {len(g.inputs)} inputs ({len(g.label_rejections)} labels rows refused)")
+    c = curate_stage(g, cfg, out)
     counts = c.counts()
-    say(f"curate: {counts['accepted']} accepted, {counts['quarantined']} quarantined")
+    log.info(f"curate: {counts['accepted']} accepted, {counts['quarantined']} quarantined")
     p = plan_stage(c, cfg)
-    say(f"pairs: {len(p.specs)} samples planned")
-    return shards_stage(c, p, cfg, out, say)
+    log.info(f"pairs: {len(p.specs)} samples planned")
+    return shards_stage(c, p, cfg, out)

@@ -11,8 +11,8 @@ backbone it came from (random-init weights are flagged: such latents are only go
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -21,6 +21,8 @@ from v2l.data.manifest import read_manifest, write_manifest
 from v2l.data.reader import Corpus, decode_sample
 from v2l.video.io import file_sha256
 
+log = logging.getLogger(__name__)
+
 
 def _npy(x: torch.Tensor) -> bytes:
     buf = io.BytesIO()
@@ -28,8 +30,7 @@ def _npy(x: torch.Tensor) -> bytes:
     return buf.getvalue()
 
 
-def cache_latents(corpus_dir: str | Path, preset: str = "tiny", batch_size: int = 16,
-                  say: Callable[[str], None] = print) -> dict:
+def cache_latents(corpus_dir: str | Path, preset: str = "tiny", batch_size: int = 16) -> dict:
     import webdataset as wds
 
     from v2l.backbones import get_spec
@@ -61,7 +62,7 @@ def cache_latents(corpus_dir: str | Path, preset: str = "tiny", batch_size: int 
         tmp.replace(dst)
         entries.append({"file": dst.relative_to(root).as_posix(), "split": e["split"], "samples": len(samples),
                         "sha256": file_sha256(dst), "video_shard": e["file"]})
-        say(f"latents: {dst.relative_to(root)} ({len(samples)} samples)")
+        log.info(f"latents: {dst.relative_to(root)} ({len(samples)} samples)")
     info = {"preset": preset, "backbone_source": backbone.source, "random_weights": bool(backbone.random_weights),
             "shards": entries}
     manifest = read_manifest(root)

@@ -41,8 +41,7 @@ def release_split(summary: dict, split: str) -> dict:
 
 
 def measure_hypernet(checkpoint=None, per_semantic: int = 4, zero_shot_per_semantic: int = 8, steps: int = 25,
-                     seed: int = 0, codes: bool = False, out: str | Path = "runs/evaluate-hypernet",
-                     say=lambda m: None) -> dict:
+                     seed: int = 0, codes: bool = False, out: str | Path = "runs/evaluate-hypernet") -> dict:
     """The release measurement: the evaluation job on the seen and zero-shot splits with the true, wrong and
     no-LoRA arms (and the staged codes' arm with `codes`), in-process, summarised in the card's format."""
     from v2l.evaluation.job import EvalConfig, evaluate
@@ -50,7 +49,7 @@ def measure_hypernet(checkpoint=None, per_semantic: int = 4, zero_shot_per_seman
     arms = RELEASE_ARMS + (["semantic_code"] if codes else [])
     cfg = EvalConfig(split="seen,zeroshot", out=Path(out), checkpoint=checkpoint, per_semantic=per_semantic,
                      zeroshot_per_semantic=zero_shot_per_semantic, arms=arms, steps=steps, seed=seed, mlflow=False)
-    summary = evaluate(cfg, say=say)
+    summary = evaluate(cfg)
     return release_metrics(summary)
 
 

@@ -8,6 +8,7 @@ of `v2l evaluate hypernet` all go through it. Writes `summary.json`, `samples.js
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Callable
@@ -21,6 +22,8 @@ from v2l.evaluation.arms import (ARMS, SplitPlan, check_per_condition, load_per_
                                  split_semantics, synthetic_targets)
 from v2l.evaluation.runner import TaskResult
 from v2l.video.reference_sampling import ReferenceSampling
+
+log = logging.getLogger(__name__)
 
 SPLIT_CHOICES = ("seen", "zeroshot", "novel", "real", "all")
 METRICS = ("judge_acc", "judge_agreement", "psnr", "ssim", "clip_t", "clip_i_adjacent", "clip_i_first",
@@ -224,7 +227,7 @@ def reference_judge_accuracy(plans: list[SplitPlan], judge) -> dict:
     return out
 
 
-def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None, say: Callable[[str], None] = lambda m: None) -> dict:
+def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None) -> dict:
     """The whole evaluation. `run_tasks(tasks, checkpoint, cfg) -> [TaskResult]` (default: the in-process loop)."""
     from v2l.backbones.tiny import TINY_WEIGHTS
     from v2l.evaluation.clip_scorer import clip_scorer
@@ -245,19 +248,19 @@ def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None, say: Callable[[
     judge = VideoJudge.load(TINY_WEIGHTS / "judge")
     skipped = unjudgeable(cfg, judge.classes)
     for split, lost in skipped.items():
-        say(f"split {split} left out: the judge does not know {', '.join(lost)}")
+        log.warning(f"split {split} left out: the judge does not know {', '.join(lost)}")
     scorer = clip_scorer(cfg.clip_model, cfg.clip_weights)
     plans = build_plans(cfg, model, codes, tuple(skipped))
     tasks = [t for p in plans for t in p.tasks]
-    say(f"evaluating {model.source}: {sum(len(p.targets) for p in plans)} targets, {len(tasks)} chunks, "
-        f"{sum(len(t.indices) for t in tasks)} videos, {cfg.workers or 'in-process'} worker(s)")
+    log.info(f"evaluating {model.source}: {sum(len(p.targets) for p in plans)} targets, {len(tasks)} chunks, "
+             f"{sum(len(t.indices) for t in tasks)} videos, {cfg.workers or 'in-process'} worker(s)")
     t_gen = time.perf_counter()
     if run_tasks is None:
         from v2l.evaluation.runner import run_in_process
 
         results = run_in_process(tasks, checkpoint, cfg.steps, cfg.threads,
-                                 progress=lambda r: say(f"  {r.split}/{r.arm}: {len(r.indices)} videos "
-                                                        f"in {r.generate_seconds:.1f} s"))
+                                 progress=lambda r: log.info(f"  {r.split}/{r.arm}: {len(r.indices)} videos "
+                                                             f"in {r.generate_seconds:.1f} s"))
     else:
         results = run_tasks(tasks, checkpoint, cfg)
     generation_seconds = time.perf_counter() - t_gen
@@ -283,7 +286,7 @@ def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None, say: Callable[[
     if cfg.mlflow:
         from v2l.evaluation.tracking import log_evaluation
 
-        log_evaluation(cfg, summary, checkpoint, say)
+        log_evaluation(cfg, summary, checkpoint)
     return summary
 
 

@@ -45,6 +45,6 @@ def run_on_actor_pool(tasks: list, checkpoint, cfg: EvalConfig) -> list:
         return map_on_actors(actors, tasks)
 
 
-def run(cfg: EvalConfig, say=lambda m: None) -> dict:
+def run(cfg: EvalConfig) -> dict:
     """The evaluation: on the actor pool when cfg.workers >= 1, else in-process."""
-    return evaluate(cfg, run_on_actor_pool if cfg.workers >= 1 else None, say=say)
+    return evaluate(cfg, run_on_actor_pool if cfg.workers >= 1 else None)

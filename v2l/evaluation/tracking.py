@@ -3,11 +3,13 @@ interval, and the output files as artifacts; with `register`, the registry's cha
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
-from typing import Callable
 
 from v2l.atomic import write_text_atomic
+
+log = logging.getLogger(__name__)
 
 
 def tracking_uri_for(out: Path, tracking_uri: str | None) -> str:
@@ -51,7 +53,7 @@ def flat_metrics(summary: dict) -> dict[str, float]:
     return {k: float(v) for k, v in out.items() if v == v and abs(v) != float("inf")}
 
 
-def log_evaluation(cfg, summary: dict, checkpoint: Path | None, say: Callable[[str], None] = lambda m: None) -> str:
+def log_evaluation(cfg, summary: dict, checkpoint: Path | None) -> str:
     """Logs the run (and registers the model when cfg.register); writes the run id and registry decision into
     summary.json. Returns the run id."""
     import mlflow
@@ -64,12 +66,12 @@ def log_evaluation(cfg, summary: dict, checkpoint: Path | None, say: Callable[[s
     # The project's one way to open a run: a new experiment keeps its artifacts under this evaluation's folder
     # (`OUT/mlruns`), and the run's source is the v2l command that ran it.
     with start_run(uri, cfg.experiment, f"eval-{cfg.split}-{summary['model']['version'][:8]}", storage=out) as active:
-        run_id = _log_run(client, active.info, cfg, summary, checkpoint, say)
-    say(f"MLflow run {run_id} in {uri}")
+        run_id = _log_run(client, active.info, cfg, summary, checkpoint)
+    log.info(f"MLflow run {run_id} in {uri}")
     return run_id
 
 
-def _log_run(client, info, cfg, summary: dict, checkpoint: Path | None, say: Callable[[str], None]) -> str:
+def _log_run(client, info, cfg, summary: dict, checkpoint: Path | None) -> str:
     from v2l.evaluation.report import write_summary
 
     out, run_id, uri = Path(cfg.out), info.run_id, client.tracking_uri
@@ -92,8 +94,8 @@ def _log_run(client, info, cfg, summary: dict, checkpoint: Path | None, say: Cal
         from v2l.registry import register_evaluation
 
         summary["registry"] = register_evaluation(client, run_id, summary, checkpoint)
-        say(f"registry: {summary['registry']['name']} version {summary['registry']['version']} -> "
-            f"{summary['registry']['alias']} ({summary['registry']['reason']})")
+        log.info(f"registry: {summary['registry']['name']} version {summary['registry']['version']} -> "
+                 f"{summary['registry']['alias']} ({summary['registry']['reason']})")
         from v2l.evaluation.report import report_markdown
 
         write_text_atomic(out / "report.md", report_markdown(summary))

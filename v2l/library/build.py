@@ -10,6 +10,7 @@ written after the last index write has no entry yet and is simply rebuilt (atomi
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from v2l.library.inputs import list_inputs
 from v2l.library.plan import Plan, make_plan
 from v2l.lora.files import FORMATS
 from v2l.video.reference_sampling import ReferenceSampling
+
+log = logging.getLogger(__name__)
 
 INDEX_EVERY_S = 5.0
 
@@ -131,8 +134,7 @@ def _update_row(lib: Library, result: dict, names: list[str], label: str | None,
 
 
 def build_library(references: str | Path, out: str | Path, model, execute: Callable[[list[Row], str], Iterable[dict]],
-                  formats: list[str] | str = ("compact",), labels: str | Path | None = None,
-                  say: Callable[[str], None] = lambda m: print(m, file=sys.stderr), progress: bool = True,
+                  formats: list[str] | str = ("compact",), labels: str | Path | None = None, progress: bool = True,
                   sampling: ReferenceSampling | None = None) -> BuildResult:
     """Plan against LIB's index, run the tasks through `execute`, index the results. `model` gives the identity
     (the hypernetwork version) the library must have; `execute` must predict with the same model. `sampling`
@@ -166,8 +168,8 @@ def build_library(references: str | Path, out: str | Path, model, execute: Calla
     tasks = {t.first.sha256: t for t in plan.tasks}
     quarantined = list(plan.quarantined)
     built, files_written, last_index, pending = 0, 0, time.monotonic(), False
-    say(f"{len(inputs)} inputs: {len(plan.tasks)} to check and build, {len(plan.skipped)} already built, "
-        f"{len(plan.duplicates)} duplicates, {len(plan.quarantined)} rejected before decoding")
+    log.info(f"{len(inputs)} inputs: {len(plan.tasks)} to check and build, {len(plan.skipped)} already built, "
+             f"{len(plan.duplicates)} duplicates, {len(plan.quarantined)} rejected before decoding")
     bar = tqdm(total=len(plan.tasks), desc="building LoRAs", unit="ref", disable=not progress or not plan.tasks,
                file=sys.stderr)
     try:

@@ -13,7 +13,6 @@ and `references` too (inputs are read by the map tasks where they run).
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from v2l.library.config import LibraryBuildConfig
@@ -82,12 +81,12 @@ def ray_executor(cfg: LibraryBuildConfig):
     return run
 
 
-def build(cfg: LibraryBuildConfig, say=lambda m: print(m, file=sys.stderr), progress: bool = True):
+def build(cfg: LibraryBuildConfig, progress: bool = True):
     """The whole build: the driver loads the model once for the library's identity, actors predict."""
     from v2l.library.build import build_library
     from v2l.model import default_model
 
     cfg = cfg.resolved()  # --model models:/v2l-hypernet@champion -> its checkpoint folder, for driver and actors
     model = default_model(cfg.checkpoint, cfg.preset, cfg.backbone_weights)
-    return build_library(cfg.references, cfg.out, model, ray_executor(cfg), cfg.formats, cfg.labels, say=say,
+    return build_library(cfg.references, cfg.out, model, ray_executor(cfg), cfg.formats, cfg.labels,
                          progress=progress, sampling=cfg.reference)

@@ -8,9 +8,9 @@ Latents are cached once (the VAE is frozen), v-prediction with the CogVideoX DDI
 from __future__ import annotations
 
 import copy
+import logging
 import random
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict
 from v2l.pretrain.loop import LoopConfig, run_loop
 from v2l.pretrain.vae import data_version, to_float
 from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics_for
+
+log = logging.getLogger(__name__)
 
 
 class BackbonePretrainConfig(BaseModel):
@@ -55,8 +57,7 @@ def i2v_inputs(video_lat: torch.Tensor, image_lat: torch.Tensor) -> tuple[torch.
     return x0, torch.cat([img, pad], dim=1)
 
 
-def pretrain_backbone(out_dir: str | Path, vae_dir: str | Path, cfg: BackbonePretrainConfig | None = None,
-                      say: Callable[[str], None] = print) -> dict:
+def pretrain_backbone(out_dir: str | Path, vae_dir: str | Path, cfg: BackbonePretrainConfig | None = None) -> dict:
     from diffusers import AutoencoderKLCogVideoX
 
     from v2l.backbones.tiny import TinySpec
@@ -84,7 +85,7 @@ def pretrain_backbone(out_dir: str | Path, vae_dir: str | Path, cfg: BackbonePre
     videos, images = latent_cache(bb, torch.cat(clips))
     unique = sorted(set(captions) | {""})
     text = dict(zip(unique, bb.encode_text(unique)))
-    say(f"cached {len(videos)} clips, latent std {float(videos.std()):.3f}, {len(unique)} captions")
+    log.info(f"cached {len(videos)} clips, latent std {float(videos.std()):.3f}, {len(unique)} captions")
     order = np.random.default_rng(cfg.loop.seed)
     drop = random.Random(cfg.loop.seed)
     scheduler = bb.scheduler
@@ -121,8 +122,7 @@ def pretrain_backbone(out_dir: str | Path, vae_dir: str | Path, cfg: BackbonePre
                       extra_state=lambda: {"order": order.bit_generator.state, "drop": list(drop.getstate()[1]),
                                            "drop_v": drop.getstate()[0]},
                       load_extra_state=lambda s: (setattr(order.bit_generator, "state", s["order"]),
-                                                  drop.setstate((s["drop_v"], tuple(s["drop"]), None))),
-                      say=say)
+                                                  drop.setstate((s["drop_v"], tuple(s["drop"]), None))))
     model_dir = out_dir / "model"
     bb.transformer = ema.eval()
     bb.save(model_dir)  # transformer (EMA), vae, text_encoder, tokenizer, scheduler in diffusers layout

@@ -15,8 +15,8 @@ caption are dropped, so every held-out caption stays unseen in training.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -28,6 +28,8 @@ from v2l.evaluation.clip_model import TinyClip
 from v2l.pretrain.loop import LoopConfig, run_loop
 from v2l.pretrain.vae import data_version, to_float
 from v2l.pretrain.world import ClipSampler, Content, WorldConfig, load_content, semantics_for
+
+log = logging.getLogger(__name__)
 
 
 class ClipPretrainConfig(BaseModel):
@@ -128,8 +130,7 @@ def sample_frame_pool(world: WorldConfig, content: list, count: int, seed: int) 
     return torch.cat(frames), captions
 
 
-def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None,
-                  say: Callable[[str], None] = print) -> dict:
+def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None) -> dict:
     cfg = cfg or ClipPretrainConfig()
     torch.set_num_threads(cfg.loop.threads)  # also for building the data pools, not just the loop
     out_dir = Path(out_dir)
@@ -152,7 +153,7 @@ def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None,
         clip.eval()
         r = retrieval_top1(clip, dev_content, cfg.world, cfg.dev_frames_per_item, 42_000)
         best.offer((r["caption_to_frame_top1"] + r["frame_to_caption_top1"]) / 2, step, clip.model)
-        say(f"step {step}: dev retrieval {best.last:.3f} (best {best.score:.3f} at step {best.step})")
+        log.info(f"step {step}: dev retrieval {best.last:.3f} (best {best.score:.3f} at step {best.step})")
 
     def step_fn(step: int) -> dict[str, float]:
         if dev_content and step > 0 and step % cfg.select_every == 0:
@@ -177,7 +178,7 @@ def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None,
                       load_weights=lambda d: clip.model.load_state_dict(TinyClip.load(d / "clip").model.state_dict()),
                       extra_state=lambda: {"order": order.bit_generator.state, "best": best.state()},
                       load_extra_state=lambda s: (setattr(order.bit_generator, "state", s["order"]),
-                                                  best.load_state(s.get("best"))), say=say)
+                                                  best.load_state(s.get("best"))))
     clip.eval()
     selection = {}
     if dev_content:

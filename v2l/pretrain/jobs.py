@@ -8,9 +8,6 @@ installed, else the run's own `OUT/model/<name>`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
-
-Say = Callable[[str], None]
 
 # `smoke`: two steps on tiny pools and evaluation sets. It checks that a pipeline runs end to end (tests, the
 # Dagster UI); its metrics mean nothing, and its card's command says `--smoke`.
@@ -54,7 +51,7 @@ def _configured(model, loop: dict, **fields):
 
 def train_vae(out: str | Path, minutes: float | None = None, max_steps: int | None = None, seed: int | None = None,
               pool_clips: int | None = None, decoder_minutes: float | None = None, threads: int | None = None,
-              install: bool = False, smoke: bool = False, say: Say = print) -> dict:
+              install: bool = False, smoke: bool = False) -> dict:
     """None takes VAEPretrainConfig's default; `decoder_minutes` > 0 adds the decoder-only phase."""
     from v2l.pretrain.install import install_model
     from v2l.pretrain.loop import LoopConfig
@@ -67,7 +64,7 @@ def train_vae(out: str | Path, minutes: float | None = None, max_steps: int | No
     if decoder_minutes:
         cfg = cfg.model_copy(update={"decoder_loop": LoopConfig(minutes=decoder_minutes, lr=3e-4, warmup_steps=50,
                                                                 seed=loop.seed, threads=loop.threads)})
-    result = pretrain_vae(out, _sized(cfg, "vae", smoke, install), say=say)
+    result = pretrain_vae(out, _sized(cfg, "vae", smoke, install))
     # Threads decide how many steps fit the time budget, so they are part of the command.
     command = (f"v2l pretrain vae --out {out} --minutes {loop.minutes} --seed {loop.seed} "
                f"--pool-clips {cfg.pool_clips} --threads {loop.threads}")
@@ -79,7 +76,7 @@ def train_vae(out: str | Path, minutes: float | None = None, max_steps: int | No
 
 def train_backbone(out: str | Path, vae: str | Path | None = None, minutes: float | None = None,
                    max_steps: int | None = None, seed: int | None = None, cache_clips: int | None = None,
-                   threads: int | None = None, install: bool = False, smoke: bool = False, say: Say = print) -> dict:
+                   threads: int | None = None, install: bool = False, smoke: bool = False) -> dict:
     """None takes BackbonePretrainConfig's default."""
     from v2l.pretrain.backbone import BackbonePretrainConfig, pretrain_backbone
     from v2l.pretrain.install import install_backbone
@@ -88,7 +85,7 @@ def train_backbone(out: str | Path, vae: str | Path | None = None, minutes: floa
     cfg = _configured(BackbonePretrainConfig, dict(minutes=minutes, max_steps=max_steps, seed=seed, threads=threads),
                       cache_clips=cache_clips)
     loop = cfg.loop
-    result = pretrain_backbone(out, vae_dir, _sized(cfg, "backbone", smoke, install), say=say)
+    result = pretrain_backbone(out, vae_dir, _sized(cfg, "backbone", smoke, install))
     command = (f"v2l pretrain backbone --out {out} --minutes {loop.minutes} --seed {loop.seed} "
                f"--cache-clips {cfg.cache_clips} --threads {loop.threads}" + (f" --vae {vae}" if vae else ""))
     command += " --smoke" if smoke else ""
@@ -97,7 +94,7 @@ def train_backbone(out: str | Path, vae: str | Path | None = None, minutes: floa
 
 def train_judge(out: str | Path, vae: str | Path | None = None, minutes: float | None = None,
                 max_steps: int | None = None, seed: int | None = None, threads: int | None = None,
-                install: bool = False, smoke: bool = False, say: Say = print) -> dict:
+                install: bool = False, smoke: bool = False) -> dict:
     """None takes JudgePretrainConfig's default."""
     from v2l.pretrain.install import install_model
     from v2l.pretrain.judge import JudgePretrainConfig, pretrain_judge
@@ -105,7 +102,7 @@ def train_judge(out: str | Path, vae: str | Path | None = None, minutes: float |
     out = Path(out)
     cfg = _configured(JudgePretrainConfig, dict(minutes=minutes, max_steps=max_steps, seed=seed, threads=threads))
     loop = cfg.loop
-    result = pretrain_judge(out, _checked_vae(vae), _sized(cfg, "judge", smoke, install), say=say)
+    result = pretrain_judge(out, _checked_vae(vae), _sized(cfg, "judge", smoke, install))
     command = (f"v2l pretrain judge --out {out} --minutes {loop.minutes} --seed {loop.seed} --threads {loop.threads}"
                + (f" --vae {vae}" if vae else ""))
     command += " --smoke" if smoke else ""
@@ -114,7 +111,7 @@ def train_judge(out: str | Path, vae: str | Path | None = None, minutes: float |
 
 def train_clip(out: str | Path, minutes: float | None = None, max_steps: int | None = None, seed: int | None = None,
                dev_procedural: int | None = None, extra_procedural: int | None = None, pool_clips: int | None = None,
-               threads: int | None = None, install: bool = False, smoke: bool = False, say: Say = print) -> dict:
+               threads: int | None = None, install: bool = False, smoke: bool = False) -> dict:
     """None takes ClipPretrainConfig's default."""
     from v2l.pretrain.clip import ClipPretrainConfig, pretrain_clip
     from v2l.pretrain.install import install_model
@@ -123,7 +120,7 @@ def train_clip(out: str | Path, minutes: float | None = None, max_steps: int | N
     cfg = _configured(ClipPretrainConfig, dict(minutes=minutes, max_steps=max_steps, seed=seed, threads=threads),
                       dev_procedural=dev_procedural, extra_procedural=extra_procedural, pool_clips=pool_clips)
     loop, default = cfg.loop, ClipPretrainConfig()
-    result = pretrain_clip(out, _sized(cfg, "clip", smoke, install), say=say)
+    result = pretrain_clip(out, _sized(cfg, "clip", smoke, install))
     command = f"v2l pretrain clip --out {out} --minutes {loop.minutes} --seed {loop.seed} --threads {loop.threads}"
     for field in ("dev_procedural", "extra_procedural", "pool_clips"):  # named only when not the default
         if getattr(cfg, field) != getattr(default, field):
@@ -133,8 +130,7 @@ def train_clip(out: str | Path, minutes: float | None = None, max_steps: int | N
 
 
 def train_lit_clip(out: str | Path, seed: int = 0, pool_frames: int = 2048, steps: int = 1000,
-                   image_size: int = 128, dev_procedural: int = 0, threads: int = 2, install: bool = False,
-                   say: Say = print) -> dict:
+                   image_size: int = 128, dev_procedural: int = 0, threads: int = 2, install: bool = False) -> dict:
     """Train the LiT CLIP heads; the card names the frozen towers (packages, versions, sha256 of their weights)."""
     from importlib.metadata import version
 
@@ -147,7 +143,7 @@ def train_lit_clip(out: str | Path, seed: int = 0, pool_frames: int = 2048, step
     out = Path(out)
     cfg = LitClipConfig(seed=seed, pool_frames=pool_frames, steps=steps, image_size=image_size,
                         dev_procedural=dev_procedural, threads=threads)
-    result = pretrain_lit_clip(out, cfg, say=say)
+    result = pretrain_lit_clip(out, cfg)
     command = (f"v2l pretrain lit-clip --out {out} --seed {seed} --pool-frames {pool_frames} --steps {steps} "
                f"--image-size {image_size} --threads {threads}")
     command += f" --dev-procedural {dev_procedural}" if dev_procedural else ""

@@ -7,7 +7,6 @@ judges later was decoded by that VAE; it never sees held-out content, where its 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -87,8 +86,7 @@ def measure_judge(judge: VideoJudge, world: WorldConfig, per_semantic: int = 16,
     return metrics
 
 
-def pretrain_judge(out_dir: str | Path, vae_dir: str | Path | None, cfg: JudgePretrainConfig | None = None,
-                   say: Callable[[str], None] = print) -> dict:
+def pretrain_judge(out_dir: str | Path, vae_dir: str | Path | None, cfg: JudgePretrainConfig | None = None) -> dict:
     from diffusers import AutoencoderKLCogVideoX
 
     cfg = cfg or JudgePretrainConfig()
@@ -119,7 +117,7 @@ def pretrain_judge(out_dir: str | Path, vae_dir: str | Path | None, cfg: JudgePr
                       save_weights=lambda d: judge.save(d / "judge"),
                       load_weights=lambda d: judge.load_state_dict(VideoJudge.load(d / "judge").state_dict()),
                       extra_state=lambda: {"order": order.bit_generator.state},
-                      load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]), say=say)
+                      load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]))
     judge.eval()
     metrics = measure_judge(judge, cfg.world, cfg.eval_per_semantic, vae)
     judge.save(out_dir / "model" / "judge")

@@ -14,9 +14,9 @@ recipes without touching the held-out content; the committed heads train on all 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -25,6 +25,8 @@ from pydantic import BaseModel, ConfigDict
 from v2l.evaluation.lit_clip import DEFAULT_CFG, FrozenTowers, LitClip, LitHeads
 from v2l.pretrain.clip import sample_frame_pool
 from v2l.pretrain.world import WorldConfig, load_content
+
+log = logging.getLogger(__name__)
 
 
 class LitClipConfig(BaseModel):
@@ -70,8 +72,8 @@ def cache_key(cfg: LitClipConfig) -> str:
     return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def cached_features(out_dir: Path, cfg: LitClipConfig, towers: FrozenTowers, train: list,
-                    say: Callable[[str], None] = print) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
+def cached_features(out_dir: Path, cfg: LitClipConfig, towers: FrozenTowers,
+                    train: list) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
     """(image features, text features of the distinct captions, caption index per frame, captions), run once per
     config and kept in the run directory (`features-KEY.pt`), so head recipes retrain in seconds."""
     from v2l.atomic import atomic_path
@@ -79,10 +81,10 @@ def cached_features(out_dir: Path, cfg: LitClipConfig, towers: FrozenTowers, tra
     path = out_dir / f"features-{cache_key(cfg)}.pt"
     if path.is_file():
         d = torch.load(path, weights_only=True)
-        say(f"frozen features from {path}")
+        log.info(f"frozen features from {path}")
         return d["image"], d["text"], d["owner"], json.loads(path.with_suffix(".json").read_text())
     frames, captions = frame_pool(cfg, train)
-    say(f"caching frozen features of {len(frames)} frames at {cfg.image_size}px")
+    log.info(f"caching frozen features of {len(frames)} frames at {cfg.image_size}px")
     image_feats = towers.image_features(frames.float() / 127.5 - 1.0)
     unique = sorted(set(captions))
     text_feats = towers.text_features(unique)
@@ -95,8 +97,8 @@ def cached_features(out_dir: Path, cfg: LitClipConfig, towers: FrozenTowers, tra
     return image_feats, text_feats, owner, unique
 
 
-def train_heads(image_feats: torch.Tensor, text_feats: torch.Tensor, owner: torch.Tensor, cfg: LitClipConfig,
-                say: Callable[[str], None] = print) -> LitHeads:
+def train_heads(image_feats: torch.Tensor, text_feats: torch.Tensor, owner: torch.Tensor,
+                cfg: LitClipConfig) -> LitHeads:
     """Contrastive training of the heads: image_feats (N, 2096), text_feats (C, 384), owner (N,) caption index."""
     from open_clip.loss import ClipLoss
 
@@ -119,12 +121,11 @@ def train_heads(image_feats: torch.Tensor, text_feats: torch.Tensor, owner: torc
         with torch.no_grad():
             heads.logit_scale.clamp_(0, 4.6052)  # open_clip's cap: temperature at most 100
         if step % 200 == 0 or step == cfg.steps - 1:
-            say(f"step {step}: loss {loss.item():.4f}")
+            log.info(f"step {step}: loss {loss.item():.4f}")
     return heads.eval()
 
 
-def pretrain_lit_clip(out_dir: str | Path, cfg: LitClipConfig | None = None,
-                      say: Callable[[str], None] = print) -> dict:
+def pretrain_lit_clip(out_dir: str | Path, cfg: LitClipConfig | None = None) -> dict:
     """Cache features, train the heads, save them to out_dir/model/lit_clip, measure retrieval; returns a result."""
     from v2l.pretrain.clip import retrieval_top1
     from v2l.pretrain.vae import data_version
@@ -135,9 +136,9 @@ def pretrain_lit_clip(out_dir: str | Path, cfg: LitClipConfig | None = None,
     start = time.time()
     train, dev, heldout = training_content(cfg)
     towers = FrozenTowers(cfg.image_size)
-    image_feats, text_feats, owner, unique = cached_features(out_dir, cfg, towers, train, say)
+    image_feats, text_feats, owner, unique = cached_features(out_dir, cfg, towers, train)
     cache_seconds = time.time() - start
-    heads = train_heads(image_feats, text_feats, owner, cfg, say)
+    heads = train_heads(image_feats, text_feats, owner, cfg)
     train_seconds = time.time() - start - cache_seconds
     model = LitClip(heads, towers)
     heads.save(out_dir / "model" / "lit_clip")

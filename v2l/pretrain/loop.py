@@ -9,6 +9,7 @@ the end: a checkpoint is the weights and the state of one step, or nothing (a ki
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from pathlib import Path
@@ -20,6 +21,8 @@ from pydantic import BaseModel, ConfigDict
 
 from v2l.atomic import write_text_atomic
 from v2l.checkpointing import latest_step, write_step
+
+log = logging.getLogger(__name__)
 
 STATE = "state.pt"  # written last: its presence marks a complete checkpoint
 
@@ -63,13 +66,14 @@ def latest_checkpoint_dir(out_dir: str | Path) -> Path | None:
 def run_loop(out_dir: str | Path, cfg: LoopConfig, params: list[torch.nn.Parameter],
              step_fn: Callable[[int], dict[str, float]], save_weights: Callable[[Path], None],
              load_weights: Callable[[Path], None], extra_state: Callable[[], dict] | None = None,
-             load_extra_state: Callable[[dict], None] | None = None, say: Callable[[str], None] = print,
-             between_steps: Callable[[int, float], None] | None = None) -> dict:
+             load_extra_state: Callable[[dict], None] | None = None,
+             between_steps: Callable[[int, float], None] | None = None, label: str = "") -> dict:
     """Run `step_fn(step) -> metrics` (it must call backward) until the wall-time or step budget is spent.
     `between_steps(step, elapsed_s)` runs after each step outside the timed region (e.g. judging the model so far:
-    its time is not training time)."""
+    its time is not training time). `label` prefixes the loop's log lines (`label: ...`)."""
     out_dir = Path(out_dir)
     root = out_dir / "checkpoints"
+    prefix = f"{label}: " if label else ""
     torch.set_num_threads(cfg.threads)
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, elapsed, history = 0, 0.0, []
@@ -82,7 +86,7 @@ def run_loop(out_dir: str | Path, cfg: LoopConfig, params: list[torch.nn.Paramet
         torch.set_rng_state(state["torch_rng"])
         if load_extra_state and "extra" in state:
             load_extra_state(state["extra"])
-        say(f"resumed at step {step} ({elapsed / 60:.1f} min done)")
+        log.info(f"{prefix}resumed at step {step} ({elapsed / 60:.1f} min done)")
     else:
         torch.manual_seed(cfg.seed)
 
@@ -110,7 +114,8 @@ def run_loop(out_dir: str | Path, cfg: LoopConfig, params: list[torch.nn.Paramet
         if step % cfg.log_every == 0:
             mean = {k: float(np.mean([m[k] for m in window])) for k in window[0]}
             history.append({"step": step, "minutes": elapsed / 60, "lr": optimizer.param_groups[0]["lr"], **mean})
-            say(json.dumps({k: round(v, 5) if isinstance(v, float) else v for k, v in history[-1].items()}))
+            log.info(prefix + json.dumps({k: round(v, 5) if isinstance(v, float) else v
+                                          for k, v in history[-1].items()}))
             window = []
         if between_steps is not None:
             between_steps(step, elapsed)

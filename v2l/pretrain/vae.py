@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -24,6 +24,8 @@ from tqdm import tqdm
 
 from v2l.pretrain.loop import LoopConfig, run_loop
 from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics_for
+
+log = logging.getLogger(__name__)
 
 
 class VAEPretrainConfig(BaseModel):
@@ -75,19 +77,17 @@ def psnr(vae, clips: torch.Tensor, batch: int = 16) -> dict[str, float]:
     return {"psnr_db": float(np.mean(values)), "psnr_first_frame_db": float(np.mean(first))}
 
 
-def _vae_loop(vae, run_dir: Path, loop: LoopConfig, params: list, step_fn, order: np.random.Generator,
-              say: Callable[[str], None]) -> dict:
+def _vae_loop(vae, run_dir: Path, loop: LoopConfig, params: list, step_fn, order: np.random.Generator) -> dict:
     """`run_loop` with the whole VAE checkpointed and the batch-order generator resumed."""
     return run_loop(
         run_dir, loop, params, step_fn,
         save_weights=lambda d: vae.save_pretrained(d / "vae"),
         load_weights=lambda d: vae.load_state_dict(type(vae).from_pretrained(d / "vae").state_dict()),
         extra_state=lambda: {"order": order.bit_generator.state},
-        load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]), say=say)
+        load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]))
 
 
-def pretrain_vae(out_dir: str | Path, cfg: VAEPretrainConfig | None = None,
-                 say: Callable[[str], None] = print) -> dict:
+def pretrain_vae(out_dir: str | Path, cfg: VAEPretrainConfig | None = None) -> dict:
     from v2l.backbones.tiny import TinySpec
 
     cfg = cfg or VAEPretrainConfig()
@@ -113,7 +113,7 @@ def pretrain_vae(out_dir: str | Path, cfg: VAEPretrainConfig | None = None,
         loss.backward()
         return {"loss": loss.item(), "l1": l1.item(), "kl": kl.item()}
 
-    result = _vae_loop(vae, out_dir, cfg.loop, list(vae.parameters()), step_fn, order, say)
+    result = _vae_loop(vae, out_dir, cfg.loop, list(vae.parameters()), step_fn, order)
     minutes = result["minutes"]
     heldout = clip_pool(ClipSampler(cfg.world, content["heldout"], semantics_for("all"), seed=10_000),
                         cfg.eval_clips, "rendering held-out clips")
@@ -121,8 +121,8 @@ def pretrain_vae(out_dir: str | Path, cfg: VAEPretrainConfig | None = None,
     if cfg.decoder_loop is not None:
         vae.eval()
         before = psnr(vae, heldout)["psnr_db"]
-        say(f"phase 1 held-out PSNR {before:.2f} dB; fine-tuning the decoder")
-        minutes += finetune_decoder(vae, pool, out_dir / "decoder_phase", cfg, say)
+        log.info(f"phase 1 held-out PSNR {before:.2f} dB; fine-tuning the decoder")
+        minutes += finetune_decoder(vae, pool, out_dir / "decoder_phase", cfg)
     vae.eval()
     with torch.no_grad():
         z = torch.cat([vae.encode(to_float(pool[i : i + 32])).latent_dist.mode() for i in range(0, 512, 32)])
@@ -133,12 +133,11 @@ def pretrain_vae(out_dir: str | Path, cfg: VAEPretrainConfig | None = None,
     if before is not None:
         metrics["psnr_db_before_decoder_finetune"] = before
     vae.save_pretrained(out_dir / "model" / "vae")
-    say(json.dumps(metrics))
+    log.info(json.dumps(metrics))
     return {"metrics": metrics, "minutes": minutes, "data_version": data_version(cfg.world)}
 
 
-def finetune_decoder(vae, pool: torch.Tensor, run_dir: Path, cfg: VAEPretrainConfig,
-                     say: Callable[[str], None]) -> float:
+def finetune_decoder(vae, pool: torch.Tensor, run_dir: Path, cfg: VAEPretrainConfig) -> float:
     """Phase 2: train the decoder on the frozen encoder's posterior mode; returns minutes spent (encode + loop)."""
     import time
 
@@ -163,6 +162,6 @@ def finetune_decoder(vae, pool: torch.Tensor, run_dir: Path, cfg: VAEPretrainCon
         (l1 + l2).backward()
         return {"loss": (l1 + l2).item(), "l1": l1.item()}
 
-    result = _vae_loop(vae, run_dir, cfg.decoder_loop, list(vae.decoder.parameters()), step_fn, order, say)
+    result = _vae_loop(vae, run_dir, cfg.decoder_loop, list(vae.decoder.parameters()), step_fn, order)
     vae.requires_grad_(True)
     return encode_minutes + result["minutes"]

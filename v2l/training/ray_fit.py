@@ -10,6 +10,7 @@ all call `fit`.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -22,6 +23,10 @@ def train_loop_per_worker(config: dict) -> None:
 
     from v2l.training.trainer import run_training
 
+    if not logging.getLogger().handlers:  # Ray Train v2 logs the root logger to the console; else our own lines
+        from v2l.logs import show_messages
+
+        show_messages()
     cfg = TrainConfig.model_validate(config["cfg"])
     ctx = ray.train.get_context()
     resume_from = None

@@ -8,6 +8,7 @@ checkpointed step is the whole data position and a resumed run continues exactly
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from pathlib import Path
@@ -21,6 +22,8 @@ from v2l.training.config import TrainConfig, flatten
 from v2l.training.pairs import step_seed
 from v2l.training.staged import lr_factor, stage_at
 from v2l.training.step import build_optimizer, diffusion_loss
+
+log = logging.getLogger(__name__)
 
 Report = Callable[[dict, Path | None], None]
 
@@ -77,7 +80,7 @@ def pair_source(cfg: TrainConfig, split: str, rank: int, world: int, backbone=No
 
 def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: Report | None = None,
                  resume_from: Path | None = None, device: torch.device | None = None,
-                 say: Callable[[str], None] = print, command: str | None = None) -> dict:
+                 command: str | None = None) -> dict:
     """`command`: the command that started the job, MLflow's run source (a Ray worker gets the driver's)."""
     torch.set_num_threads(cfg.torch_threads)
     if cfg.deterministic:
@@ -113,7 +116,7 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
     if start is not None:
         check_same_backbone(start, backbone)
         state = {**load_checkpoint(start, model, optimizer, scheduler, extra=codes), "backbone": backbone}
-        say(f"rank {rank}: resumed from {start} at step {state['step']}")
+        log.info(f"rank {rank}: resumed from {start} at step {state['step']}")
     source = pair_source(cfg, cfg.data.split, rank, world_size, backbone=model.backbone)
     empty_text = model.backbone.encode_text([""])  # what caption dropout swaps in for cached embeddings
 

