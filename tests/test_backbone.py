@@ -1,5 +1,6 @@
 """Backbone presets: deterministic tiny init, save/load through the same path real weights use, meta 5B."""
 
+import pytest
 import torch
 
 from v2l.backbones import get_spec
@@ -73,8 +74,6 @@ def test_5b_i2v_training_forward_with_lora_on_meta():
 
 def test_5b_random_init_builds_on_the_given_device_without_a_tokenizer():
     """The real-size preset on random weights (as the GPU benchmark builds it): on `meta` here, no storage."""
-    import pytest
-
     from v2l.errors import V2LError
 
     bb = get_spec("cogvideox-5b-i2v").random_init(dtype=torch.bfloat16, device="meta")
@@ -83,3 +82,24 @@ def test_5b_random_init_builds_on_the_given_device_without_a_tokenizer():
     assert bb.tokenizer is None  # the T5 tokenizer only comes with a weights directory
     with pytest.raises(V2LError, match="no tokenizer.*tokenizer/ subfolder"):
         bb.encode_text(["a caption"])
+
+
+@pytest.mark.parametrize("patch_size_t", [None, 2], ids=["cogvideox-1.0", "cogvideox-1.5"])
+def test_rotary_embeddings_equal_the_i2v_pipelines_own(tiny_spec, patch_size_t):
+    """`rotary_emb` (diffusers' public function) gives the pipeline's RoPE: grid crop (1.0), temporal slices (1.5)."""
+    import copy
+
+    spec = copy.copy(tiny_spec)
+    spec.transformer_config = {**tiny_spec.transformer_config, "use_rotary_positional_embeddings": True,
+                               "patch_size_t": patch_size_t}
+    bb = spec.random_init(seed=0)
+    pipe = bb.pipeline()
+    # The base grid is 6x6 patches (48x48 pixels); 1.0 crops other shapes into it, 1.5 slices it (so at most 6x6).
+    sizes = ((3, 48, 48), (3, 48, 80), (5, 64, 40)) if patch_size_t is None else ((3, 48, 48), (5, 40, 48))
+    for frames, height, width in sizes:
+        ours = bb.rotary_emb(frames, height, width)
+        theirs = pipe._prepare_rotary_positional_embeddings(height, width, frames, bb.device)
+        assert len(ours) == len(theirs) == 2
+        for a, b in zip(ours, theirs):
+            assert a.shape == b.shape and torch.equal(a, b)
+    assert bb.rotary_emb(3, 48, 48)[0].shape[0] == (3 if patch_size_t is None else 2) * 36

@@ -229,17 +229,27 @@ class Backbone:
 
     # -- the transformer forward used in training ------------------------------------------------
     def rotary_emb(self, latent_frames: int, height: int, width: int):
-        """RoPE exactly as the I2V pipeline computes it (its method, without building a whole pipeline)."""
-        if not self.transformer.config.use_rotary_positional_embeddings:
+        """RoPE for a (latent_frames, height, width) pixel-size clip, computed as CogVideoXImageToVideoPipeline
+        does (diffusers' `get_3d_rotary_pos_embed`): CogVideoX 1.0 crops the grid into the base size, 1.5
+        (a temporal patch size) slices it."""
+        cfg = self.transformer.config
+        if not cfg.use_rotary_positional_embeddings:
             return None
-        from types import SimpleNamespace
+        from diffusers.models.embeddings import get_3d_rotary_pos_embed
+        from diffusers.pipelines.cogvideo.pipeline_cogvideox_image2video import get_resize_crop_region_for_grid
 
-        from diffusers import CogVideoXImageToVideoPipeline
-
+        p, p_t = cfg.patch_size, cfg.patch_size_t
         spatial = 2 ** (len(self.vae.config.block_out_channels) - 1)
-        holder = SimpleNamespace(transformer=self.transformer, vae_scale_factor_spatial=spatial)
-        return CogVideoXImageToVideoPipeline._prepare_rotary_positional_embeddings(
-            holder, height, width, latent_frames, self.device)
+        grid = (height // (spatial * p), width // (spatial * p))
+        base_height, base_width = cfg.sample_height // p, cfg.sample_width // p
+        if p_t is None:
+            crops = get_resize_crop_region_for_grid(grid, base_width, base_height)
+            return get_3d_rotary_pos_embed(embed_dim=cfg.attention_head_dim, crops_coords=crops, grid_size=grid,
+                                           temporal_size=latent_frames, device=self.device)
+        return get_3d_rotary_pos_embed(
+            embed_dim=cfg.attention_head_dim, crops_coords=None, grid_size=grid,
+            temporal_size=(latent_frames + p_t - 1) // p_t, grid_type="slice", max_size=(base_height, base_width),
+            device=self.device)
 
     def predict_velocity(self, noisy: torch.Tensor, image_latents: torch.Tensor, timesteps: torch.Tensor,
                          text: torch.Tensor, height: int, width: int) -> torch.Tensor:
