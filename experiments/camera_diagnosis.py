@@ -71,7 +71,7 @@ ROWS = [
 
 def _source(backbone, semantics: list[str], clips_per_semantic: int, seed: int):
     """Rendered training clips of `semantics` (training content), encoded once: a latent-cache PairSource."""
-    from v2l.pretrain.world import ClipSampler, WorldConfig, load_content
+    from v2l.world.sampler import ClipSampler, WorldConfig, load_content
     from v2l.training.pairs import Clip, PairSource, _u8, cache_latents_in_memory
 
     world = WorldConfig()
@@ -89,7 +89,7 @@ def _source(backbone, semantics: list[str], clips_per_semantic: int, seed: int):
 
 def _judge_all(backbone, judge, semantics, set_lora, samples: int, seed: int) -> dict[str, float]:
     from v2l.evaluation.world_bars import judged_accuracy
-    from v2l.pretrain.world import WorldConfig
+    from v2l.world.sampler import WorldConfig
 
     out = {}
     for name in semantics:

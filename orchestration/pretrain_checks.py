@@ -1,4 +1,4 @@
-"""Asset checks: each tiny-world model against issue 4's bars, read from the card its asset wrote."""
+"""Asset checks: each tiny-world model against its bars (v2l.cards.bars), read from the card its asset wrote."""
 
 import json
 from pathlib import Path
@@ -9,7 +9,7 @@ from orchestration.pretrain_assets import tiny_base_world, tiny_clip, tiny_judge
 
 
 def _card_check(model: str, location: str) -> dg.AssetCheckResult:
-    from v2l.pretrain.bars import meets_bars
+    from v2l.cards.bars import meets_bars
 
     passed, report = meets_bars(model, json.loads((Path(location) / "card.json").read_text())["metrics"])
     return dg.AssetCheckResult(passed=passed, metadata={k: dg.MetadataValue.json(v) for k, v in report.items()})
@@ -33,7 +33,7 @@ def clip_retrieval_bar(tiny_clip: str) -> dg.AssetCheckResult:
 @dg.asset_check(asset=tiny_base_world, description="First-frame gap <= 0.5 dB, mean max probability >= 0.5, "
                                                      "no training semantic missing from base generations.")
 def base_world_bars(tiny_base_world: dict) -> dg.AssetCheckResult:
-    from v2l.pretrain.bars import meets_bars
+    from v2l.cards.bars import meets_bars
 
     passed, report = meets_bars("base_world", tiny_base_world)
     return dg.AssetCheckResult(passed=passed, metadata={k: dg.MetadataValue.json(v) for k, v in report.items()})

@@ -1,7 +1,7 @@
 """The tiny-world job: rebuild every tiny model in dependency order (about 2.5 hours at the default budgets).
 
-No schedule: a rebuild changes the latent space, so the hypernetwork must be retrained after it (issue 5's
-release run); it is started by hand from the UI or `dagster job execute`.
+No schedule: a rebuild changes the latent space, so the hypernetwork must be retrained after it (the release
+run); it is started by hand from the UI or `dagster job execute`.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent("""
     from pathlib import Path
     import torch
     from safetensors.torch import save_file, load_file
-    from v2l.pretrain.loop import LoopConfig, run_loop
+    from v2l.training.loop import LoopConfig, run_loop
 
     out, kill_at = Path(sys.argv[1]), int(sys.argv[2])
     torch.manual_seed(0)
@@ -52,7 +52,7 @@ def _run(out, kill_at, max_steps):
 
 
 def test_kill_between_weights_and_state_leaves_the_previous_checkpoint_whole(tmp_path):
-    from v2l.pretrain.loop import latest_checkpoint_dir
+    from v2l.training.loop import latest_checkpoint_dir
 
     killed = _run(tmp_path, kill_at=2, max_steps=5)
     assert killed.returncode == -signal.SIGKILL, killed.stderr

@@ -55,7 +55,7 @@ def test_generate_merges_a_batch_that_shares_one_lora_and_undoes_it(tiny_model):
 
 def _melt_clip_file(folder, name, seed):
     """A reference clip of `melt` rendered by the world on held-out content, written as an mp4."""
-    from v2l.pretrain.world import ClipSampler, WorldConfig, load_content
+    from v2l.world.sampler import ClipSampler, WorldConfig, load_content
     from v2l.video.io import write_video
 
     world = WorldConfig()

@@ -9,7 +9,7 @@ from v2l.evaluation import metrics as M
 
 
 def _render(semantic: str, content_index: int, seed: int) -> torch.Tensor:
-    from v2l.pretrain.world import ClipSampler, WorldConfig, load_content
+    from v2l.world.sampler import ClipSampler, WorldConfig, load_content
 
     world = WorldConfig()
     sampler = ClipSampler(world, load_content(world)["heldout"], [semantic], seed=0)
@@ -37,7 +37,7 @@ def test_flow_similarity_of_pans_same_direction_high_opposite_negative():
 
 
 def _still_photo_videos():
-    from v2l.pretrain.world import ClipSampler, WorldConfig, load_content
+    from v2l.world.sampler import ClipSampler, WorldConfig, load_content
 
     world = WorldConfig()
     photos = [c for c in load_content(world)["heldout"] if c.id.startswith("photo-")]

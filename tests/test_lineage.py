@@ -10,8 +10,8 @@ from safetensors.torch import save_file
 
 from v2l.backbones.tiny import TINY_WEIGHTS
 from v2l.errors import V2LError
-from v2l.pretrain.cards import write_card
-from v2l.pretrain.lineage import files_of, stale_upstream, upstream_files
+from v2l.cards.card import write_card
+from v2l.cards.lineage import files_of, stale_upstream, upstream_files
 from v2l.training.config import load_config
 from v2l.training.trainer import run_training
 from tests.test_train_job import SMOKE
@@ -73,7 +73,7 @@ def test_training_records_its_backbone_and_refuses_another(tmp_path):
 
 def test_new_per_condition_loras_refresh_the_hypernetwork_comparison_only_on_its_own_chain(tmp_path):
     from v2l.evaluation.hypernet_bars import refresh_committed_comparison
-    from v2l.pretrain.cards import update_metrics
+    from v2l.cards.card import update_metrics
 
     for i, name in enumerate(("vae", "text_encoder", "transformer")):
         _model(tmp_path, name, i)

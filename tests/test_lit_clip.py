@@ -13,7 +13,7 @@ import torch
 from v2l.errors import V2LError
 from v2l.evaluation.lit_clip import LIT_WEIGHTS, LitClip, tower_files
 from v2l.saved_model import MODEL_FILE
-from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics_for
+from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
 
 ROOT = Path(__file__).resolve().parent.parent
 CARD = json.loads((LIT_WEIGHTS / "card.json").read_text())
@@ -35,7 +35,7 @@ def heldout():
 
 
 def test_heads_load_on_packaged_towers_offline(lit):
-    from v2l.pretrain.cards import verify
+    from v2l.cards.card import verify
     from v2l.video.io import file_sha256
 
     verify(LIT_WEIGHTS)  # the committed heads match their card
@@ -86,7 +86,7 @@ def test_measured_heldout_top1_reproduces_the_card(lit, heldout):
 
 def test_default_scorer_is_the_first_committed_one_meeting_the_bar():
     from v2l.evaluation.clip_scorer import committed_clip_cards, default_clip_model
-    from v2l.pretrain.bars import meets_bars
+    from v2l.cards.bars import meets_bars
 
     met = [n for n, card in committed_clip_cards().items()
            if meets_bars("clip", json.loads(card.read_text())["metrics"])[0]]

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from v2l.errors import V2LError
-from v2l.pretrain.cards import verify, write_card
+from v2l.cards.card import verify, write_card
 from v2l.pretrain.judge import JudgePretrainConfig, pretrain_judge
-from v2l.pretrain.loop import LoopConfig, latest_checkpoint_dir
-from v2l.pretrain.world import WorldConfig
+from v2l.training.loop import LoopConfig, latest_checkpoint_dir
+from v2l.world.sampler import WorldConfig
 
 
 def _judge_cfg(steps):
@@ -107,7 +107,7 @@ def test_clip_keeps_the_best_dev_weights_across_a_resume(tmp_path, caplog):
     import re
 
     from v2l.pretrain.clip import ClipPretrainConfig, pretrain_clip, split_dev
-    from v2l.pretrain.world import load_content
+    from v2l.world.sampler import load_content
 
     world = WorldConfig(procedural_train=6, procedural_heldout=2)
 
@@ -158,7 +158,7 @@ def test_best_weights_keeps_the_best_copy_and_survives_a_checkpoint():
 def test_clip_extra_procedural_content_never_holds_a_heldout_caption(tmp_path):
     """Extra CLIP scenes come from their own seed stream and keep every held-out (and dev) caption unseen."""
     from v2l.pretrain.clip import ClipPretrainConfig, extra_procedural_content, pretrain_clip
-    from v2l.pretrain.world import load_content
+    from v2l.world.sampler import load_content
 
     world = WorldConfig(procedural_train=6, procedural_heldout=8)
     content = load_content(world)

@@ -27,8 +27,8 @@ def test_materialize_the_tiny_world_at_smoke_size(tmp_path):
     from orchestration.pretrain_assets import PRETRAIN_ASSETS
     from orchestration.pretrain_checks import PRETRAIN_CHECKS
     from orchestration.resources import PretrainSettings
-    from v2l.pretrain.bars import meets_bars
-    from v2l.pretrain.lineage import files_of
+    from v2l.cards.bars import meets_bars
+    from v2l.cards.lineage import files_of
 
     committed = {p: p.read_bytes() for p in sorted(TINY_WEIGHTS.rglob("card.json"))}
     settings = PretrainSettings(out_root=str(tmp_path), threads=1, smoke=True, world_per_semantic=1, world_steps=2)
@@ -43,7 +43,7 @@ def test_materialize_the_tiny_world_at_smoke_size(tmp_path):
     assert cards["transformer"]["built_on"]["vae"] == files_of(tmp_path / "vae" / "model" / "vae")
     assert f"--vae {tmp_path / 'vae' / 'model' / 'vae'}" in cards["transformer"]["command"]
     world = cards["transformer"]["metrics"]["base_world"]
-    from v2l.pretrain.world import semantics_for
+    from v2l.world.sampler import semantics_for
 
     # One base generation per semantic the backbone pretrains on (training + tier 1), and the cards say which.
     assert world["samples"] == len(semantics_for("backbone")) and "missing_training_semantics" in world
@@ -64,7 +64,7 @@ def test_materialize_the_tiny_world_at_smoke_size(tmp_path):
 
 
 def test_bars_compare_as_the_issue_says():
-    from v2l.pretrain.bars import meets_bars
+    from v2l.cards.bars import meets_bars
 
     assert meets_bars("vae", {"psnr_db": 25.0})[0] and not meets_bars("vae", {"psnr_db": 24.99})[0]
     ok, report = meets_bars("base_world", {"first_frame_psnr_gap_db": 0.2, "judge_mean_max_probability": 0.7,

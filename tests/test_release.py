@@ -36,7 +36,7 @@ def test_release_references_are_true_and_wrong_on_heldout_content():
     from v2l.backbones.tiny import TINY_WEIGHTS
     from v2l.evaluation.arms import synthetic_targets
     from v2l.evaluation.judge import VideoJudge
-    from v2l.pretrain.world import WorldConfig, semantics_for
+    from v2l.world.sampler import WorldConfig, semantics_for
 
     targets = synthetic_targets(WorldConfig(), "seen", semantics_for("train"), 2, seed=1)
     assert all(t.wrong_semantic != t.semantic for t in targets) and len(targets) == 48
@@ -51,7 +51,7 @@ def test_release_references_are_true_and_wrong_on_heldout_content():
 
 def test_install_a_training_checkpoint_as_the_committed_hypernet(tmp_path):
     from v2l.model import Video2LoRA
-    from v2l.pretrain.cards import verify
+    from v2l.cards.card import verify
     from v2l.training.release import install_hypernet
 
     run = run_training(load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=2))
@@ -74,7 +74,7 @@ def test_install_a_training_checkpoint_as_the_committed_hypernet(tmp_path):
 
 def test_world_pairs_encoded_once_train_and_resume_exactly(tmp_path):
     from v2l.backbones import get_spec
-    from v2l.training.trainer import pair_source
+    from v2l.training.pairs import pair_source
 
     cfg = load_config(SMOKE, run_dir=str(tmp_path / "a"), max_steps=4,
                       data={"latent_cache": True, "clips_per_semantic": 1})

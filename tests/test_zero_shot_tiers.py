@@ -7,7 +7,7 @@ import pytest
 
 from v2l.data.semantics import DEFAULT_TIER1, DEFAULT_TIER2, semantic_tiers
 from v2l.errors import V2LError
-from v2l.pretrain.world import semantics_for
+from v2l.world.sampler import semantics_for
 
 
 def test_each_stage_sees_its_tiers():
@@ -48,7 +48,7 @@ def test_a_judge_without_tier_2_refuses_the_novel_split_by_name_and_all_leaves_i
 
 
 def test_step_budget_makes_the_schedule_independent_of_machine_speed():
-    from v2l.pretrain.loop import LoopConfig, lr_at
+    from v2l.training.loop import LoopConfig, lr_at
 
     cfg = LoopConfig(minutes=600, max_steps=1000, lr=1e-3, warmup_steps=10)
     # The same step on a fast and a slow machine gets the same rate; the cosine ends at the last step.

@@ -105,8 +105,8 @@ def default_model(checkpoint: str | Path | None = None, preset: str = "tiny",
         return Video2LoRA.from_checkpoint(checkpoint, backbone)
     if preset == "tiny" and backbone_weights is None:
         from v2l.backbones.tiny import TINY_WEIGHTS
-        from v2l.pretrain.cards import verify
-        from v2l.pretrain.lineage import stale_upstream
+        from v2l.cards.card import verify
+        from v2l.cards.lineage import stale_upstream
 
         committed = TINY_WEIGHTS / "hypernet"
         if (committed / "card.json").is_file():

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import write_clip
 from v2l.data.content.fetch import FetchReport, install_from_archive, write_metadata
-from v2l.data.content.item import render_builtin
+from v2l.data.content.builtin import render_builtin
 from v2l.data.content.photos import PHOTOS, photo_inputs
 from v2l.data.content.procedural import KINDS, draw, procedural_inputs
 from v2l.data.content.user_folder import folder_inputs

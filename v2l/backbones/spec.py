@@ -123,7 +123,7 @@ class BackboneSpec:
         loaders = {"transformer": CogVideoXTransformer3DModel, "vae": AutoencoderKLCogVideoX,
                    "text_encoder": T5EncoderModel}
         trained = []
-        from v2l.pretrain.cards import verify
+        from v2l.cards.card import verify
 
         for key, cls in loaders.items():
             if (root / key / "config.json").is_file():
@@ -135,7 +135,7 @@ class BackboneSpec:
             import json
             import warnings
 
-            from v2l.pretrain.lineage import stale_upstream
+            from v2l.cards.lineage import stale_upstream
 
             stale = stale_upstream(root, "transformer", json.loads((root / "transformer" / "card.json").read_text()))
             if stale:  # loads anyway (it may be what is being measured), but never silently

@@ -1,6 +1,6 @@
 """The `tiny` preset: the same diffusers classes as CogVideoX-5B I2V at a size a 2-core CPU can train.
 
-Sizes follow the feasibility trial (../shared/reference/tiny-world-feasibility.md): 9 frames of 48x48,
+Sizes follow the design's feasibility trial (DESIGN.md, tiny-world feasibility notes): 9 frames of 48x48,
 a 3-level VAE with 8 latent channels (4x spatial, 4x temporal), a 6-layer 4x32 I2V transformer.
 """
 

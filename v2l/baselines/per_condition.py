@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from v2l.pretrain.backbone import i2v_inputs, latent_cache
-from v2l.pretrain.world import ClipSampler, WorldConfig, load_content
+from v2l.world.sampler import ClipSampler, WorldConfig, load_content
 
 TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 
@@ -33,7 +33,7 @@ def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, bat
 
     from peft import LoraConfig
 
-    from v2l.pretrain.loop import LoopConfig, run_loop
+    from v2l.training.loop import LoopConfig, run_loop
 
     world = world or WorldConfig()
     torch.manual_seed(seed)

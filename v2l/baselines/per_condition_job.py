@@ -35,7 +35,7 @@ class PerConditionConfig(BaseModel):
 
 def _judge_curve_point(backbone, judge, cfg: PerConditionConfig, semantic: str, seconds: float, step: int) -> dict:
     from v2l.evaluation.world_bars import judged_accuracy
-    from v2l.pretrain.world import WorldConfig
+    from v2l.world.sampler import WorldConfig
 
     acc = judged_accuracy(backbone, judge, WorldConfig(), semantic, cfg.samples, steps=cfg.sample_steps,
                           seed=cfg.seed)

@@ -39,9 +39,9 @@ def judge(per_semantic: int = count_option(16, "--per-semantic", hi=10_000, help
 
     from v2l.backbones.tiny import TINY_WEIGHTS
     from v2l.evaluation.judge import VideoJudge
-    from v2l.pretrain.cards import update_metrics, verify
+    from v2l.cards.card import update_metrics, verify
     from v2l.pretrain.judge import measure_judge
-    from v2l.pretrain.world import WorldConfig
+    from v2l.world.sampler import WorldConfig
 
     verify(TINY_WEIGHTS / "vae")
     vae = AutoencoderKLCogVideoX.from_pretrained(TINY_WEIGHTS / "vae", local_files_only=True).eval()
@@ -69,7 +69,7 @@ def steer(semantics: str = text_option("pan_left,zoom_in,melt,sepia", "--semanti
     """The old way on Ray Train: a standard rank-4 peft LoRA per semantic, judged as it trains."""
     from v2l.baselines.per_condition_job import PerConditionConfig, fit
     from v2l.backbones.tiny import TINY_WEIGHTS
-    from v2l.pretrain.cards import update_metrics
+    from v2l.cards.card import update_metrics
 
     cfg = PerConditionConfig(semantics=[s.strip() for s in semantics.split(",") if s.strip()], minutes=minutes,
                              samples=samples, check_every_s=check_every, workers=workers, threads=threads, out=out)
@@ -124,7 +124,7 @@ def hypernet(checkpoint: Optional[Path] = typer.Option(
     from v2l.backbones.tiny import TINY_WEIGHTS
     from v2l.evaluation.hypernet_bars import measure_hypernet, per_condition_comparison
     from v2l.errors import V2LError
-    from v2l.pretrain.cards import update_metrics
+    from v2l.cards.card import update_metrics
     from v2l.training.release import HYPERNET_DIR, install_hypernet, trained_on
 
     if threads:

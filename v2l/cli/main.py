@@ -154,8 +154,8 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
 def models(as_json: bool = typer.Option(False, "--json", help="print JSON")):
     """The committed models: verifies each file's sha256 against its card and prints its metrics."""
     from v2l.backbones.tiny import TINY_WEIGHTS
-    from v2l.pretrain.cards import committed_cards
-    from v2l.pretrain.lineage import stale_upstream
+    from v2l.cards.card import committed_cards
+    from v2l.cards.lineage import stale_upstream
 
     rows = []
     for directory, card, error in committed_cards(TINY_WEIGHTS):

@@ -96,7 +96,7 @@ def family_of(name: str) -> str:
 
 def split_semantics(split: str, only: list[str] | None = None) -> list[str]:
     """The registry's semantics of a split, in registry order; `only` keeps a subset (tiny evaluations)."""
-    from v2l.pretrain.world import semantics_for
+    from v2l.world.sampler import semantics_for
 
     names = semantics_for({"seen": "train", "zeroshot": "tier1", "novel": "tier2"}[split])
     if only:
@@ -110,7 +110,7 @@ def split_semantics(split: str, only: list[str] | None = None) -> list[str]:
 def synthetic_targets(world_cfg, split: str, names: list[str], per_semantic: int, seed: int) -> list[Target]:
     """per_semantic held-out clips per semantic, each with a true and a wrong reference on other held-out content."""
     from v2l.pretrain.judge import balanced_eval_set
-    from v2l.pretrain.world import ClipSampler, load_content
+    from v2l.world.sampler import ClipSampler, load_content
 
     content = load_content(world_cfg)["heldout"]
     offset = SPLIT_SEED_OFFSET[split]
@@ -148,7 +148,7 @@ def real_targets(world_cfg, model, folder: str | Path, seed: int, limit: int | N
     Clips are sampled in time as `sampling` (a ReferenceSampling; default: the default window) says, as
     `v2l predict` samples a user's clip."""
     from v2l.inference.predict import load_reference
-    from v2l.pretrain.world import load_content
+    from v2l.world.sampler import load_content
 
     files = real_clip_files(folder)[:limit] if limit else real_clip_files(folder)
     if len(files) < 2:

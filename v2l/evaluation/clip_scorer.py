@@ -131,7 +131,7 @@ def default_clip_model() -> str:
     """The first committed scorer whose card meets the CLIP bar; "tiny" if none does."""
     import json
 
-    from v2l.pretrain.bars import meets_bars
+    from v2l.cards.bars import meets_bars
 
     for name, card in committed_clip_cards().items():
         if card.is_file() and meets_bars("clip", json.loads(card.read_text())["metrics"])[0]:

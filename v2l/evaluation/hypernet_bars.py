@@ -74,7 +74,7 @@ def checkpoint_codes(checkpoint) -> dict[str, torch.Tensor] | None:
     tensors = load_file(str(weights_path(checkpoint)))  # older checkpoints: weights.safetensors
     if "staged.codes" not in tensors:
         return None
-    from v2l.pretrain.world import semantics_for
+    from v2l.world.sampler import semantics_for
 
     cfg = json.loads((checkpoint / "train_config.json").read_text())
     names = list(cfg.get("staged", {}).get("semantics") or semantics_for("train"))
@@ -96,8 +96,8 @@ def refresh_committed_comparison(root) -> bool:
     import json
     from pathlib import Path
 
-    from v2l.pretrain.cards import update_metrics
-    from v2l.pretrain.lineage import stale_upstream
+    from v2l.cards.card import update_metrics
+    from v2l.cards.lineage import stale_upstream
 
     hyper, transformer = Path(root) / "hypernet" / "card.json", Path(root) / "transformer" / "card.json"
     if not hyper.is_file() or not transformer.is_file():

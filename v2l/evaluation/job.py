@@ -94,7 +94,7 @@ def unjudgeable(cfg: EvalConfig, judge_classes: list[str]) -> dict[str, list[str
 
 
 def build_plans(cfg: EvalConfig, model, codes: dict | None, skip: tuple[str, ...] = ()) -> list[SplitPlan]:
-    from v2l.pretrain.world import WorldConfig
+    from v2l.world.sampler import WorldConfig
 
     unknown = sorted(set(cfg.arms) - set(ARMS))
     if unknown:

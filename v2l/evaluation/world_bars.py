@@ -1,4 +1,4 @@
-"""The measurements behind the tiny world's bars (issue 4), run on held-out content. Fills the model cards."""
+"""The measurements behind the tiny world's bars , run on held-out content. Fills the model cards."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def measure_backbone(backbone, judge, world_cfg, per_semantic: int = 4, steps: i
                      batch: int = 48) -> dict:
     """Base generations (no LoRA) from held-out first frames with content-only captions."""
     from v2l.pretrain.judge import balanced_eval_set
-    from v2l.pretrain.world import load_content, semantics_for
+    from v2l.world.sampler import load_content, semantics_for
 
     names = semantics_for("backbone")  # what the backbone was pretrained to render
     content = load_content(world_cfg)["heldout"]
@@ -65,7 +65,7 @@ def judged_accuracy(backbone, judge, world_cfg, semantic: str, samples: int = 16
                     seed: int = 0) -> float:
     """Generate from held-out first frames with whatever adapter/LoRA is active; how often the judge names `semantic`."""
     from v2l.pretrain.judge import balanced_eval_set
-    from v2l.pretrain.world import load_content
+    from v2l.world.sampler import load_content
 
     content = load_content(world_cfg)["heldout"]
     clips, _, captions = balanced_eval_set(world_cfg, content, [semantic], samples, seed + 50_000)
@@ -81,8 +81,8 @@ def measure_world(weights: str | Path | None = None, judge_dir: str | Path | Non
     from v2l.backbones import get_spec
     from v2l.backbones.tiny import TINY_WEIGHTS
     from v2l.evaluation.judge import VideoJudge
-    from v2l.pretrain.cards import update_metrics
-    from v2l.pretrain.world import WorldConfig
+    from v2l.cards.card import update_metrics
+    from v2l.world.sampler import WorldConfig
 
     spec = get_spec("tiny")
     backbone = spec.load(weights) if weights is not None else spec.default()

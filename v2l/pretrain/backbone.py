@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 
-from v2l.pretrain.loop import LoopConfig, run_loop
+from v2l.training.loop import LoopConfig, run_loop
 from v2l.pretrain.vae import data_version, to_float
-from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics_for
+from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
 
 log = logging.getLogger(__name__)
 

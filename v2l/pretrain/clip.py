@@ -25,9 +25,9 @@ from pydantic import BaseModel, ConfigDict
 
 from v2l.errors import V2LError
 from v2l.evaluation.clip_model import TinyClip
-from v2l.pretrain.loop import LoopConfig, run_loop
+from v2l.training.loop import LoopConfig, run_loop
 from v2l.pretrain.vae import data_version, to_float
-from v2l.pretrain.world import ClipSampler, Content, WorldConfig, load_content, semantics_for
+from v2l.world.sampler import ClipSampler, Content, WorldConfig, load_content, semantics_for
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ EXTRA_PROCEDURAL_SEED = 1  # the world's procedural content uses seed 0: a disjo
 
 def extra_procedural_content(world: WorldConfig, count: int, exclude_captions: set[str]) -> list[Content]:
     """`count` procedural scenes drawn for CLIP training only, minus any whose caption is in `exclude_captions`."""
-    from v2l.data.content.item import render_builtin
+    from v2l.data.content.builtin import render_builtin
     from v2l.data.content.procedural import procedural_inputs
 
     return [Content(f"extra-{item.id_hint}", item.caption, render_builtin(item.builtin, world.source_size))

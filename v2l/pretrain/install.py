@@ -7,7 +7,7 @@ from pathlib import Path
 
 from v2l.atomic import swap_dir
 from v2l.backbones.tiny import TINY_WEIGHTS
-from v2l.pretrain.cards import write_card
+from v2l.cards.card import write_card
 
 BARS = {
     "vae": {"psnr_db": ">= 25 dB on held-out content"},
@@ -19,12 +19,12 @@ BARS = {
 }
 
 
-# Which semantics each pretraining job renders (v2l.pretrain.world.semantics_for); the CLIPs see frames of all.
+# Which semantics each pretraining job renders (v2l.world.sampler.semantics_for); the CLIPs see frames of all.
 SEMANTICS_SEEN = {"vae": "train", "backbone": "backbone", "judge": "all", "clip": "all"}
 
 
 def semantics_seen(name: str) -> list[str]:
-    from v2l.pretrain.world import semantics_for
+    from v2l.world.sampler import semantics_for
 
     return semantics_for(SEMANTICS_SEEN[name])
 
@@ -49,7 +49,7 @@ def swap_in(source: Path, target: Path) -> None:
 
 def install_backbone(model_dir: Path, result: dict, command: str, seed: int, install: bool) -> dict:
     """The backbone run saves transformer + text encoder (+ tokenizer, scheduler); each part gets its own card."""
-    from v2l.pretrain.lineage import files_of
+    from v2l.cards.lineage import files_of
 
     metrics = {k: v for k, v in result.items() if k in ("steps", "final_loss")}
     write_card(model_dir / "text_encoder", "tiny frozen T5 text encoder", command, result["data_version"], seed,

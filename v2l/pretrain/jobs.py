@@ -54,7 +54,7 @@ def train_vae(out: str | Path, minutes: float | None = None, max_steps: int | No
               install: bool = False, smoke: bool = False) -> dict:
     """None takes VAEPretrainConfig's default; `decoder_minutes` > 0 adds the decoder-only phase."""
     from v2l.pretrain.install import install_model
-    from v2l.pretrain.loop import LoopConfig
+    from v2l.training.loop import LoopConfig
     from v2l.pretrain.vae import VAEPretrainConfig, pretrain_vae
 
     out = Path(out)
@@ -135,7 +135,7 @@ def train_lit_clip(out: str | Path, seed: int = 0, pool_frames: int = 2048, step
     from importlib.metadata import version
 
     from v2l.evaluation.lit_clip import LIT_WEIGHTS, TOWER_PACKAGES, tower_files
-    from v2l.pretrain.cards import write_card
+    from v2l.cards.card import write_card
     from v2l.pretrain.install import BARS, semantics_seen, swap_in
     from v2l.pretrain.lit_clip import LitClipConfig, pretrain_lit_clip
     from v2l.video.io import file_sha256

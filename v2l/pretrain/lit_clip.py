@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from v2l.evaluation.lit_clip import DEFAULT_CFG, FrozenTowers, LitClip, LitHeads
 from v2l.pretrain.clip import sample_frame_pool
-from v2l.pretrain.world import WorldConfig, load_content
+from v2l.world.sampler import WorldConfig, load_content
 
 log = logging.getLogger(__name__)
 

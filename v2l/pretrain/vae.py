@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
-from v2l.pretrain.loop import LoopConfig, run_loop
-from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics_for
+from v2l.training.loop import LoopConfig, run_loop
+from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
 
 log = logging.getLogger(__name__)
 

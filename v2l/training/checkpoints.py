@@ -58,7 +58,7 @@ def check_same_backbone(path: str | Path, fingerprint: dict) -> None:
     # Checkpoints from before the fingerprint, or of an uncarded backbone (a local 5B folder), carry none.
     if not recorded or recorded == fingerprint:
         return
-    from v2l.pretrain.lineage import differing
+    from v2l.cards.lineage import differing
 
     changed = differing(recorded, fingerprint)
     raise V2LError(f"checkpoint {path} was trained on another backbone ({', '.join(changed)} differ from the "

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from v2l.training.config import TrainConfig
 from v2l.training.step import Batch
 
 
@@ -98,7 +99,7 @@ def corpus_source(corpus_dir: str | Path, split: str, rank: int, world: int, red
 
 def world_source(split: str, rank: int, clips_per_semantic: int = 16, seed: int = 0) -> PairSource:
     """Pairs rendered from the tiny world when no corpus is given (tests, quick runs)."""
-    from v2l.pretrain.world import ClipSampler, WorldConfig, load_content, semantics_for
+    from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
 
     world = WorldConfig()
     content = load_content(world)["train" if split == "train" else "heldout"]
@@ -151,3 +152,14 @@ def _latent_source(corpus, share: list[Path], split: str, preset: str, redraw: b
         references.append(Clip(None, meta.get("reference_caption", ""), meta["semantic"],
                                meta.get("reference_content_id", ""), latents=s["ref"], pixel_size=size))
     return PairSource(targets, references + targets, redraw)
+
+
+def pair_source(cfg: TrainConfig, split: str, rank: int, world: int, backbone=None):
+    """Pairs from the corpus (its shards or latent cache) or rendered from the tiny world; rendered clips are
+    encoded once up front when `data.latent_cache` is on and a backbone is given (no VAE or text encoder
+    in the step)."""
+    if cfg.data.corpus is not None:
+        return corpus_source(cfg.data.corpus, split, rank, world, cfg.data.redraw_reference,
+                             latents=cfg.preset if cfg.data.latent_cache else None)
+    source = world_source(split, rank, clips_per_semantic=cfg.data.clips_per_semantic, seed=cfg.seed)
+    return cache_latents_in_memory(source, backbone) if cfg.data.latent_cache and backbone is not None else source

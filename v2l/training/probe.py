@@ -1,4 +1,4 @@
-"""Linear probe of what the hypernetwork reads, to run before a long training run (issue 5).
+"""Linear probe of what the hypernetwork reads, to run before a long training run.
 
 If a linear classifier on the reference features cannot tell the semantics apart on held-out content, no
 amount of hypernetwork training will: the trials lost hours to exactly that. Two views are probed:
@@ -46,7 +46,8 @@ def _fit_linear(x_train, y_train, x_test, y_test, classes: int, steps: int = 300
 
 def probe_reference_features(cfg) -> dict:
     """Probe accuracies on the config's training clips (fit) and its val split (held-out content)."""
-    from v2l.training.trainer import build_model, pair_source
+    from v2l.training.pairs import pair_source
+    from v2l.training.trainer import build_model
 
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, torch.device("cpu"))

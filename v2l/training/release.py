@@ -11,7 +11,7 @@ from pathlib import Path
 
 from v2l.atomic import swap_dir, write_text_atomic
 from v2l.backbones.tiny import TINY_WEIGHTS
-from v2l.pretrain.cards import write_card
+from v2l.cards.card import write_card
 
 HYPERNET_DIR = TINY_WEIGHTS / "hypernet"
 BARS = {"seen_semantics.judge_acc_true_ref": ">= 0.40 (held-out content, seen semantics)",
@@ -21,7 +21,7 @@ BARS = {"seen_semantics.judge_acc_true_ref": ">= 0.40 (held-out content, seen se
 def training_provenance(checkpoint: Path) -> dict:
     """Command, data version, seed and training wall time of a training checkpoint."""
     from v2l.pretrain.vae import data_version
-    from v2l.pretrain.world import WorldConfig
+    from v2l.world.sampler import WorldConfig
     from v2l.training.config import TrainConfig
 
     cfg = TrainConfig.model_validate_json((checkpoint / "train_config.json").read_text())
@@ -32,7 +32,7 @@ def training_provenance(checkpoint: Path) -> dict:
         from v2l.data.reader import Corpus
 
         data = f"corpus-{Corpus(cfg.data.corpus).version}"
-    from v2l.pretrain.world import semantics_for
+    from v2l.world.sampler import semantics_for
 
     seen = list(cfg.staged.semantics) or semantics_for("train")
     from v2l.shipped import config_command_path
@@ -46,7 +46,7 @@ def training_provenance(checkpoint: Path) -> dict:
 def trained_on(checkpoint: str | Path) -> dict[str, dict[str, str]]:
     """The backbone files a training checkpoint was trained on; V2LError when they are not the committed ones."""
     from v2l.errors import V2LError
-    from v2l.pretrain.lineage import differing, upstream_files
+    from v2l.cards.lineage import differing, upstream_files
 
     committed = upstream_files(TINY_WEIGHTS, "hypernet")
     # Checkpoints from before the backbone fingerprint carry none: they are taken as trained on what is committed.

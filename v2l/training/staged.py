@@ -1,4 +1,4 @@
-"""The `staged` recipe (issue 5): make the LoRA directions exist before asking a hypernetwork to find them.
+"""The `staged` recipe: make the LoRA directions exist before asking a hypernetwork to find them.
 
 1. codes: one learnable LoRA code per training semantic (the official code's unused `PreOptHyperDream`),
    through the shared aux matrices, trained with the diffusion loss;

@@ -19,9 +19,10 @@ from torch import nn
 
 from v2l.training.checkpoints import check_same_backbone, latest_checkpoint, load_checkpoint, save_checkpoint
 from v2l.training.config import TrainConfig, flatten
-from v2l.training.pairs import step_seed
+from v2l.training.pairs import pair_source, step_seed
 from v2l.training.staged import lr_factor, stage_at
 from v2l.training.step import build_optimizer, diffusion_loss
+from v2l.training.validation import validate
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +66,6 @@ def build_model(cfg: TrainConfig, device: torch.device):
     return model
 
 
-def pair_source(cfg: TrainConfig, split: str, rank: int, world: int, backbone=None):
-    """Pairs from the corpus (its shards or latent cache) or rendered from the tiny world; rendered clips are
-    encoded once up front when `data.latent_cache` is on and a backbone is given (no VAE or text encoder
-    in the step)."""
-    from v2l.training.pairs import cache_latents_in_memory, corpus_source, world_source
-
-    if cfg.data.corpus is not None:
-        return corpus_source(cfg.data.corpus, split, rank, world, cfg.data.redraw_reference,
-                             latents=cfg.preset if cfg.data.latent_cache else None)
-    source = world_source(split, rank, clips_per_semantic=cfg.data.clips_per_semantic, seed=cfg.seed)
-    return cache_latents_in_memory(source, backbone) if cfg.data.latent_cache and backbone is not None else source
-
-
 def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: Report | None = None,
                  resume_from: Path | None = None, device: torch.device | None = None,
                  command: str | None = None) -> dict:
@@ -89,7 +77,7 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
     model = build_model(cfg, device)
     codes = None
     if cfg.recipe == "staged":
-        from v2l.pretrain.world import semantics_for
+        from v2l.world.sampler import semantics_for
         from v2l.training.staged import SemanticCodes
 
         names = list(cfg.staged.semantics) or semantics_for("train")
@@ -194,8 +182,6 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
 def _validate(model, cfg: TrainConfig, tracker, step: int) -> None:
     if cfg.val_samples <= 0:
         return
-    from v2l.training.validation import validate
-
     try:
         metrics, sheet = validate(model, cfg, step)
     except FileNotFoundError as exc:  # no committed judge yet: validation has nothing to judge with

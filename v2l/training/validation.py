@@ -11,7 +11,10 @@ from pathlib import Path
 import torch
 
 from v2l.inference.generate import generate
-from v2l.training.pairs import _f
+from v2l.backbones.tiny import TINY_WEIGHTS
+from v2l.evaluation.judge import VideoJudge
+from v2l.saved_model import MODEL_FILE
+from v2l.training.pairs import _f, pair_source
 
 
 def fixed_pairs(source, n: int, seed: int):
@@ -44,11 +47,6 @@ def contact_sheet(path: Path, rows: list[list[torch.Tensor]]) -> Path:
 
 @torch.no_grad()
 def validate(model, cfg, step: int) -> tuple[dict, Path | None]:
-    from v2l.backbones.tiny import TINY_WEIGHTS
-    from v2l.evaluation.judge import VideoJudge
-    from v2l.saved_model import MODEL_FILE
-    from v2l.training.trainer import pair_source
-
     judge_dir = TINY_WEIGHTS / "judge"
     if not (judge_dir / MODEL_FILE).is_file():
         raise FileNotFoundError(f"no committed judge at {judge_dir}")

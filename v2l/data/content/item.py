@@ -48,18 +48,3 @@ class ContentItem:
 
 
 DEFAULT_CAPTION = {"image": "a picture", "video": "a video"}
-
-
-def render_builtin(spec: str, size: int):
-    """The picture of a built-in input as uint8 (size, size, 3)."""
-    kind, _, rest = spec.partition(":")
-    if kind == "photo":
-        from v2l.data.content.photos import load_photo
-
-        return load_photo(rest, size)
-    if kind == "procedural":
-        from v2l.data.content.procedural import draw
-
-        name, seed = rest.rsplit(":", 1)
-        return draw(name, int(seed), size)[0]
-    raise ValueError(f"unknown built-in content {spec!r}")

@@ -15,7 +15,8 @@ from typing import Callable
 
 import numpy as np
 
-from v2l.data.content.item import DEFAULT_CAPTION, ContentItem, RawInput, render_builtin
+from v2l.data.content.builtin import render_builtin
+from v2l.data.content.item import DEFAULT_CAPTION, ContentItem, RawInput
 from v2l.data.content.photos import square_resize
 from v2l.data.curation.normalise import normalise_video
 from v2l.data.curation.quarantine import Rejection, reason_counts

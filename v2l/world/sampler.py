@@ -34,7 +34,7 @@ class Content:
 
 def load_content(cfg: WorldConfig) -> dict[str, list[Content]]:
     """{"train": [...], "heldout": [...]} built from scikit-image photos and procedural scenes."""
-    from v2l.data.content.item import render_builtin
+    from v2l.data.content.builtin import render_builtin
     from v2l.data.content.photos import photo_inputs
     from v2l.data.content.procedural import procedural_inputs
 

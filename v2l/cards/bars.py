@@ -1,4 +1,4 @@
-"""Issue 4's bars as numbers: does a model's measured card meet them (Dagster's asset checks ask this)."""
+"""The tiny world's bars as numbers: does a model's measured card meet them (Dagster's asset checks ask this)."""
 
 from __future__ import annotations
 

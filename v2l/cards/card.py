@@ -16,7 +16,7 @@ def weight_files(model_dir: Path) -> list[Path]:
 def write_card(model_dir: str | Path, name: str, command: str, data_version: str, seed: int, wall_minutes: float,
                metrics: dict, bars: dict | None = None, notes: str = "",
                built_on: dict[str, dict[str, str]] | None = None, semantics_seen: list[str] | None = None) -> dict:
-    """`built_on`: {upstream model: {file: sha256}} it was trained on (see v2l.pretrain.lineage);
+    """`built_on`: {upstream model: {file: sha256}} it was trained on (see v2l.cards.lineage);
     `semantics_seen`: the semantics its training data rendered (the zero-shot tiers depend on it)."""
     model_dir = Path(model_dir)
     card = {
