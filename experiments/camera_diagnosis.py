@@ -72,7 +72,8 @@ ROWS = [
 def _source(backbone, semantics: list[str], clips_per_semantic: int, seed: int):
     """Rendered training clips of `semantics` (training content), encoded once: a latent-cache PairSource."""
     from v2l.world.sampler import ClipSampler, WorldConfig, load_content
-    from v2l.training.pairs import Clip, PairSource, _u8, cache_latents_in_memory
+    from v2l.training.pairs import Clip, PairSource, cache_latents_in_memory
+    from v2l.video.pixels import to_uint8
 
     world = WorldConfig()
     content = load_content(world)["train"]
@@ -82,7 +83,7 @@ def _source(backbone, semantics: list[str], clips_per_semantic: int, seed: int):
     for si, name in enumerate(semantics):
         for _ in range(clips_per_semantic):
             ci = int(rng.integers(len(content)))
-            clips.append(Clip(_u8(sampler.clip(ci, si, int(rng.integers(2**31 - 1)))), content[ci].caption, name,
+            clips.append(Clip(to_uint8(sampler.clip(ci, si, int(rng.integers(2**31 - 1)))), content[ci].caption, name,
                               content[ci].id))
     return cache_latents_in_memory(PairSource(clips, clips, redraw=True), backbone)
 

@@ -74,7 +74,7 @@ def test_own_caption_beats_other_captions_on_heldout_clips(lit, heldout):
 
 @pytest.mark.integration
 def test_measured_heldout_top1_reproduces_the_card(lit, heldout):
-    from v2l.pretrain.clip import retrieval_top1
+    from v2l.evaluation.clip_retrieval import retrieval_top1
 
     # The tiny CLIP's card measurement, same captions, on frames of the semantics registered when it was measured.
     r = retrieval_top1(lit, heldout, WorldConfig(), 4, 40_000, CARD["semantics_seen"])

@@ -131,7 +131,7 @@ def test_clip_keeps_the_best_dev_weights_across_a_resume(tmp_path, caplog):
     assert (m["dev_items"], m["train_items"]) == (len(dev), len(train)) == (2, len(load_content(world)["train"]) - 2)
     # The saved model is the selected one: re-scoring it on the dev items gives the best score again.
     from v2l.evaluation.clip_model import TinyClip
-    from v2l.pretrain.clip import retrieval_top1
+    from v2l.evaluation.clip_retrieval import retrieval_top1
 
     r = retrieval_top1(TinyClip.load(tmp_path / "model" / "clip"), dev, world, 2, 42_000)
     assert (r["caption_to_frame_top1"] + r["frame_to_caption_top1"]) / 2 == pytest.approx(m["dev_retrieval_top1"])

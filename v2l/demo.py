@@ -11,7 +11,8 @@ from v2l.inference.generate import generate
 from v2l.inference.predict import predict_lora, write_lora
 from v2l.lora.files import FORMATS
 from v2l.model import default_model
-from v2l.video.io import to_uint8, write_png, write_video
+from v2l.video.io import write_png, write_video
+from v2l.video.pixels import video_to_frames
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,8 @@ def run_demo(out: str | Path, steps: int = 25, pairs_per_semantic: int = 2, trai
     # A reference of a seen semantic on unseen content, and a first frame of other unseen content.
     ref = _pick(corpus, "val", "pan_left")
     target = next(s for s in corpus.samples("val") if s["meta"]["content_id"] != ref["meta"]["content_id"])
-    reference = write_video(out / "inputs" / "reference_pan_left.mp4", to_uint8(ref["ref"]), fps=spec.fps)
-    first = write_png(out / "inputs" / "first_frame.png", to_uint8(target["tgt"][:, :1])[0])
+    reference = write_video(out / "inputs" / "reference_pan_left.mp4", video_to_frames(ref["ref"]), fps=spec.fps)
+    first = write_png(out / "inputs" / "first_frame.png", video_to_frames(target["tgt"][:, :1])[0])
     paths["reference video"], paths["first frame"] = reference, first
     lora = predict_lora(model, reference)
     for fmt in FORMATS:
@@ -89,6 +90,6 @@ def run_demo(out: str | Path, steps: int = 25, pairs_per_semantic: int = 2, trai
     image = target["tgt"][:, 0]
     video = generate(model, image[None], [target["caption"]], lora.A_pred[None].float(), lora.B_pred[None].float(),
                      steps=steps, seed=0)
-    paths["generated video"] = write_video(out / "generated" / "pan_left_on_new_content.mp4", to_uint8(video[0]),
+    paths["generated video"] = write_video(out / "generated" / "pan_left_on_new_content.mp4", video_to_frames(video[0]),
                                            fps=spec.fps)
     return paths

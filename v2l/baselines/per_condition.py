@@ -12,8 +12,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from v2l.pretrain.backbone import i2v_inputs, latent_cache
+from v2l.backbones.latents import i2v_inputs, latent_cache
 from v2l.world.sampler import ClipSampler, WorldConfig, load_content
+from v2l.video.pixels import to_uint8
 
 TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 
@@ -48,7 +49,7 @@ def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, bat
     sampler = ClipSampler(world, content, [semantic], seed=seed)
     t_cache = time.perf_counter()
     x, captions, _ = zip(*[sampler.batch(64) for _ in range(0, clips, 64)])
-    videos, images = latent_cache(backbone, ((torch.cat(x) + 1) * 127.5).round().to(torch.uint8))
+    videos, images = latent_cache(backbone, to_uint8(torch.cat(x)))
     captions = [c for group in captions for c in group]
     text = dict(zip(sorted(set(captions)), backbone.encode_text(sorted(set(captions)))))
     cache_seconds = time.perf_counter() - t_cache  # the per-condition cost includes making its training data

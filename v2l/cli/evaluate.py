@@ -40,7 +40,7 @@ def judge(per_semantic: int = count_option(16, "--per-semantic", hi=10_000, help
     from v2l.backbones.tiny import TINY_WEIGHTS
     from v2l.evaluation.judge import VideoJudge
     from v2l.cards.card import update_metrics, verify
-    from v2l.pretrain.judge import measure_judge
+    from v2l.evaluation.judge_bars import measure_judge
     from v2l.world.sampler import WorldConfig
 
     verify(TINY_WEIGHTS / "vae")

@@ -116,7 +116,8 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
     from v2l.inference.predict import stored_lora
     from v2l.lora.files import check_compatible, load_compact
     from v2l.video.timing import sampling_from_options
-    from v2l.video.io import FRAME_STEP, frame_count_hint, is_valid_frame_count, load_image, to_uint8, write_video
+    from v2l.video.io import FRAME_STEP, frame_count_hint, is_valid_frame_count, load_image, write_video
+    from v2l.video.pixels import video_to_frames
 
     if sum(x is not None for x in (reference, lora)) + no_lora != 1:
         raise V2LError("pass exactly one of --reference VIDEO, --lora FILE or --no-lora")
@@ -145,7 +146,7 @@ def generate(image: Path = typer.Option(..., "--image", help="first frame (PNG/J
         scale = compact.scale if scale is None else scale  # the file's own scale (`v2l lora scale` sets it)
     video = run(model, first[None], [prompt], A, B, scale=scale, num_frames=frames, steps=steps,
                 guidance=guidance, seed=seed)
-    path = write_video(out, to_uint8(video[0]), fps=spec.fps)
+    path = write_video(out, video_to_frames(video[0]), fps=spec.fps)
     typer.echo(f"wrote {path} ({video.shape[2]} frames, {spec.height}x{spec.width}, seed {seed})")
 
 

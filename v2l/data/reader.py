@@ -13,23 +13,13 @@ import tarfile
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
-import torch
 
 from v2l.data.clip_codec import decode_mp4
 from v2l.data.manifest import read_manifest
 from v2l.data.shard_members import CorruptShardError, check_member, check_shard_members
 from v2l.errors import V2LError
 from v2l.video.io import file_sha256
-
-
-def to_tensor(frames: np.ndarray) -> torch.Tensor:
-    """uint8 (F, H, W, 3) -> float (3, F, H, W) in [-1, 1]. In numpy: torch's threaded kernels on tensors this
-    small cost 3x the decode when other jobs share the cores."""
-    x = np.ascontiguousarray(np.asarray(frames).transpose(3, 0, 1, 2)).astype(np.float32)
-    x /= 127.5
-    x -= 1.0
-    return torch.from_numpy(x)
+from v2l.video.pixels import frames_to_video
 
 
 def decode_sample(sample: dict) -> dict:
@@ -37,8 +27,8 @@ def decode_sample(sample: dict) -> dict:
     key = sample.get("__key__", "?")
     try:
         meta = json.loads(sample["json"])
-        return {"key": key, "ref": to_tensor(decode_mp4(sample["ref.mp4"])),
-                "tgt": to_tensor(decode_mp4(sample["tgt.mp4"])), "caption": meta["caption"], "meta": meta}
+        return {"key": key, "ref": frames_to_video(decode_mp4(sample["ref.mp4"])),
+                "tgt": frames_to_video(decode_mp4(sample["tgt.mp4"])), "caption": meta["caption"], "meta": meta}
     except Exception as exc:  # a missing member, bad JSON or an undecodable mp4
         raise CorruptShardError(f"sample {key} ({sample.get('__url__', 'shard')}) cannot be decoded "
                                 f"({type(exc).__name__}: {exc}); rebuild the corpus") from None
@@ -150,4 +140,4 @@ def iter_tar(path: Path) -> Iterator[dict]:
         yield current
 
 
-__all__ = ["Corpus", "CorruptShardError", "decode_sample", "iter_tar", "to_tensor"]
+__all__ = ["Corpus", "CorruptShardError", "decode_sample", "iter_tar"]

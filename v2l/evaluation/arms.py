@@ -22,6 +22,8 @@ import numpy as np
 import torch
 
 from v2l.errors import V2LError
+from v2l.video.pixels import to_float
+from v2l.world.eval_sets import balanced_eval_set
 
 SPLITS = ("seen", "zeroshot", "novel", "real")
 ARMS = ("no_lora", "true_ref", "wrong_ref", "semantic_code", "per_condition")
@@ -109,7 +111,6 @@ def split_semantics(split: str, only: list[str] | None = None) -> list[str]:
 
 def synthetic_targets(world_cfg, split: str, names: list[str], per_semantic: int, seed: int) -> list[Target]:
     """per_semantic held-out clips per semantic, each with a true and a wrong reference on other held-out content."""
-    from v2l.pretrain.judge import balanced_eval_set
     from v2l.world.sampler import ClipSampler, load_content
 
     content = load_content(world_cfg)["heldout"]
@@ -172,7 +173,7 @@ def _content_frame(world_cfg, item, height: int, width: int) -> torch.Tensor:
     from v2l.data.semantics.registry import get_semantic
 
     frames, _ = get_semantic("fade_black")(item.image, 0, 1, (height, width))  # frame 0 is the base crop
-    return torch.from_numpy(frames[0]).permute(2, 0, 1).float() / 127.5 - 1.0
+    return to_float(torch.from_numpy(frames[0]).permute(2, 0, 1))
 
 
 def load_per_condition(folder: str | Path | None) -> dict[str, PerConditionLoRA]:

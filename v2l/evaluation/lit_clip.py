@@ -16,7 +16,7 @@ packaged checkpoints is one (the EfficientNet-Lite0 keys are the package's own),
 wrapper at all: its features are computed once and cached.
 
 `LitClip` has the tiny CLIP's `encode_image(frames in [-1, 1])` / `encode_text(captions)` API, so the same
-retrieval measurement (`v2l.pretrain.clip.retrieval_top1`) scores both.
+retrieval measurement (`v2l.evaluation.clip_retrieval.retrieval_top1`) scores both.
 """
 
 from __future__ import annotations

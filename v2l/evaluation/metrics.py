@@ -40,14 +40,24 @@ def _frames_hwc(video: torch.Tensor) -> np.ndarray:
     return ((video.detach().float().cpu().clamp(-1, 1) + 1) / 2).permute(1, 2, 3, 0).numpy()
 
 
+def _unit(x: torch.Tensor) -> np.ndarray:
+    """Any tensor in [-1, 1] -> float numpy in [0, 1], same shape."""
+    return ((x.detach().float().cpu().clamp(-1, 1) + 1) / 2).numpy()
+
+
 def psnr(video: torch.Tensor, target: torch.Tensor) -> float:
-    """PSNR in dB over the whole clip (scikit-image), data range [0, 1]."""
+    """PSNR in dB of one sample of any shape, a video or an image (scikit-image), data range [0, 1]."""
     from skimage.metrics import peak_signal_noise_ratio
 
-    a, b = _frames_hwc(video), _frames_hwc(target)
+    a, b = _unit(video), _unit(target)
     if np.array_equal(a, b):
         return float("inf")
     return float(peak_signal_noise_ratio(b, a, data_range=1.0))
+
+
+def psnr_each(videos: torch.Tensor, targets: torch.Tensor) -> np.ndarray:
+    """PSNR in dB of each sample of a batch (dim 0)."""
+    return np.array([psnr(v, t) for v, t in zip(videos, targets)])
 
 
 def ssim(video: torch.Tensor, target: torch.Tensor) -> float:

@@ -125,9 +125,9 @@ def report_markdown(summary: dict) -> str:
 
 
 def _strip(video: torch.Tensor) -> np.ndarray:
-    from v2l.video.io import to_uint8
+    from v2l.video.pixels import video_to_frames
 
-    frames = to_uint8(video)  # (F, H, W, 3)
+    frames = video_to_frames(video)  # (F, H, W, 3)
     strip = np.concatenate(list(frames), axis=1)
     return strip.repeat(SHEET_SCALE, 0).repeat(SHEET_SCALE, 1)
 
@@ -182,7 +182,8 @@ def bar_chart(path: Path, metric: str, splits: dict) -> Path | None:
 
 def write_outputs(cfg, summary: dict, rows: list[dict], plans, results) -> dict[str, list[Path]]:
     """Everything under cfg.out; returns the figure and video paths (for MLflow)."""
-    from v2l.video.io import to_uint8, write_video
+    from v2l.video.io import write_video
+    from v2l.video.pixels import video_to_frames
 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -204,7 +205,7 @@ def write_outputs(cfg, summary: dict, rows: list[dict], plans, results) -> dict[
             for t in plan.targets[: cfg.sample_videos]:
                 if (plan.split, arm, t.index) in videos:
                     path = out / "videos" / plan.split / f"{t.index:03d}_{arm}.mp4"
-                    files["videos"].append(write_video(path, to_uint8(videos[(plan.split, arm, t.index)])))
+                    files["videos"].append(write_video(path, video_to_frames(videos[(plan.split, arm, t.index)])))
     for metric in METRIC_LABELS:
         chart = bar_chart(out / "charts" / f"{metric}.png", metric, summary["splits"])
         if chart is not None:

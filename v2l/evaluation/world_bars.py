@@ -4,30 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from v2l.evaluation.metrics import psnr_each
 from v2l.inference.generate import sample
-
-
-def psnr_db(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Per-sample PSNR of tensors in [-1, 1] (peak-to-peak 2)."""
-    mse = ((a - b) / 2).pow(2).flatten(1).mean(1).clamp_min(1e-12)
-    return 10 * torch.log10(1 / mse)
+from v2l.world.eval_sets import balanced_eval_set
 
 
 @torch.no_grad()
-def vae_image_ceiling(backbone, images: torch.Tensor) -> torch.Tensor:
+def vae_image_ceiling(backbone, images: torch.Tensor) -> np.ndarray:
     """PSNR of the VAE's own reconstruction of each conditioning image (a 1-frame video)."""
     vae = backbone.vae
     rec = vae.decode(vae.encode(images[:, :, None]).latent_dist.mode()).sample[:, :, 0].clamp(-1, 1)
-    return psnr_db(rec, images)
+    return psnr_each(rec, images)
 
 
 @torch.no_grad()
 def measure_backbone(backbone, judge, world_cfg, per_semantic: int = 4, steps: int = 25, seed: int = 0,
                      batch: int = 48) -> dict:
     """Base generations (no LoRA) from held-out first frames with content-only captions."""
-    from v2l.pretrain.judge import balanced_eval_set
     from v2l.world.sampler import load_content, semantics_for
 
     names = semantics_for("backbone")  # what the backbone was pretrained to render
@@ -36,7 +32,7 @@ def measure_backbone(backbone, judge, world_cfg, per_semantic: int = 4, steps: i
     images = clips[:, :, 0]
     videos = torch.cat([sample(backbone, images[i : i + batch], captions[i : i + batch], steps=steps, seed=seed + i)
                         for i in range(0, len(images), batch)])
-    first = psnr_db(videos[:, :, 0], images)
+    first = psnr_each(videos[:, :, 0], images)
     ceiling = vae_image_ceiling(backbone, images)
     probs = judge.probabilities(videos)
     pred = probs.argmax(-1)
@@ -64,7 +60,6 @@ def measure_backbone(backbone, judge, world_cfg, per_semantic: int = 4, steps: i
 def judged_accuracy(backbone, judge, world_cfg, semantic: str, samples: int = 16, steps: int = 25,
                     seed: int = 0) -> float:
     """Generate from held-out first frames with whatever adapter/LoRA is active; how often the judge names `semantic`."""
-    from v2l.pretrain.judge import balanced_eval_set
     from v2l.world.sampler import load_content
 
     content = load_content(world_cfg)["heldout"]

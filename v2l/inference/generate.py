@@ -10,11 +10,11 @@ import torch
 from PIL import Image
 
 from v2l.video.io import FRAME_STEP, frame_count_hint, is_valid_frame_count
+from v2l.video.pixels import to_uint8
 
 
 def _to_pil(image: torch.Tensor) -> Image.Image:
-    arr = ((image.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return Image.fromarray(arr.permute(1, 2, 0).numpy())
+    return Image.fromarray(to_uint8(image.cpu()).permute(1, 2, 0).numpy())
 
 
 @torch.no_grad()

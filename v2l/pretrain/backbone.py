@@ -18,8 +18,10 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 
 from v2l.training.loop import LoopConfig, run_loop
-from v2l.pretrain.vae import data_version, to_float
+from v2l.world.version import data_version
 from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
+from v2l.video.pixels import to_uint8
+from v2l.backbones.latents import i2v_inputs, latent_cache
 
 log = logging.getLogger(__name__)
 
@@ -35,26 +37,6 @@ class BackbonePretrainConfig(BaseModel):
     caption_dropout: float = 0.1
     autocast_bf16: bool = True
     text_encoder_seed: int = 2
-
-
-@torch.no_grad()
-def latent_cache(bb, clips: torch.Tensor, batch: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
-    """Scaled video latents (N, C, T, h, w) and first-frame image latents (N, C, 1, h, w), posterior means."""
-    videos, images = [], []
-    sf = bb.scaling_factor
-    for i in range(0, len(clips), batch):
-        x = to_float(clips[i : i + batch])
-        videos.append(bb.vae.encode(x).latent_dist.mode() * sf)
-        images.append(bb.vae.encode(x[:, :, :1]).latent_dist.mode() * sf)
-    return torch.cat(videos), torch.cat(images)
-
-
-def i2v_inputs(video_lat: torch.Tensor, image_lat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, C, T, h, w) latents -> x0 and zero-padded image latents, both (B, T, C, h, w) as the pipeline has them."""
-    x0 = video_lat.permute(0, 2, 1, 3, 4)
-    img = image_lat.permute(0, 2, 1, 3, 4)
-    pad = img.new_zeros(img.shape[0], x0.shape[1] - 1, *img.shape[2:])
-    return x0, torch.cat([img, pad], dim=1)
 
 
 def pretrain_backbone(out_dir: str | Path, vae_dir: str | Path, cfg: BackbonePretrainConfig | None = None) -> dict:
@@ -80,7 +62,7 @@ def pretrain_backbone(out_dir: str | Path, vae_dir: str | Path, cfg: BackbonePre
     clips, captions = [], []
     for _ in range(0, cfg.cache_clips, 64):
         x, cap, _ = sampler.batch(64)
-        clips.append(((x + 1) * 127.5).round().to(torch.uint8))
+        clips.append(to_uint8(x))
         captions += cap
     videos, images = latent_cache(bb, torch.cat(clips))
     unique = sorted(set(captions) | {""})

@@ -26,8 +26,10 @@ from pydantic import BaseModel, ConfigDict
 from v2l.errors import V2LError
 from v2l.evaluation.clip_model import TinyClip
 from v2l.training.loop import LoopConfig, run_loop
-from v2l.pretrain.vae import data_version, to_float
+from v2l.world.version import data_version
 from v2l.world.sampler import ClipSampler, Content, WorldConfig, load_content, semantics_for
+from v2l.video.pixels import to_float, to_uint8
+from v2l.evaluation.clip_retrieval import retrieval_top1
 
 log = logging.getLogger(__name__)
 
@@ -44,31 +46,6 @@ class ClipPretrainConfig(BaseModel):
     select_every: int = 500
     dev_frames_per_item: int = 8
     extra_procedural: int = 0  # procedural scenes beyond the world's content, for caption variety
-
-
-@torch.no_grad()
-def retrieval_top1(clip: TinyClip, content, world: WorldConfig, per_item: int, seed: int,
-                   semantics: list[str] | None = None) -> dict:
-    """Caption -> frame retrieval among the distinct captions of `content`: top-1 over every frame. The frames are
-    of random semantics of `semantics` (default: every registered one; a card's `semantics_seen` reproduces it)."""
-    sampler = ClipSampler(world, content, list(semantics or semantics_for("all")), seed=seed)
-    rng = np.random.default_rng(seed)
-    captions = sorted({c.caption for c in content})
-    frames, owners = [], []
-    for ci, item in enumerate(content):
-        for _ in range(per_item):
-            clip_ = sampler.clip(ci, int(rng.integers(len(sampler.names))), int(rng.integers(2**31 - 1)))
-            frames.append(clip_[:, int(rng.integers(clip_.shape[1]))])
-            owners.append(captions.index(item.caption))
-    image = clip.encode_image(torch.stack(frames))
-    text = clip.encode_text(captions)
-    sims = image @ text.T  # (frames, captions)
-    owners_t = torch.tensor(owners)
-    # For each caption, is its best frame one of its own? And for each frame, is its best caption its own?
-    text_to_frame = float(np.mean([owners[int(sims[:, j].argmax())] == j for j in range(len(captions))]))
-    frame_to_text = float((sims.argmax(-1) == owners_t).float().mean())
-    return {"caption_to_frame_top1": text_to_frame, "frame_to_caption_top1": frame_to_text,
-            "captions": len(captions), "frames": len(frames)}
 
 
 class BestWeights:
@@ -125,7 +102,7 @@ def sample_frame_pool(world: WorldConfig, content: list, count: int, seed: int) 
     for _ in range(0, count, 64):
         x, cap, _ = sampler.batch(64)
         pick = torch.from_numpy(sampler.rng.integers(0, x.shape[2], len(x)))
-        frames.append(((x[torch.arange(len(x)), :, pick] + 1) * 127.5).round().to(torch.uint8))
+        frames.append(to_uint8(x[torch.arange(len(x)), :, pick]))
         captions += cap
     return torch.cat(frames), captions
 

@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict
 
 from v2l.evaluation.judge import VideoJudge
 from v2l.training.loop import LoopConfig, run_loop
-from v2l.pretrain.vae import data_version, to_float
+from v2l.world.version import data_version
 from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
+from v2l.video.pixels import to_float, to_uint8
+from v2l.evaluation.judge_bars import measure_judge
 
 
 class JudgePretrainConfig(BaseModel):
@@ -40,50 +42,9 @@ def labelled_pool(sampler: ClipSampler, n: int, vae=None, reconstructed_fraction
         if vae is not None and reconstructed_fraction > 0:
             k = int(round(len(x) * reconstructed_fraction))
             x[:k] = vae.decode(vae.encode(x[:k]).latent_dist.mode()).sample.clamp(-1, 1)
-        clips.append(((x + 1) * 127.5).round().to(torch.uint8))
+        clips.append(to_uint8(x))
         labels.append(y)
     return torch.cat(clips)[:n], torch.cat(labels)[:n]
-
-
-@torch.no_grad()
-def balanced_eval_set(cfg: WorldConfig, content, names: list[str], per_semantic: int, seed: int,
-                      with_content_ids: bool = False):
-    """per_semantic clips of every semantic on the given content: clips, labels (`names` order), captions
-    (and each clip's content index, with `with_content_ids`)."""
-    sampler = ClipSampler(cfg, content, names, seed=seed)
-    rng = np.random.default_rng(seed)
-    clips, labels, captions, content_ids = [], [], [], []
-    for si in range(len(names)):
-        for k in range(per_semantic):
-            ci = int(rng.integers(len(content)))
-            clips.append(sampler.clip(ci, si, int(rng.integers(2**31 - 1))))
-            labels.append(si)
-            captions.append(content[ci].caption)
-            content_ids.append(ci)
-    out = (torch.stack(clips), torch.tensor(labels), captions)
-    return (*out, content_ids) if with_content_ids else out
-
-
-def accuracy(judge: VideoJudge, clips: torch.Tensor, labels: torch.Tensor) -> dict:
-    probs = judge.probabilities(clips)
-    pred = probs.argmax(-1)
-    per = {judge.classes[c]: float((pred[labels == c] == c).float().mean()) for c in labels.unique().tolist()}
-    return {"accuracy": float((pred == labels).float().mean()), "per_semantic": per}
-
-
-@torch.no_grad()
-def measure_judge(judge: VideoJudge, world: WorldConfig, per_semantic: int = 16, vae=None) -> dict:
-    """Accuracy over all semantics on held-out content: real clips, and (with a VAE) their reconstructions,
-    which is what the judge sees of generated videos."""
-    content = load_content(world)
-    ev_clips, ev_labels, _ = balanced_eval_set(world, content["heldout"], judge.classes, per_semantic, 20_000)
-    metrics = {"heldout_content_" + k: v for k, v in accuracy(judge, ev_clips, ev_labels).items()}
-    if vae is not None:
-        rec = torch.cat([vae.decode(vae.encode(ev_clips[i : i + 32]).latent_dist.mode()).sample.clamp(-1, 1)
-                         for i in range(0, len(ev_clips), 32)])
-        metrics["heldout_content_vae_reconstruction_accuracy"] = accuracy(judge, rec, ev_labels)["accuracy"]
-    metrics["chance"] = 1 / len(judge.classes)
-    return metrics
 
 
 def pretrain_judge(out_dir: str | Path, vae_dir: str | Path | None, cfg: JudgePretrainConfig | None = None) -> dict:

@@ -5,7 +5,7 @@ Training items whose caption equals a held-out caption are dropped, so no held-o
 The frozen towers run once over the frame pool (the cache); head training is then a few seconds of linear
 algebra per thousand steps. Loss: open_clip's `ClipLoss` (symmetric InfoNCE). Each step draws one cached frame
 per distinct caption (all of them), so no positive is ever a negative. Measured afterwards with the tiny
-CLIP's own function, `v2l.pretrain.clip.retrieval_top1`, on the held-out content.
+CLIP's own function, `v2l.evaluation.clip_retrieval.retrieval_top1`, on the held-out content.
 
 `dev_procedural` sets the last N procedural training items aside (as `v2l pretrain clip` does) to compare
 recipes without touching the held-out content; the committed heads train on all training items.
@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from v2l.evaluation.lit_clip import DEFAULT_CFG, FrozenTowers, LitClip, LitHeads
 from v2l.pretrain.clip import sample_frame_pool
 from v2l.world.sampler import WorldConfig, load_content
+from v2l.video.pixels import to_float
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def cached_features(out_dir: Path, cfg: LitClipConfig, towers: FrozenTowers,
         return d["image"], d["text"], d["owner"], json.loads(path.with_suffix(".json").read_text())
     frames, captions = frame_pool(cfg, train)
     log.info(f"caching frozen features of {len(frames)} frames at {cfg.image_size}px")
-    image_feats = towers.image_features(frames.float() / 127.5 - 1.0)
+    image_feats = towers.image_features(to_float(frames))
     unique = sorted(set(captions))
     text_feats = towers.text_features(unique)
     owner = torch.tensor([unique.index(c) for c in captions])
@@ -127,8 +128,8 @@ def train_heads(image_feats: torch.Tensor, text_feats: torch.Tensor, owner: torc
 
 def pretrain_lit_clip(out_dir: str | Path, cfg: LitClipConfig | None = None) -> dict:
     """Cache features, train the heads, save them to out_dir/model/lit_clip, measure retrieval; returns a result."""
-    from v2l.pretrain.clip import retrieval_top1
-    from v2l.pretrain.vae import data_version
+    from v2l.evaluation.clip_retrieval import retrieval_top1
+    from v2l.world.version import data_version
 
     cfg = cfg or LitClipConfig()
     torch.set_num_threads(cfg.threads)

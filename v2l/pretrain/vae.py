@@ -11,7 +11,6 @@ ft-MSE decoder idea): reconstructions sharpen while the latent space, and so eve
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from pathlib import Path
@@ -22,8 +21,11 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
+from v2l.evaluation.metrics import psnr_each
 from v2l.training.loop import LoopConfig, run_loop
 from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
+from v2l.video.pixels import to_float, to_uint8
+from v2l.world.version import data_version
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +44,13 @@ class VAEPretrainConfig(BaseModel):
     decoder_loop: LoopConfig | None = None
 
 
-def data_version(world: WorldConfig) -> str:
-    """The world's content and semantics, with the tier of each: models of one data version saw the same world."""
-    from v2l.data.semantics.split import semantic_tiers
-
-    text = world.model_dump_json() + json.dumps(semantic_tiers())
-    return "world-" + hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
 def clip_pool(sampler: ClipSampler, n: int, desc: str) -> torch.Tensor:
     """n rendered clips as uint8 (n, 3, F, H, W): 4x smaller than floats, converted per batch."""
     clips = []
     for _ in tqdm(range(0, n, 64), desc=desc, leave=False):
         x, _, _ = sampler.batch(min(64, n - len(clips) * 64))
-        clips.append(((x + 1) * 127.5).round().to(torch.uint8))
+        clips.append(to_uint8(x))
     return torch.cat(clips)
-
-
-def to_float(x: torch.Tensor) -> torch.Tensor:
-    return x.float() / 127.5 - 1.0
 
 
 @torch.no_grad()
@@ -70,10 +60,8 @@ def psnr(vae, clips: torch.Tensor, batch: int = 16) -> dict[str, float]:
     for i in range(0, len(clips), batch):
         x = to_float(clips[i : i + batch])
         rec = vae.decode(vae.encode(x).latent_dist.mode()).sample.clamp(-1, 1)
-        mse = ((rec - x) / 2).pow(2).flatten(1).mean(1)
-        mse0 = ((rec[:, :, 0] - x[:, :, 0]) / 2).pow(2).flatten(1).mean(1)
-        values += (10 * torch.log10(1 / mse)).tolist()
-        first += (10 * torch.log10(1 / mse0)).tolist()
+        values += psnr_each(rec, x).tolist()
+        first += psnr_each(rec[:, :, 0], x[:, :, 0]).tolist()
     return {"psnr_db": float(np.mean(values)), "psnr_first_frame_db": float(np.mean(first))}
 
 

@@ -15,6 +15,7 @@ import torch
 
 from v2l.training.config import TrainConfig
 from v2l.training.step import Batch
+from v2l.video.pixels import to_float, to_uint8
 
 
 def step_seed(seed: int, step: int, rank: int, salt: int = 0) -> int:
@@ -31,14 +32,6 @@ class Clip:
     image: torch.Tensor | None = None  # (C, 1, h, w) the first frame encoded alone
     text: torch.Tensor | None = None  # (L, D) caption embedding
     pixel_size: tuple[int, int] | None = None
-
-
-def _u8(x: torch.Tensor) -> torch.Tensor:
-    return ((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
-
-
-def _f(x: torch.Tensor) -> torch.Tensor:
-    return x.float() / 127.5 - 1.0
 
 
 class PairSource:
@@ -69,7 +62,7 @@ class PairSource:
                          reference_latents=torch.stack([r.latents for r in refs]),
                          target_latents=torch.stack([t.latents for t in tgts]),
                          image_latents=torch.stack([t.image for t in tgts]), text=torch.stack([t.text for t in tgts]))
-        return Batch(reference=_f(torch.stack([r.frames for r in refs])), target=_f(torch.stack([t.frames for t in tgts])),
+        return Batch(reference=to_float(torch.stack([r.frames for r in refs])), target=to_float(torch.stack([t.frames for t in tgts])),
                      captions=[t.caption for t in tgts], semantics=[t.semantic for t in tgts])
 
 
@@ -90,8 +83,8 @@ def corpus_source(corpus_dir: str | Path, split: str, rank: int, world: int, red
         for raw in iter_tar(path):
             s = decode_sample(raw)
             m = s["meta"]
-            targets.append(Clip(_u8(s["tgt"]), m["caption"], m["semantic"], m["content_id"]))
-            references.append(Clip(_u8(s["ref"]), m.get("reference_caption", ""), m["semantic"],
+            targets.append(Clip(to_uint8(s["tgt"]), m["caption"], m["semantic"], m["content_id"]))
+            references.append(Clip(to_uint8(s["ref"]), m.get("reference_caption", ""), m["semantic"],
                                    m.get("reference_content_id", "")))
     # Targets are also references of their semantic for other targets (the paper re-draws among all clips).
     return PairSource(targets, references + targets, redraw)
@@ -110,7 +103,7 @@ def world_source(split: str, rank: int, clips_per_semantic: int = 16, seed: int 
     for si, name in enumerate(names):
         for _ in range(clips_per_semantic):
             ci = int(rng.integers(len(content)))
-            clips.append(Clip(_u8(sampler.clip(ci, si, int(rng.integers(2**31 - 1)))), content[ci].caption, name,
+            clips.append(Clip(to_uint8(sampler.clip(ci, si, int(rng.integers(2**31 - 1)))), content[ci].caption, name,
                               content[ci].id))
     return PairSource(clips, clips, redraw=True)
 
@@ -122,7 +115,7 @@ def cache_latents_in_memory(source: PairSource, backbone, batch: int = 32) -> Pa
     clips = list({id(c): c for c in source.targets + source.references}.values())
     for i in range(0, len(clips), batch):
         chunk = clips[i:i + batch]
-        frames = _f(torch.stack([c.frames for c in chunk]))
+        frames = to_float(torch.stack([c.frames for c in chunk]))
         latents = backbone.encode_video(frames).float().cpu()
         images = backbone.encode_video(frames[:, :, :1]).float().cpu()
         text = backbone.encode_text([c.caption for c in chunk]).float().cpu()

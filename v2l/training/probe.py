@@ -14,12 +14,12 @@ import torch.nn.functional as F
 
 
 def _features(model, clips, batch: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
-    from v2l.training.pairs import _f
+    from v2l.video.pixels import to_float
 
     flat, pooled = [], []
     with torch.no_grad():
         for i in range(0, len(clips), batch):
-            frames = _f(torch.stack([c.frames for c in clips[i:i + batch]]))
+            frames = to_float(torch.stack([c.frames for c in clips[i:i + batch]]))
             latents = model.backbone.encode_video(frames).float()
             flat.append(latents.flatten(1))
             pooled.append(model.hypernet.reference_tokens(latents).mean(1))

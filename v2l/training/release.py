@@ -20,7 +20,7 @@ BARS = {"seen_semantics.judge_acc_true_ref": ">= 0.40 (held-out content, seen se
 
 def training_provenance(checkpoint: Path) -> dict:
     """Command, data version, seed and training wall time of a training checkpoint."""
-    from v2l.pretrain.vae import data_version
+    from v2l.world.version import data_version
     from v2l.world.sampler import WorldConfig
     from v2l.training.config import TrainConfig
 

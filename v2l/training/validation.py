@@ -14,7 +14,8 @@ from v2l.inference.generate import generate
 from v2l.backbones.tiny import TINY_WEIGHTS
 from v2l.evaluation.judge import VideoJudge
 from v2l.saved_model import MODEL_FILE
-from v2l.training.pairs import _f, pair_source
+from v2l.training.pairs import pair_source
+from v2l.video.pixels import to_float, to_uint8
 
 
 def fixed_pairs(source, n: int, seed: int):
@@ -41,7 +42,7 @@ def contact_sheet(path: Path, rows: list[list[torch.Tensor]]) -> Path:
             f = clip.shape[1]
             frames += [clip[:, 0], clip[:, f // 2], clip[:, -1]]
         tiles.append(torch.cat(frames, dim=2))
-    sheet = ((torch.cat(tiles, dim=1).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    sheet = to_uint8(torch.cat(tiles, dim=1))
     return write_png(path, sheet.permute(1, 2, 0).numpy())
 
 
@@ -59,13 +60,13 @@ def validate(model, cfg, step: int) -> tuple[dict, Path | None]:
         except Exception:  # a corpus without this split
             continue
         pairs = fixed_pairs(source, cfg.val_samples, cfg.seed + 99)
-        tgts = _f(torch.stack([t.frames for t, _, _ in pairs]))
+        tgts = to_float(torch.stack([t.frames for t, _, _ in pairs]))
         images, captions = tgts[:, :, 0], [t.caption for t, _, _ in pairs]
         wanted = torch.tensor([judge.classes.index(t.semantic) if t.semantic in judge.classes else -1
                                for t, _, _ in pairs])
         results = {}
         for which, k in (("true", 1), ("wrong", 2)):
-            refs = _f(torch.stack([p[k].frames for p in pairs]))
+            refs = to_float(torch.stack([p[k].frames for p in pairs]))
             A, B = model.predict_factors(refs)
             videos = generate(model, images, captions, A, B, steps=cfg.val_steps, seed=cfg.seed)
             results[which] = videos
@@ -74,7 +75,7 @@ def validate(model, cfg, step: int) -> tuple[dict, Path | None]:
         metrics[f"val_{split}_true_minus_wrong"] = (metrics[f"val_{split}_judge_acc_true_ref"]
                                                     - metrics[f"val_{split}_judge_acc_wrong_ref"])
         for i, (tgt, true, _) in enumerate(pairs[:4]):
-            sheet_rows.append([_f(true.frames), results["true"][i], _f(tgt.frames)])
+            sheet_rows.append([to_float(true.frames), results["true"][i], to_float(tgt.frames)])
     sheet = contact_sheet(cfg.run_dir / "validation" / f"sheet-{step:08d}.png", sheet_rows) if sheet_rows else None
     metrics["val_chance"] = 1 / len(judge.classes)
     return metrics, sheet

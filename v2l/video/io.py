@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from v2l.atomic import atomic_path
 from v2l.errors import BadVideoError
+from v2l.video.pixels import to_float
 
 
 # CogVideoX compresses time 4x and its VAE decodes latents in pairs after a first frame, so only an odd
@@ -192,7 +193,7 @@ def load_video(path: str | Path, num_frames: int | None = None, height: int | No
                 raw = sample_clip(path, target, source_fps, ReferenceSampling(window="whole"), warn=False).frames
             warnings.warn(f"video {path} has {n} frames (not {FRAME_STEP}k+1); took {target} frames spread evenly "
                           f"over the clip", FrameCountWarning, stacklevel=2)
-    frames = torch.from_numpy(np.ascontiguousarray(raw)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    frames = to_float(torch.from_numpy(np.ascontiguousarray(raw)).permute(0, 3, 1, 2))
     if height is not None and width is not None:
         frames = fit_frames(frames, height, width).clamp(-1, 1)
     return frames.permute(1, 0, 2, 3).contiguous()
@@ -213,14 +214,8 @@ def load_image(path: str | Path, height: int, width: int) -> torch.Tensor:
             arr = decode_frames(path)[0][0]
         except BadVideoError:
             raise BadVideoError(f"image {path} cannot be read ({exc}); pass a PNG or JPEG file") from None
-    frame = torch.from_numpy(arr.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+    frame = to_float(torch.from_numpy(arr.copy()).permute(2, 0, 1)[None])
     return fit_frames(frame, height, width).clamp(-1, 1)[0]
-
-
-def to_uint8(frames: torch.Tensor) -> np.ndarray:
-    """(3, F, H, W) in [-1, 1] -> (F, H, W, 3) uint8."""
-    x = ((frames.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return x.permute(1, 2, 3, 0).numpy()
 
 
 def write_video(path: str | Path, frames: np.ndarray, fps: int = 8, crf: int = 12) -> Path:

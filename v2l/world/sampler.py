@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict
+from v2l.video.pixels import frames_to_video
 
 
 class WorldConfig(BaseModel):
@@ -74,7 +75,7 @@ class ClipSampler:
     def clip(self, content_index: int, semantic_index: int, seed: int) -> torch.Tensor:
         frames, _ = self.semantics[semantic_index](self.content[content_index].image, seed, self.cfg.num_frames,
                                                    (self.cfg.size, self.cfg.size))
-        return torch.from_numpy(frames).permute(3, 0, 1, 2).float() / 127.5 - 1.0  # (3, F, H, W)
+        return frames_to_video(frames)  # (3, F, H, W)
 
     def batch(self, n: int) -> tuple[torch.Tensor, list[str], torch.Tensor]:
         """clips (n, 3, F, H, W) in [-1, 1], content captions, semantic labels (n,)."""
