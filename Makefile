@@ -36,6 +36,7 @@ test: setup lint unit integration
 
 lint: setup
 	@$(PY) -m ruff check --quiet .
+	@$(PY) -m ruff format --check --quiet .
 
 unit: setup
 	@$(PYTEST_TIER) "not integration" $(PYTEST_RC)

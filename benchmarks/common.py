@@ -31,15 +31,26 @@ def paired_ratio(fn_a: Callable[[], object], fn_b: Callable[[], object], rounds:
     fn_a(), fn_b()
     ratios, ta, tb = [], [], []
     for _ in range(rounds):
-        t0 = time.perf_counter(); fn_a(); t1 = time.perf_counter(); fn_b(); t2 = time.perf_counter()
-        ta.append(t1 - t0); tb.append(t2 - t1); ratios.append((t1 - t0) / (t2 - t1))
+        t0 = time.perf_counter()
+        fn_a()
+        t1 = time.perf_counter()
+        fn_b()
+        t2 = time.perf_counter()
+        ta.append(t1 - t0)
+        tb.append(t2 - t1)
+        ratios.append((t1 - t0) / (t2 - t1))
     return statistics.median(ratios), statistics.median(ta), statistics.median(tb)
 
 
 def machine() -> dict:
-    return {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "cpus": os.cpu_count(), "device": "cuda:" + torch.cuda.get_device_name(0) if torch.cuda.is_available()
-            else "cpu", "platform": platform.platform()}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
+        "device": "cuda:" + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        "platform": platform.platform(),
+    }
 
 
 def write_result(name: str, data: dict) -> Path:

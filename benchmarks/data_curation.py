@@ -36,12 +36,40 @@ def _bare(sources: list[Path], out: Path, rules) -> None:
     from v2l.data.curation.ffmpeg_exe import ffmpeg_exe
 
     for i, src in enumerate(sources):
-        vf = (f"fps={rules.fps},scale={rules.width}:{rules.height}:force_original_aspect_ratio=increase:flags=bicubic,"
-              f"crop={rules.width}:{rules.height},setsar=1")
-        subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y", "-i", str(src), "-vf", vf,
-                        "-frames:v", str(rules.frames), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "12",
-                        "-preset", "medium", "-an", "-threads", "1", "-x264-params", "threads=1",
-                        str(out / f"{i}.mp4")], check=True)
+        vf = (
+            f"fps={rules.fps},scale={rules.width}:{rules.height}:force_original_aspect_ratio=increase:flags=bicubic,"
+            f"crop={rules.width}:{rules.height},setsar=1"
+        )
+        subprocess.run(
+            [
+                ffmpeg_exe(),
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(src),
+                "-vf",
+                vf,
+                "-frames:v",
+                str(rules.frames),
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                "-crf",
+                "12",
+                "-preset",
+                "medium",
+                "-an",
+                "-threads",
+                "1",
+                "-x264-params",
+                "threads=1",
+                str(out / f"{i}.mp4"),
+            ],
+            check=True,
+        )
 
 
 def run() -> dict:
@@ -67,10 +95,18 @@ def run() -> dict:
             t_cur.append(t1 - t0)
             t_bare.append(t2 - t1)
     cur, bare = sorted(t_cur)[rounds // 2], sorted(t_bare)[rounds // 2]
-    data = {"clips": len(sources), "source": "320x240 24 fps 2 s H.264", "target": f"{rules.frames} frames "
-            f"{rules.height}x{rules.width} at {rules.fps} fps", "curation_clips_per_s": len(sources) / cur,
-            "bare_ffmpeg_clips_per_s": len(sources) / bare, "ratio": bare / cur, "target_ratio": 0.5,
-            "rounds": rounds, "curation_seconds": t_cur, "bare_seconds": t_bare}
+    data = {
+        "clips": len(sources),
+        "source": "320x240 24 fps 2 s H.264",
+        "target": f"{rules.frames} frames {rules.height}x{rules.width} at {rules.fps} fps",
+        "curation_clips_per_s": len(sources) / cur,
+        "bare_ffmpeg_clips_per_s": len(sources) / bare,
+        "ratio": bare / cur,
+        "target_ratio": 0.5,
+        "rounds": rounds,
+        "curation_seconds": t_cur,
+        "bare_seconds": t_bare,
+    }
     write_result("data_curation", data)
     return data
 

@@ -36,8 +36,9 @@ def run(pairs_per_semantic: int = 4) -> dict:
         # Tar writing alone: the same encoded samples through ShardWriter again.
         raw = [s for split in splits for s in corpus.raw_samples(split)]
         t0 = time.perf_counter()
-        with wds.ShardWriter(str(Path(tmp) / "copy-%06d.tar"), maxcount=cfg.shard_samples, verbose=0, mtime=0,
-                             encoder=False) as sink:
+        with wds.ShardWriter(
+            str(Path(tmp) / "copy-%06d.tar"), maxcount=cfg.shard_samples, verbose=0, mtime=0, encoder=False
+        ) as sink:
             for s in raw:
                 sink.write(s)
         t_tar = time.perf_counter() - t0
@@ -52,7 +53,9 @@ def run(pairs_per_semantic: int = 4) -> dict:
         assert m == k == n
     mb = total_bytes / 1e6
     data = {
-        "samples": n, "shard_mb": mb, "clip": f"{cfg.frames}x{cfg.height}x{cfg.width} H.264 4:4:4, 2 per sample",
+        "samples": n,
+        "shard_mb": mb,
+        "clip": f"{cfg.frames}x{cfg.height}x{cfg.width} H.264 4:4:4, 2 per sample",
         "write_render_encode_tar": {"seconds": t_build, "samples_per_s": n / t_build, "mb_per_s": mb / t_build},
         "write_tar_only": {"seconds": t_tar, "samples_per_s": n / t_tar, "mb_per_s": mb / t_tar},
         "read_verified_raw": {"seconds": t_read_raw, "samples_per_s": n / t_read_raw, "mb_per_s": mb / t_read_raw},

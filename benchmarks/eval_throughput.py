@@ -18,8 +18,15 @@ STEPS, BATCH, PER_SEMANTIC = 10, 4, 4
 def _tasks():
     from v2l.evaluation.job import EvalConfig, build_plans
 
-    cfg = EvalConfig(split="seen", semantics=SEMANTICS, per_semantic=PER_SEMANTIC, arms=["true_ref", "wrong_ref"],
-                     steps=STEPS, batch=BATCH, mlflow=False)
+    cfg = EvalConfig(
+        split="seen",
+        semantics=SEMANTICS,
+        per_semantic=PER_SEMANTIC,
+        arms=["true_ref", "wrong_ref"],
+        steps=STEPS,
+        batch=BATCH,
+        mlflow=False,
+    )
     return cfg, [t for p in build_plans(cfg, None, None) for t in p.tasks]
 
 
@@ -57,13 +64,21 @@ def run() -> dict:
     finally:
         ray.shutdown()
     result = {
-        "videos": sum(len(t.indices) for t in tasks), "chunks": len(tasks), "steps": STEPS, "batch": BATCH,
-        "in_process_videos_per_s": in_process, "ray_1_actor_videos_per_s": pool[1], "ray_2_actors_videos_per_s": pool[2],
-        "ratio_1_actor_over_in_process": pool[1] / in_process, "target_1_actor_over_in_process": 0.8,
+        "videos": sum(len(t.indices) for t in tasks),
+        "chunks": len(tasks),
+        "steps": STEPS,
+        "batch": BATCH,
+        "in_process_videos_per_s": in_process,
+        "ray_1_actor_videos_per_s": pool[1],
+        "ray_2_actors_videos_per_s": pool[2],
+        "ratio_1_actor_over_in_process": pool[1] / in_process,
+        "target_1_actor_over_in_process": 0.8,
         "ratio_2_actors_over_1": pool[2] / pool[1],
         "same_videos_as_in_process": True,
-        "load_average_before": load_before, "load_average_after": os.getloadavg(),
-        "note": "2-core CPU shared with other jobs: figures taken on a loaded machine" if load_before[0] > 1.5
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "note": "2-core CPU shared with other jobs: figures taken on a loaded machine"
+        if load_before[0] > 1.5
         else "idle machine",
     }
     write_result("eval_throughput", result)

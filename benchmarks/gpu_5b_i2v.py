@@ -51,8 +51,7 @@ def _phase(result: dict, name: str, fn, out_path: Path | None) -> None:
     try:
         result[name] = fn()
     except Exception as exc:  # noqa: BLE001 - a benchmark reports what failed and goes on
-        result[name] = {"error": f"{type(exc).__name__}: {str(exc)[:400]}",
-                        "traceback": traceback.format_exc()[-1500:]}
+        result[name] = {"error": f"{type(exc).__name__}: {str(exc)[:400]}", "traceback": traceback.format_exc()[-1500:]}
     result[name]["phase_s"] = round(time.perf_counter() - t0, 2)
     if cuda:
         result[name]["peak_allocated_gib"] = round(torch.cuda.max_memory_allocated() / GiB, 2)
@@ -77,8 +76,12 @@ def run(out: str | None = None, train_steps: int = 3, preset: str = "cogvideox-5
     frames, height, width = spec.num_frames, spec.height, spec.width
     down = 2 ** (len(spec.vae_config["block_out_channels"]) - 1)
     T, h, w, C = (frames - 1) // 4 + 1, height // down, width // down, spec.latent_channels()
-    result: dict = {"preset": spec.name, "device": torch.cuda.get_device_name(0) if device == "cuda" else device,
-                    "video": [frames, height, width], "latents": [C, T, h, w]}
+    result: dict = {
+        "preset": spec.name,
+        "device": torch.cuda.get_device_name(0) if device == "cuda" else device,
+        "video": [frames, height, width],
+        "latents": [C, T, h, w],
+    }
     state: dict = {}
     text_dim = spec.transformer_config["text_embed_dim"]
 
@@ -89,11 +92,16 @@ def run(out: str | None = None, train_steps: int = 3, preset: str = "cogvideox-5
         t2, model = _sync_time(lambda: Video2LoRA(bb, V2LConfig(preset=spec.name)))
         state["model"] = model
         aux = model.network.aux_parameters()
-        return {"backbone_build_s": round(t, 1), "params": count, "lora_modules": len(model.network),
-                "backbone_bf16_gib": round(sum(2 * n for n in count.values()) / GiB, 2),
-                "hypernet_params": sum(p.numel() for p in model.hypernet.parameters()),
-                "aux_params": sum(p.numel() for p in aux), "aux_dtype": str(aux[0].dtype),
-                "model_build_s": round(t2, 1)}
+        return {
+            "backbone_build_s": round(t, 1),
+            "params": count,
+            "lora_modules": len(model.network),
+            "backbone_bf16_gib": round(sum(2 * n for n in count.values()) / GiB, 2),
+            "hypernet_params": sum(p.numel() for p in model.hypernet.parameters()),
+            "aux_params": sum(p.numel() for p in aux),
+            "aux_dtype": str(aux[0].dtype),
+            "model_build_s": round(t2, 1),
+        }
 
     _phase(result, "build", build, out_path)
     if "bb" not in state:
@@ -101,10 +109,16 @@ def run(out: str | None = None, train_steps: int = 3, preset: str = "cogvideox-5
     bb, model = state["bb"], state["model"]
     g = torch.Generator(device=device).manual_seed(0)
     lat = lambda *shape: torch.randn(*shape, generator=g, device=device)  # noqa: E731
-    batch = Batch(reference=None, target=None, captions=["a caption"],
-                  reference_latents=lat(1, C, T, h, w), target_latents=lat(1, C, T, h, w),
-                  image_latents=lat(1, C, 1, h, w), text=lat(1, spec.max_text_len, text_dim).to(torch.bfloat16),
-                  pixel_size=(height, width))
+    batch = Batch(
+        reference=None,
+        target=None,
+        captions=["a caption"],
+        reference_latents=lat(1, C, T, h, w),
+        target_latents=lat(1, C, T, h, w),
+        image_latents=lat(1, C, 1, h, w),
+        text=lat(1, spec.max_text_len, text_dim).to(torch.bfloat16),
+        pixel_size=(height, width),
+    )
     empty_text = torch.zeros(1, spec.max_text_len, text_dim, device=device, dtype=torch.bfloat16)
 
     def train(checkpointing: bool):
@@ -120,9 +134,15 @@ def run(out: str | None = None, train_steps: int = 3, preset: str = "cogvideox-5
             first, _ = _sync_time(one)
             step, metrics = _sync_time(one, repeats=train_steps)
             one = opt = None  # free the optimizer state before the next measurement
-            return {"first_step_s": round(first, 2), "step_s": round(step, 3), "loss": metrics["loss"],
-                    "grad_norm_hypernet": metrics["grad_norm_hypernet"], "steps_timed": train_steps,
-                    "master_dtype": str(next(model.hypernet.parameters()).dtype)}
+            return {
+                "first_step_s": round(first, 2),
+                "step_s": round(step, 3),
+                "loss": metrics["loss"],
+                "grad_norm_hypernet": metrics["grad_norm_hypernet"],
+                "steps_timed": train_steps,
+                "master_dtype": str(next(model.hypernet.parameters()).dtype),
+            }
+
         return go
 
     _phase(result, "train_step_gradient_checkpointing", train(True), out_path)
@@ -136,8 +156,13 @@ def run(out: str | None = None, train_steps: int = 3, preset: str = "cogvideox-5
             A, B = model.network.split(pred)
             size = len(compact_bytes(A[0].cpu(), B[0].cpu(), compact_metadata(model, "0" * 64)))
             noisy = lat(2, T, C, h, w).to(torch.bfloat16)
-            image = torch.cat([batch.image_latents.permute(0, 2, 1, 3, 4),
-                               torch.zeros(1, T - 1, C, h, w, device=device)], 1).to(torch.bfloat16).repeat(2, 1, 1, 1, 1)
+            image = (
+                torch.cat(
+                    [batch.image_latents.permute(0, 2, 1, 3, 4), torch.zeros(1, T - 1, C, h, w, device=device)], 1
+                )
+                .to(torch.bfloat16)
+                .repeat(2, 1, 1, 1, 1)
+            )
             text = torch.cat([empty_text, batch.text])
             ts = torch.tensor([500, 500], device=device)
             velocity = lambda: bb.predict_velocity(noisy, image, ts, text, height, width)  # noqa: E731
@@ -149,9 +174,14 @@ def run(out: str | None = None, train_steps: int = 3, preset: str = "cogvideox-5
                     t, v = _sync_time(velocity)
                 lora.append(t)
             step_plain, step_lora = sorted(plain)[1], sorted(lora)[1]
-        return {"hypernet_predict_ms": round(1000 * t_pred, 2), "compact_lora_bytes": size,
-                "cfg_denoise_step_s_no_lora": round(step_plain, 3), "cfg_denoise_step_s_lora": round(step_lora, 3),
-                "lora_step_overhead": round(step_lora / step_plain, 4), "velocity_finite": bool(torch.isfinite(v).all())}
+        return {
+            "hypernet_predict_ms": round(1000 * t_pred, 2),
+            "compact_lora_bytes": size,
+            "cfg_denoise_step_s_no_lora": round(step_plain, 3),
+            "cfg_denoise_step_s_lora": round(step_lora, 3),
+            "lora_step_overhead": round(step_lora / step_plain, 4),
+            "velocity_finite": bool(torch.isfinite(v).all()),
+        }
 
     _phase(result, "inference", infer, out_path)
 
@@ -161,8 +191,12 @@ def run(out: str | None = None, train_steps: int = 3, preset: str = "cogvideox-5
         t_enc, latents = _sync_time(lambda: bb.encode_video(video.to(torch.bfloat16)))
         with torch.no_grad():
             t_dec, decoded = _sync_time(lambda: bb.vae.decode(latents / bb.scaling_factor).sample)
-        return {"encode_s": round(t_enc, 2), "latents": list(latents.shape), "decode_tiled_s": round(t_dec, 2),
-                "decoded": list(decoded.shape)}
+        return {
+            "encode_s": round(t_enc, 2),
+            "latents": list(latents.shape),
+            "decode_tiled_s": round(t_dec, 2),
+            "decoded": list(decoded.shape),
+        }
 
     _phase(result, "vae", vae, out_path)
 

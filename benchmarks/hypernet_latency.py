@@ -16,8 +16,13 @@ def latency(latent_shape: tuple[int, ...], modules: int, repeats: int) -> dict:
     net = Hypernetwork(latent_shape[1], modules, cfg.numbers_per_module, HypernetConfig()).eval()
     latents = torch.randn(latent_shape)
     seconds = median_seconds(lambda: net(latents), repeats=repeats, warmup=1)
-    return {"latent_shape": list(latent_shape), "reference_tokens": int(torch.tensor(latent_shape[2:]).prod()),
-            "modules": modules, "seconds": seconds, "params": sum(p.numel() for p in net.parameters())}
+    return {
+        "latent_shape": list(latent_shape),
+        "reference_tokens": int(torch.tensor(latent_shape[2:]).prod()),
+        "modules": modules,
+        "seconds": seconds,
+        "params": sum(p.numel() for p in net.parameters()),
+    }
 
 
 def run() -> dict:

@@ -31,10 +31,15 @@ from benchmarks.common import RESULTS, write_result
 N = 64
 STEPS = (4, 3, 5, 2, 6)  # pan speeds: with 17 photos, 64 distinct clips
 # Cited, not rerun (README "Results", per-condition peft LoRAs, rank 4, 300 s budget, `v2l evaluate steer`).
-STEER = {"semantic": "pan_left", "seconds_to_final_accuracy": 240.0, "final_accuracy": 0.94, "budget_s": 300.0,
-         "mean_seconds_to_final_accuracy_4_semantics": 105.0,
-         "source": "README.md, results table row 'per-condition peft LoRAs, rank 4, 300 s each': final accuracy "
-                   "reached after 240 / 60 / 60 / 60 s (pan_left / zoom_in / melt / sepia), pan_left 94 %"}
+STEER = {
+    "semantic": "pan_left",
+    "seconds_to_final_accuracy": 240.0,
+    "final_accuracy": 0.94,
+    "budget_s": 300.0,
+    "mean_seconds_to_final_accuracy_4_semantics": 105.0,
+    "source": "README.md, results table row 'per-condition peft LoRAs, rank 4, 300 s each': final accuracy "
+    "reached after 240 / 60 / 60 / 60 s (pan_left / zoom_in / melt / sepia), pan_left 94 %",
+}
 
 
 def make_clips(folder: Path, n: int = N) -> list[Path]:
@@ -64,17 +69,20 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def _ray(rows: list[dict], refs: Path, out: Path, workers: int) -> dict:
-    from v2l.library.ray_build import ray_executor
     from v2l.library.config import LibraryBuildConfig
+    from v2l.library.ray_build import ray_executor
 
     cfg = LibraryBuildConfig(references=refs, out=out, workers=workers, batch=4, cpus_per_worker=1, torch_threads=1)
     t0 = time.perf_counter()
     arrivals = [time.perf_counter() for _ in ray_executor(cfg)(rows, "tiny")]
     t_end = time.perf_counter()
     assert len(arrivals) == len(rows)
-    return {"steady_loras_per_s": (len(rows) - 1) / (arrivals[-1] - arrivals[0]),
-            "end_to_end_loras_per_s": len(rows) / (t_end - t0), "wall_s": t_end - t0,
-            "first_result_after_s": arrivals[0] - t0}
+    return {
+        "steady_loras_per_s": (len(rows) - 1) / (arrivals[-1] - arrivals[0]),
+        "end_to_end_loras_per_s": len(rows) / (t_end - t0),
+        "wall_s": t_end - t0,
+        "first_result_after_s": arrivals[0] - t0,
+    }
 
 
 def _gpu_estimate(tiny_steer_s: float, tiny_step_s: float) -> dict:
@@ -83,17 +91,25 @@ def _gpu_estimate(tiny_steer_s: float, tiny_step_s: float) -> dict:
     steps = tiny_steer_s / tiny_step_s
     train_s = steps * step_s
     lora_s = gpu["vae"]["encode_s"] + gpu["inference"]["hypernet_predict_ms"] / 1000
-    return {"train_seconds_estimate": train_s, "library_lora_seconds_estimate": lora_s, "ratio_estimate": train_s / lora_s,
-            "train_step_s_h200": step_s, "steps_estimate": steps, "vae_encode_s_h200": gpu["vae"]["encode_s"],
-            "hypernet_predict_s_h200": gpu["inference"]["hypernet_predict_ms"] / 1000,
-            "method": (f"per-condition LoRA: the tiny run's steps to final accuracy (pan_left {tiny_steer_s:.0f} s at "
-                       f"{tiny_step_s:.3f} s per batch-4 training step, benchmarks/results/train_throughput.json: "
-                       f"{steps:.0f} steps), assumed to need as many steps on 5B, each a 5B training step at batch 1 "
-                       f"with gradient checkpointing on the H200 ({step_s} s, gpu_5b_i2v.json; a rank-4 peft step "
-                       f"runs the same frozen 5B forward and backward); library LoRA: one VAE encode of a 49-frame "
-                       f"reference plus one hypernetwork pass on the H200; mp4 decode and the 51 kB file write are "
-                       f"left out (CPU, well under a second), as is model loading (paid once per actor). "
-                       f"Step count is the weakest assumption: a 5B LoRA may need more or fewer steps.")}
+    return {
+        "train_seconds_estimate": train_s,
+        "library_lora_seconds_estimate": lora_s,
+        "ratio_estimate": train_s / lora_s,
+        "train_step_s_h200": step_s,
+        "steps_estimate": steps,
+        "vae_encode_s_h200": gpu["vae"]["encode_s"],
+        "hypernet_predict_s_h200": gpu["inference"]["hypernet_predict_ms"] / 1000,
+        "method": (
+            f"per-condition LoRA: the tiny run's steps to final accuracy (pan_left {tiny_steer_s:.0f} s at "
+            f"{tiny_step_s:.3f} s per batch-4 training step, benchmarks/results/train_throughput.json: "
+            f"{steps:.0f} steps), assumed to need as many steps on 5B, each a 5B training step at batch 1 "
+            f"with gradient checkpointing on the H200 ({step_s} s, gpu_5b_i2v.json; a rank-4 peft step "
+            f"runs the same frozen 5B forward and backward); library LoRA: one VAE encode of a 49-frame "
+            f"reference plus one hypernetwork pass on the H200; mp4 decode and the 51 kB file write are "
+            f"left out (CPU, well under a second), as is model loading (paid once per actor). "
+            f"Step count is the weakest assumption: a 5B LoRA may need more or fewer steps."
+        ),
+    }
 
 
 def run() -> dict:
@@ -136,9 +152,13 @@ def run() -> dict:
     tiny_step_s = train["batch"] / train["plain_video_samples_per_s"]
     per_lora_s = local_s / len(rows)
     result = {
-        "references": N, "formats": ["compact"], "batch": 4, "torch_threads_per_worker": 1,
+        "references": N,
+        "formats": ["compact"],
+        "batch": 4,
+        "torch_threads_per_worker": 1,
         "in_process_loras_per_s": in_process,
-        "ray_1_actor": pool[1], "ray_2_actors": pool[2],
+        "ray_1_actor": pool[1],
+        "ray_2_actors": pool[2],
         "ratio_1_actor_over_in_process": pool[1]["steady_loras_per_s"] / in_process,
         "ratio_1_actor_over_in_process_end_to_end": pool[1]["end_to_end_loras_per_s"] / in_process,
         "target_1_actor_over_in_process": 0.8,
@@ -147,16 +167,23 @@ def run() -> dict:
         "same_bytes_in_process_1_actor_2_actors": same,
         "cost": {
             "per_condition": STEER,
-            "tiny": {"library_lora_seconds": per_lora_s, "library_lora_seconds_inside_tasks": inside_s,
-                     "ratio": STEER["seconds_to_final_accuracy"] / per_lora_s,
-                     "ratio_mean_4_semantics": STEER["mean_seconds_to_final_accuracy_4_semantics"] / per_lora_s,
-                     "note": "library LoRA: decode + checks + VAE encode + hypernetwork pass + compact file, one mp4, "
-                             "in process, model loaded (the in-process loop's seconds per reference)"},
+            "tiny": {
+                "library_lora_seconds": per_lora_s,
+                "library_lora_seconds_inside_tasks": inside_s,
+                "ratio": STEER["seconds_to_final_accuracy"] / per_lora_s,
+                "ratio_mean_4_semantics": STEER["mean_seconds_to_final_accuracy_4_semantics"] / per_lora_s,
+                "note": "library LoRA: decode + checks + VAE encode + hypernetwork pass + compact file, one mp4, "
+                "in process, model loaded (the in-process loop's seconds per reference)",
+            },
             "cogvideox_5b": _gpu_estimate(STEER["seconds_to_final_accuracy"], tiny_step_s),
         },
-        "load_average_before": load_before, "load_average_after": os.getloadavg(),
-        "note": ("2-core CPU shared with other jobs: figures taken on a loaded machine" if load_before[0] > 1.5
-                 else "idle machine"),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "note": (
+            "2-core CPU shared with other jobs: figures taken on a loaded machine"
+            if load_before[0] > 1.5
+            else "idle machine"
+        ),
     }
     write_result("library_build", result)
     return result

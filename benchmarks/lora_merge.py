@@ -37,9 +37,20 @@ def _block() -> nn.Module:
 
     torch.manual_seed(0)
     holder = nn.Module()
-    holder.transformer_blocks = nn.ModuleList([CogVideoXBlock(
-        dim=DIM, num_attention_heads=HEADS, attention_head_dim=HEAD_DIM, time_embed_dim=TIME_EMBED,
-        attention_bias=True, activation_fn="gelu-approximate", norm_elementwise_affine=True, norm_eps=1e-5)])
+    holder.transformer_blocks = nn.ModuleList(
+        [
+            CogVideoXBlock(
+                dim=DIM,
+                num_attention_heads=HEADS,
+                attention_head_dim=HEAD_DIM,
+                time_embed_dim=TIME_EMBED,
+                attention_bias=True,
+                activation_fn="gelu-approximate",
+                norm_elementwise_affine=True,
+                norm_eps=1e-5,
+            )
+        ]
+    )
     return holder.eval()
 
 
@@ -77,10 +88,18 @@ def run(rounds: int = 7) -> dict:
     merge_s = statistics.median(merge_times)
     amortised = (STEPS * t_merged + merge_s) / (STEPS * t_plain)
     result = {
-        "shape": {"dim": DIM, "heads": HEADS, "head_dim": HEAD_DIM, "time_embed_dim": TIME_EMBED,
-                  "text_tokens": TEXT_TOKENS, "video_tokens": VIDEO_TOKENS, "batch": BATCH, "dtype": "float32",
-                  "lora_modules": len(net), "lora": {"r": cfg.r, "a": cfg.a, "b": cfg.b,
-                                                     "targets": list(cfg.target_modules)}},
+        "shape": {
+            "dim": DIM,
+            "heads": HEADS,
+            "head_dim": HEAD_DIM,
+            "time_embed_dim": TIME_EMBED,
+            "text_tokens": TEXT_TOKENS,
+            "video_tokens": VIDEO_TOKENS,
+            "batch": BATCH,
+            "dtype": "float32",
+            "lora_modules": len(net),
+            "lora": {"r": cfg.r, "a": cfg.a, "b": cfg.b, "targets": list(cfg.target_modules)},
+        },
         "rounds": rounds,
         "plain_forward_s": t_plain,
         "merged_forward_s": t_merged,

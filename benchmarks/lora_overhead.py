@@ -30,15 +30,25 @@ def tiny() -> dict:
     net = LightLoRANetwork(wrapped, LoRAConfig())
     cfg = spec.transformer_config
     g = torch.Generator().manual_seed(0)
-    kw = dict(hidden_states=torch.randn(BATCH, 3, cfg["in_channels"], 12, 12, generator=g),
-              encoder_hidden_states=torch.randn(BATCH, cfg["max_text_seq_length"], cfg["text_embed_dim"], generator=g),
-              timestep=torch.randint(0, 1000, (BATCH,), generator=g), return_dict=False)
+    kw = dict(
+        hidden_states=torch.randn(BATCH, 3, cfg["in_channels"], 12, 12, generator=g),
+        encoder_hidden_states=torch.randn(BATCH, cfg["max_text_seq_length"], cfg["text_embed_dim"], generator=g),
+        timestep=torch.randint(0, 1000, (BATCH,), generator=g),
+        return_dict=False,
+    )
     A, B = _random_lora(net, BATCH)
     net.set(A, B)
     ratio, t_lora, t_plain = paired_ratio(lambda: wrapped(**kw), lambda: plain(**kw), rounds=41)
     net.clear()
-    return {"ratio": ratio, "lora_s": t_lora, "plain_s": t_plain, "target": 1.03, "meets_target": ratio <= 1.03,
-            "tokens_per_sample": cfg["max_text_seq_length"] + 3 * 6 * 6, "modules": len(net)}
+    return {
+        "ratio": ratio,
+        "lora_s": t_lora,
+        "plain_s": t_plain,
+        "target": 1.03,
+        "meets_target": ratio <= 1.03,
+        "tokens_per_sample": cfg["max_text_seq_length"] + 3 * 6 * 6,
+        "modules": len(net),
+    }
 
 
 @torch.no_grad()
@@ -49,8 +59,18 @@ def block_5b(video_tokens: int = 64, text_tokens: int = 16) -> dict:
         torch.manual_seed(0)
         holder = nn.Module()
         holder.transformer_blocks = nn.ModuleList(
-            [CogVideoXBlock(dim=3072, num_attention_heads=48, attention_head_dim=64, time_embed_dim=512,
-                            attention_bias=True, activation_fn="gelu-approximate", norm_eps=1e-5)])
+            [
+                CogVideoXBlock(
+                    dim=3072,
+                    num_attention_heads=48,
+                    attention_head_dim=64,
+                    time_embed_dim=512,
+                    attention_bias=True,
+                    activation_fn="gelu-approximate",
+                    norm_eps=1e-5,
+                )
+            ]
+        )
         return holder.eval()
 
     plain, wrapped = make(), make()
@@ -61,11 +81,21 @@ def block_5b(video_tokens: int = 64, text_tokens: int = 16) -> dict:
     temb = torch.randn(BATCH, 512, generator=g)
     A, B = _random_lora(net, BATCH)
     net.set(A, B)
-    ratio, t_lora, t_plain = paired_ratio(lambda: wrapped.transformer_blocks[0](hidden, text, temb),
-                                          lambda: plain.transformer_blocks[0](hidden, text, temb), rounds=9)
+    ratio, t_lora, t_plain = paired_ratio(
+        lambda: wrapped.transformer_blocks[0](hidden, text, temb),
+        lambda: plain.transformer_blocks[0](hidden, text, temb),
+        rounds=9,
+    )
     net.clear()
-    return {"ratio": ratio, "lora_s": t_lora, "plain_s": t_plain, "target": 1.02, "meets_target": ratio <= 1.02,
-            "tokens_per_sample": video_tokens + text_tokens, "modules": len(net)}
+    return {
+        "ratio": ratio,
+        "lora_s": t_lora,
+        "plain_s": t_plain,
+        "target": 1.02,
+        "meets_target": ratio <= 1.02,
+        "tokens_per_sample": video_tokens + text_tokens,
+        "modules": len(net),
+    }
 
 
 def run() -> dict:

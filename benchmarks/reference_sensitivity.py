@@ -43,10 +43,16 @@ def measure(content: Path, windows=("whole", "middle", "motion"), steps: int = S
     model = default_model(None, "tiny", None)
     spec = model.backbone.spec
     clips = _clips(content)
-    images = torch.stack([torch.from_numpy(load_photo(n, spec.height).copy()).permute(2, 0, 1).float() / 127.5 - 1
-                          for n in IMAGES])
-    out = {"clips": [c.name for c in clips], "images": list(IMAGES), "seeds": list(SEEDS), "steps": steps,
-           "windows": {}}
+    images = torch.stack(
+        [torch.from_numpy(load_photo(n, spec.height).copy()).permute(2, 0, 1).float() / 127.5 - 1 for n in IMAGES]
+    )
+    out = {
+        "clips": [c.name for c in clips],
+        "images": list(IMAGES),
+        "seeds": list(SEEDS),
+        "steps": steps,
+        "windows": {},
+    }
     for window in windows:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -57,14 +63,23 @@ def measure(content: Path, windows=("whole", "middle", "motion"), steps: int = S
         for i, s in itertools.product(range(len(IMAGES)), SEEDS):
             batch = images[i : i + 1].expand(len(clips), -1, -1, -1)
             videos[i, s] = _u8(generate(model, batch, ["a photo"] * len(clips), A, B, steps=steps, seed=s))
-        swap = [np.abs(v[a] - v[b]).mean() / 255 for v in videos.values()
-                for a, b in itertools.combinations(range(len(clips)), 2)]
-        seed = [np.abs(videos[i, SEEDS[0]][r] - videos[i, SEEDS[1]][r]).mean() / 255
-                for i in range(len(IMAGES)) for r in range(len(clips))]
+        swap = [
+            np.abs(v[a] - v[b]).mean() / 255
+            for v in videos.values()
+            for a, b in itertools.combinations(range(len(clips)), 2)
+        ]
+        seed = [
+            np.abs(videos[i, SEEDS[0]][r] - videos[i, SEEDS[1]][r]).mean() / 255
+            for i in range(len(IMAGES))
+            for r in range(len(clips))
+        ]
         lora_spread = float(torch.pdist(torch.cat([A.flatten(1), B.flatten(1)], 1)).mean())
-        out["windows"][window] = {"reference_swap": float(np.mean(swap)), "seed_change": float(np.mean(seed)),
-                                  "swap_over_seed": float(np.mean(swap) / np.mean(seed)),
-                                  "lora_mean_pairwise_l2": lora_spread}
+        out["windows"][window] = {
+            "reference_swap": float(np.mean(swap)),
+            "seed_change": float(np.mean(seed)),
+            "swap_over_seed": float(np.mean(swap) / np.mean(seed)),
+            "lora_mean_pairwise_l2": lora_spread,
+        }
         print(window, out["windows"][window], flush=True)
     return out
 
@@ -76,7 +91,9 @@ def run() -> dict:
 
         fetch(content)
     result = measure(content)
-    result["note"] = ("tiny world on CPU; pixel differences do not depend on machine load. "
-                      "whole = the old behaviour (9 frames spread over the whole clip)")
+    result["note"] = (
+        "tiny world on CPU; pixel differences do not depend on machine load. "
+        "whole = the old behaviour (9 frames spread over the whole clip)"
+    )
     write_result("reference_sensitivity", result)
     return result

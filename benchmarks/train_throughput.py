@@ -31,8 +31,15 @@ def _compute_only(history: list[dict]) -> float:
 def _cfg(run_dir: Path, corpus: Path, latent: bool, **over):
     from v2l.training.config import load_config
 
-    return load_config(CONFIG, run_dir=str(run_dir), max_steps=STEPS, checkpoint_every=1000, batch_size=BATCH,
-                       data={"corpus": str(corpus), "latent_cache": latent}, **over)
+    return load_config(
+        CONFIG,
+        run_dir=str(run_dir),
+        max_steps=STEPS,
+        checkpoint_every=1000,
+        batch_size=BATCH,
+        data={"corpus": str(corpus), "latent_cache": latent},
+        **over,
+    )
 
 
 def run() -> dict:
@@ -64,15 +71,21 @@ def run() -> dict:
 
     plain = _steady(video["history"])
     result = {
-        "steps": STEPS, "batch": BATCH, "warmup_steps_excluded": WARMUP,
+        "steps": STEPS,
+        "batch": BATCH,
+        "warmup_steps_excluded": WARMUP,
         "plain_video_samples_per_s": plain,
         "ray_1_worker_video_samples_per_s": _steady(ray_hist),
-        "ray_over_plain": _steady(ray_hist) / plain, "ray_over_plain_target": 0.9,
-        "compute_only_samples_per_s": {"plain_video": _compute_only(video["history"]),
-                                       "ray_video": _compute_only(ray_hist),
-                                       "plain_latent": _compute_only(latent["history"])},
+        "ray_over_plain": _steady(ray_hist) / plain,
+        "ray_over_plain_target": 0.9,
+        "compute_only_samples_per_s": {
+            "plain_video": _compute_only(video["history"]),
+            "ray_video": _compute_only(ray_hist),
+            "plain_latent": _compute_only(latent["history"]),
+        },
         "latent_cache_samples_per_s": _steady(latent["history"]),
-        "latent_over_video": _steady(latent["history"]) / plain, "latent_over_video_target": 3.0,
+        "latent_over_video": _steady(latent["history"]) / plain,
+        "latent_over_video_target": 3.0,
         "wall_s": {"plain_video": video_wall, "plain_latent": latent_wall, "ray_video_incl_startup": ray_wall},
         "peak_rss_mb_plain_process": rss_mb,
     }

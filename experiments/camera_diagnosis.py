@@ -26,8 +26,18 @@ from pydantic import BaseModel, ConfigDict
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "camera_diagnosis.jsonl"
-CAMERA = ["pan_left", "pan_right", "pan_up", "pan_down", "zoom_in", "zoom_out", "rotate_cw", "rotate_ccw", "shake",
-          "orbit"]
+CAMERA = [
+    "pan_left",
+    "pan_right",
+    "pan_up",
+    "pan_down",
+    "zoom_in",
+    "zoom_out",
+    "rotate_cw",
+    "rotate_ccw",
+    "shake",
+    "orbit",
+]
 
 
 class Row(BaseModel):
@@ -56,24 +66,37 @@ ROWS = [
     Row(name="peft_r4", kind="peft", r=4, what="peft LoRA, rank 4, lr 3e-3 (the per-condition baseline)"),
     Row(name="peft_r1", kind="peft", r=1, what="peft LoRA, rank 1: do the modules suffice at rank 1?"),
     Row(name="code_r1_release", what="LightLoRA code, release settings (r 1, a 100, b 50, aux lr 3e-4, clip 0.05)"),
-    Row(name="code_r1_committed_aux", aux="committed", aux_lr=0.0,
-        what="the same code through the committed model's shared aux, frozen"),
-    Row(name="code_r1_aux_free", aux_lr=3e-3, aux_grad_clip=None,
-        what="aux trained like the code (lr 3e-3, no clip): peft's optimiser for everything"),
+    Row(
+        name="code_r1_committed_aux",
+        aux="committed",
+        aux_lr=0.0,
+        what="the same code through the committed model's shared aux, frozen",
+    ),
+    Row(
+        name="code_r1_aux_free",
+        aux_lr=3e-3,
+        aux_grad_clip=None,
+        what="aux trained like the code (lr 3e-3, no clip): peft's optimiser for everything",
+    ),
     Row(name="code_r1_full_width", a=128, b=128, what="a = b = 128 (the tiny width): no aux subspace"),
     Row(name="code_r4", r=4, what="rank 4 through the aux"),
     Row(name="code_r1_scale4", scale=4.0, what="LoRA scale 4 (larger effective step on the code)"),
     Row(name="code_r1_lr1e-2", code_lr=1e-2, what="code lr 1e-2"),
-    Row(name="codes_camera_joint", semantics=CAMERA, steps=1800, clips_per_semantic=256,
-        what="codes for the 10 camera semantics trained jointly (release settings, 3x the steps)"),
+    Row(
+        name="codes_camera_joint",
+        semantics=CAMERA,
+        steps=1800,
+        clips_per_semantic=256,
+        what="codes for the 10 camera semantics trained jointly (release settings, 3x the steps)",
+    ),
 ]
 
 
 def _source(backbone, semantics: list[str], clips_per_semantic: int, seed: int):
     """Rendered training clips of `semantics` (training content), encoded once: a latent-cache PairSource."""
-    from v2l.world.sampler import ClipSampler, WorldConfig, load_content
     from v2l.training.pairs import Clip, PairSource, cache_latents_in_memory
     from v2l.video.pixels import to_uint8
+    from v2l.world.sampler import ClipSampler, WorldConfig, load_content
 
     world = WorldConfig()
     content = load_content(world)["train"]
@@ -83,8 +106,14 @@ def _source(backbone, semantics: list[str], clips_per_semantic: int, seed: int):
     for si, name in enumerate(semantics):
         for _ in range(clips_per_semantic):
             ci = int(rng.integers(len(content)))
-            clips.append(Clip(to_uint8(sampler.clip(ci, si, int(rng.integers(2**31 - 1)))), content[ci].caption, name,
-                              content[ci].id))
+            clips.append(
+                Clip(
+                    to_uint8(sampler.clip(ci, si, int(rng.integers(2**31 - 1)))),
+                    content[ci].caption,
+                    name,
+                    content[ci].id,
+                )
+            )
     return cache_latents_in_memory(PairSource(clips, clips, redraw=True), backbone)
 
 
@@ -157,8 +186,12 @@ def run_code(row: Row) -> dict:
     judge = VideoJudge.load(TINY_WEIGHTS / "judge")
     acc = _judge_all(backbone, judge, row.semantics, set_lora, row.samples, row.seed)
     norms = codes.codes.detach().flatten(1).norm(dim=1).tolist()
-    return {"train_seconds": seconds, "final_loss": float(np.mean(losses[-50:])), "judge": acc,
-            "code_norms": dict(zip(row.semantics, norms))}
+    return {
+        "train_seconds": seconds,
+        "final_loss": float(np.mean(losses[-50:])),
+        "judge": acc,
+        "code_norms": dict(zip(row.semantics, norms)),
+    }
 
 
 def run_peft(row: Row) -> dict:
@@ -172,8 +205,17 @@ def run_peft(row: Row) -> dict:
 
     (semantic,) = row.semantics
     backbone = get_spec("tiny").default()
-    result = train_lora(backbone, semantic, minutes=1e6, rank=row.r, batch=row.batch, lr=row.code_lr,
-                        clips=row.clips_per_semantic, seed=row.seed, max_steps=row.steps)
+    result = train_lora(
+        backbone,
+        semantic,
+        minutes=1e6,
+        rank=row.r,
+        batch=row.batch,
+        lr=row.code_lr,
+        clips=row.clips_per_semantic,
+        seed=row.seed,
+        max_steps=row.steps,
+    )
     judge = VideoJudge.load(TINY_WEIGHTS / "judge")
     acc = _judge_all(backbone, judge, row.semantics, lambda n: contextlib.nullcontext(), row.samples, row.seed)
     return {"train_seconds": result["seconds"], "final_loss": result["final_loss"], "judge": acc}
@@ -185,25 +227,41 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help="comma-separated row names (default: every row not yet done)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--smoke", action="store_true", help="2 steps, 2 clips, 1 sample per row; prints, writes nothing")
+    parser.add_argument(
+        "--smoke", action="store_true", help="2 steps, 2 clips, 1 sample per row; prints, writes nothing"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     done = {json.loads(line)["name"] for line in RESULTS.read_text().splitlines()} if RESULTS.is_file() else set()
     wanted = [r for r in ROWS if (r.name in args.only.split(",") if args.only else r.name not in done)]
     if args.smoke:
-        wanted = [r.model_copy(update={"steps": 2, "clips_per_semantic": 2, "samples": 1, "batch": 2,
-                                       "semantics": r.semantics[:2] if r.kind == "code" else r.semantics})
-                  for r in (ROWS if not args.only else [r for r in ROWS if r.name in args.only.split(",")])]
+        wanted = [
+            r.model_copy(
+                update={
+                    "steps": 2,
+                    "clips_per_semantic": 2,
+                    "samples": 1,
+                    "batch": 2,
+                    "semantics": r.semantics[:2] if r.kind == "code" else r.semantics,
+                }
+            )
+            for r in (ROWS if not args.only else [r for r in ROWS if r.name in args.only.split(",")])
+        ]
     for row in wanted:
         print(f"{row.name}: {row.what}", flush=True)
         result = run_peft(row) if row.kind == "peft" else run_code(row)
         record = {**row.model_dump(), **result, "mean_judge": float(np.mean(list(result["judge"].values())))}
-        print(json.dumps({k: record[k] for k in ("name", "train_seconds", "final_loss", "mean_judge", "judge")}),
-              flush=True)
+        print(
+            json.dumps({k: record[k] for k in ("name", "train_seconds", "final_loss", "mean_judge", "judge")}),
+            flush=True,
+        )
         if args.smoke:
             continue
-        lines = [line for line in (RESULTS.read_text().splitlines() if RESULTS.is_file() else [])
-                 if json.loads(line)["name"] != row.name]
+        lines = [
+            line
+            for line in (RESULTS.read_text().splitlines() if RESULTS.is_file() else [])
+            if json.loads(line)["name"] != row.name
+        ]
         write_text_atomic(RESULTS, "\n".join(lines + [json.dumps(record)]) + "\n")
     return 0
 

@@ -3,7 +3,6 @@
 Each asset calls one stage function of `v2l.data.build`; this module only wires them and reports metadata.
 """
 
-
 from pathlib import Path
 
 import dagster as dg
@@ -21,17 +20,26 @@ def _version(context, corpus: CorpusSettings):
     return version_config(corpus, key), corpus_dir(corpus.out_dir, key)
 
 
-@dg.asset(group_name=GROUP, partitions_def=dataset_version, description="Built-in photos, procedural scenes and every file of the content folders.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=dataset_version,
+    description="Built-in photos, procedural scenes and every file of the content folders.",
+)
 def raw_content(context: dg.AssetExecutionContext, corpus: CorpusSettings):
     from v2l.data.build import gather
 
     g = gather(version_config(corpus, context.partition_key))
-    context.add_output_metadata({"inputs": len(g.inputs), "label_rows": g.label_rows,
-                                 "label_rows_quarantined": len(g.label_rejections)})
+    context.add_output_metadata(
+        {"inputs": len(g.inputs), "label_rows": g.label_rows, "label_rows_quarantined": len(g.label_rejections)}
+    )
     return g
 
 
-@dg.asset(group_name=GROUP, partitions_def=dataset_version, description="Inputs accepted (normalised clips, content pictures) or quarantined.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=dataset_version,
+    description="Inputs accepted (normalised clips, content pictures) or quarantined.",
+)
 def curated_clips(context: dg.AssetExecutionContext, corpus: CorpusSettings, raw_content):
     from v2l.data.build import curate_stage
 
@@ -39,12 +47,21 @@ def curated_clips(context: dg.AssetExecutionContext, corpus: CorpusSettings, raw
     with to_run_log(context):
         c = curate_stage(raw_content, cfg, out)
     counts = c.counts()
-    context.add_output_metadata({"accepted": counts["accepted"], "quarantined": counts["quarantined"],
-                                 "by_reason": dg.MetadataValue.json(counts["quarantined_by_reason"])})
+    context.add_output_metadata(
+        {
+            "accepted": counts["accepted"],
+            "quarantined": counts["quarantined"],
+            "by_reason": dg.MetadataValue.json(counts["quarantined_by_reason"]),
+        }
+    )
     return c
 
 
-@dg.asset(group_name=GROUP, partitions_def=dataset_version, description="Reference-target pairs per split (ids and seeds only).")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=dataset_version,
+    description="Reference-target pairs per split (ids and seeds only).",
+)
 def semantic_pairs(context: dg.AssetExecutionContext, corpus: CorpusSettings, curated_clips):
     from v2l.data.build import plan_stage
 
@@ -56,7 +73,11 @@ def semantic_pairs(context: dg.AssetExecutionContext, corpus: CorpusSettings, cu
     return p
 
 
-@dg.asset(group_name=GROUP, partitions_def=dataset_version, description="WebDataset shards, manifest.json and quarantine.jsonl.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=dataset_version,
+    description="WebDataset shards, manifest.json and quarantine.jsonl.",
+)
 def pair_shards(context: dg.AssetExecutionContext, corpus: CorpusSettings, curated_clips, semantic_pairs):
     from v2l.data.build import shards_stage
 
@@ -66,13 +87,24 @@ def pair_shards(context: dg.AssetExecutionContext, corpus: CorpusSettings, curat
     import json
 
     manifest = json.loads(r.manifest.read_text())
-    context.add_output_metadata({"version": manifest["version"], "manifest": str(r.manifest),
-                                 "quarantine": str(r.quarantine), "dataset_version": context.partition_key, "shards": len(manifest["shards"]),
-                                 "samples": dg.MetadataValue.json(r.counts["samples"])})
+    context.add_output_metadata(
+        {
+            "version": manifest["version"],
+            "manifest": str(r.manifest),
+            "quarantine": str(r.quarantine),
+            "dataset_version": context.partition_key,
+            "shards": len(manifest["shards"]),
+            "samples": dg.MetadataValue.json(r.counts["samples"]),
+        }
+    )
     return str(r.manifest)
 
 
-@dg.asset(group_name=GROUP, partitions_def=dataset_version, description="VAE latents and text embeddings next to the shards (optional).")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=dataset_version,
+    description="VAE latents and text embeddings next to the shards (optional).",
+)
 def latent_cache(context: dg.AssetExecutionContext, corpus: CorpusSettings, pair_shards):
     if not corpus.latent_preset:
         context.log.info("latent_preset is empty: no latent cache")
@@ -82,8 +114,9 @@ def latent_cache(context: dg.AssetExecutionContext, corpus: CorpusSettings, pair
 
     with to_run_log(context):
         info = cache_latents(str(Path(pair_shards).parent), corpus.latent_preset)
-    context.add_output_metadata({"preset": corpus.latent_preset, "shards": len(info["shards"]),
-                                 "random_weights": info["random_weights"]})
+    context.add_output_metadata(
+        {"preset": corpus.latent_preset, "shards": len(info["shards"]), "random_weights": info["random_weights"]}
+    )
     return info
 
 

@@ -1,6 +1,5 @@
 """Asset checks on pair_shards: manifest integrity, counts add up, no split leakage."""
 
-
 from pathlib import Path
 
 import dagster as dg
@@ -9,8 +8,10 @@ from orchestration.data_assets import pair_shards
 
 
 def _result(passed: bool, details: dict) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=passed, metadata={k: dg.MetadataValue.json(v) if isinstance(v, (dict, list))
-                                                        else v for k, v in details.items()})
+    return dg.AssetCheckResult(
+        passed=passed,
+        metadata={k: dg.MetadataValue.json(v) if isinstance(v, (dict, list)) else v for k, v in details.items()},
+    )
 
 
 @dg.asset_check(asset=pair_shards, description="Every shard exists with the manifest's sha256, size and count.")

@@ -24,13 +24,19 @@ ASSETS = [*DATA_ASSETS, *MODEL_ASSETS, *LIBRARY_ASSETS, *PRETRAIN_ASSETS]
 CHECKS = [*DATA_CHECKS, *MODEL_CHECKS, *LIBRARY_CHECKS, *PRETRAIN_CHECKS]
 
 
-def build_definitions(env_name: str | None = None, root: str | None = None,
-                      resources: dict | None = None) -> dg.Definitions:
+def build_definitions(
+    env_name: str | None = None, root: str | None = None, resources: dict | None = None
+) -> dg.Definitions:
     """The Definitions of environment `env_name` (default V2L_ENV); `resources` replace some of its resources."""
     env = environment(env_name, root)
-    return dg.Definitions(assets=ASSETS, asset_checks=CHECKS, jobs=[*JOBS, tiny_world_job],
-                          schedules=[weekly_retrain_schedule(env.schedule_status)],
-                          sensors=make_sensors(env.sensor_status), resources={**env.resources, **(resources or {})})
+    return dg.Definitions(
+        assets=ASSETS,
+        asset_checks=CHECKS,
+        jobs=[*JOBS, tiny_world_job],
+        schedules=[weekly_retrain_schedule(env.schedule_status)],
+        sensors=make_sensors(env.sensor_status),
+        resources={**env.resources, **(resources or {})},
+    )
 
 
 defs = build_definitions()

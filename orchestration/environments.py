@@ -37,8 +37,16 @@ def _require(name: str, env: str) -> str:
 
 def environment(name: str | None = None, root: str | None = None) -> Environment:
     """The resources of environment `name` (default V2L_ENV, else dev); `root` overrides V2L_PLATFORM_ROOT."""
-    from orchestration.resources import (CorpusSettings, EvalSettings, LibrarySettings, MlflowResource,
-                                         PlatformPaths, PretrainSettings, RayResource, TrainSettings)
+    from orchestration.resources import (
+        CorpusSettings,
+        EvalSettings,
+        LibrarySettings,
+        MlflowResource,
+        PlatformPaths,
+        PretrainSettings,
+        RayResource,
+        TrainSettings,
+    )
 
     name = name or os.environ.get("V2L_ENV", "dev")
     if name not in ENVIRONMENTS:
@@ -52,15 +60,21 @@ def environment(name: str | None = None, root: str | None = None) -> Environment
         ray, tracking = RayResource(address=os.environ.get("RAY_ADDRESS") or None), None
     else:
         root = str(root or os.environ.get("V2L_PLATFORM_ROOT", "runs/platform"))
-        ray, tracking = RayResource(address=os.environ.get("RAY_ADDRESS") or None), os.environ.get("MLFLOW_TRACKING_URI")
+        ray, tracking = (
+            RayResource(address=os.environ.get("RAY_ADDRESS") or None),
+            os.environ.get("MLFLOW_TRACKING_URI"),
+        )
     small = name == "test"
     resources = {
         "paths": PlatformPaths(root=root),
         "ray": ray,
         "mlflow": MlflowResource(tracking_uri=tracking or f"sqlite:///{os.path.abspath(root)}/mlflow.db"),
-        "corpus": CorpusSettings(out_dir=os.environ.get("V2L_CORPUS_DIR", os.path.join(root, "corpus")),
-                                 overrides={"pairs_per_semantic": 1, "eval_pairs_per_semantic": 1, "procedural": 8,
-                                            "photos": False} if small else {"pairs_per_semantic": 2}),
+        "corpus": CorpusSettings(
+            out_dir=os.environ.get("V2L_CORPUS_DIR", os.path.join(root, "corpus")),
+            overrides={"pairs_per_semantic": 1, "eval_pairs_per_semantic": 1, "procedural": 8, "photos": False}
+            if small
+            else {"pairs_per_semantic": 2},
+        ),
         "pretrain": PretrainSettings(out_root=os.environ.get("V2L_PRETRAIN_DIR", "runs/pretrain")),
         "train": TrainSettings(config="tiny-smoke.yaml", overrides={"max_steps": 2 if small else 30}),
         "evaluation": EvalSettings(config="eval_tiny.yaml", overrides={"workers": 0} if small else {}),
@@ -68,6 +82,8 @@ def environment(name: str | None = None, root: str | None = None) -> Environment
     }
     running = name != "test"
     return Environment(
-        name, resources,
+        name,
+        resources,
         dg.DefaultScheduleStatus.RUNNING if name == "cluster" else dg.DefaultScheduleStatus.STOPPED,
-        dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED)
+        dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED,
+    )

@@ -5,7 +5,6 @@ By default a library holds one LoRA per reference clip of the version's corpus, 
 a library request (the sensor, or the launchpad's `ops.lora_library.config`) names other references, formats,
 a checkpoint or a model alias, and an output folder."""
 
-
 from pathlib import Path
 from typing import Optional
 
@@ -34,11 +33,23 @@ def _weights_sha(checkpoint: str) -> str:
     return hashlib.sha256(weights_path(checkpoint).read_bytes()).hexdigest()
 
 
-@dg.asset(group_name=GROUP, partitions_def=dataset_version, pool="heavy", deps=["registered_hypernet", "pair_shards"],
-          description="LoRA files (compact / diffusers / kohya) for every reference, built by Ray Data actors, in "
-                      "<root>/library/<version>/<hypernet sha256[:12]> (a library holds one hypernetwork's LoRAs).")
-def lora_library(context: dg.AssetExecutionContext, config: LibraryRequest, library: LibrarySettings,
-                 corpus: CorpusSettings, ray: RayResource, mlflow: MlflowResource, paths: PlatformPaths) -> str:
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=dataset_version,
+    pool="heavy",
+    deps=["registered_hypernet", "pair_shards"],
+    description="LoRA files (compact / diffusers / kohya) for every reference, built by Ray Data actors, in "
+    "<root>/library/<version>/<hypernet sha256[:12]> (a library holds one hypernetwork's LoRAs).",
+)
+def lora_library(
+    context: dg.AssetExecutionContext,
+    config: LibraryRequest,
+    library: LibrarySettings,
+    corpus: CorpusSettings,
+    ray: RayResource,
+    mlflow: MlflowResource,
+    paths: PlatformPaths,
+) -> str:
     from v2l.library.ray_build import build
     from v2l.registry import MODEL_NAME, resolve_model
 
@@ -49,28 +60,45 @@ def lora_library(context: dg.AssetExecutionContext, config: LibraryRequest, libr
     checkpoint = config.checkpoint or str(resolve_model(spec, mlflow.uri(), cache=paths.of("models")))
     references = config.references or str(corpus_dir(corpus.out_dir, key) / "manifest.json")
     out = config.out or paths.of("library", key, _weights_sha(checkpoint)[:12])
-    cfg = library.build_config(references=references, out=out, formats=config.formats, checkpoint=checkpoint,
-                               address=ray.address)
+    cfg = library.build_config(
+        references=references, out=out, formats=config.formats, checkpoint=checkpoint, address=ray.address
+    )
     ray.connect()
     with to_run_log(context):
         result = build(cfg, progress=False)
     context.log.info(result.summary())
-    context.add_output_metadata({"library": str(cfg.out), "model": spec, "checkpoint": checkpoint,
-                                 "references": str(cfg.references), "formats": dg.MetadataValue.json(cfg.formats),
-                                 "built": result.counts["built"], "quarantined": result.counts["quarantined"],
-                                 "dataset_version": key})
+    context.add_output_metadata(
+        {
+            "library": str(cfg.out),
+            "model": spec,
+            "checkpoint": checkpoint,
+            "references": str(cfg.references),
+            "formats": dg.MetadataValue.json(cfg.formats),
+            "built": result.counts["built"],
+            "quarantined": result.counts["quarantined"],
+            "dataset_version": key,
+        }
+    )
     return str(cfg.out)
 
 
-@dg.asset(group_name=GROUP, partitions_def=dataset_version,
-          description="The library's index.parquet and library.json: one row per unique reference, its files' hashes.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=dataset_version,
+    description="The library's index.parquet and library.json: one row per unique reference, its files' hashes.",
+)
 def library_index(context: dg.AssetExecutionContext, lora_library: str) -> dict:
     from v2l.library.index import INDEX, INFO, read_library, totals
 
     lib = read_library(lora_library, must_exist=True)
     t = totals(lib)
-    context.add_output_metadata({"index": str(Path(lora_library) / INDEX), "info": str(Path(lora_library) / INFO),
-                                 "totals": dg.MetadataValue.json(t)})
+    context.add_output_metadata(
+        {
+            "index": str(Path(lora_library) / INDEX),
+            "info": str(Path(lora_library) / INFO),
+            "totals": dg.MetadataValue.json(t),
+        }
+    )
     return {"library": lora_library, "totals": t}
 
 

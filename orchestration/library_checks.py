@@ -1,6 +1,5 @@
 """Asset check on library_index: every file the index lists exists with the sha256 the index records."""
 
-
 import dagster as dg
 
 from orchestration.library_assets import library_index
@@ -20,8 +19,10 @@ def library_index_hashes(library_index: dict) -> dg.AssetCheckResult:
                 checked += 1
                 if not file_ok(lib, row, fmt):
                     bad.append(row[f"{fmt}_path"])
-    return dg.AssetCheckResult(passed=not bad and checked > 0, metadata={
-        "files_checked": checked, "entries": len(lib.rows), "mismatched": dg.MetadataValue.json(bad[:50])})
+    return dg.AssetCheckResult(
+        passed=not bad and checked > 0,
+        metadata={"files_checked": checked, "entries": len(lib.rows), "mismatched": dg.MetadataValue.json(bad[:50])},
+    )
 
 
 LIBRARY_CHECKS = [library_index_hashes]

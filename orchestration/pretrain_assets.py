@@ -16,8 +16,12 @@ GROUP = "tiny_world"
 
 def _metadata(card: dict) -> dict:
     flat = {k: v for k, v in card["metrics"].items() if isinstance(v, (int, float))}
-    return {"location": card["location"], "command": card["command"], "wall_minutes": card["wall_minutes"],
-            "metrics": dg.MetadataValue.json(flat)}
+    return {
+        "location": card["location"],
+        "command": card["command"],
+        "wall_minutes": card["wall_minutes"],
+        "metrics": dg.MetadataValue.json(flat),
+    }
 
 
 @dg.asset(group_name=GROUP, description="Tiny AutoencoderKLCogVideoX; reconstruction PSNR on held-out content.")
@@ -60,15 +64,23 @@ def tiny_backbone(context: dg.AssetExecutionContext, pretrain: PretrainSettings,
     return card["location"]
 
 
-@dg.asset(group_name=GROUP, description="Base generations (no LoRA) judged: first-frame PSNR gap, confidence, "
-                                         "coverage of the training semantics. Written into the transformer's card.")
-def tiny_base_world(context: dg.AssetExecutionContext, pretrain: PretrainSettings, tiny_backbone: str,
-                    tiny_judge: str) -> dict:
+@dg.asset(
+    group_name=GROUP,
+    description="Base generations (no LoRA) judged: first-frame PSNR gap, confidence, "
+    "coverage of the training semantics. Written into the transformer's card.",
+)
+def tiny_base_world(
+    context: dg.AssetExecutionContext, pretrain: PretrainSettings, tiny_backbone: str, tiny_judge: str
+) -> dict:
     from v2l.evaluation.world_bars import measure_world
 
     metrics = measure_world(tiny_backbone, tiny_judge, pretrain.world_per_semantic, pretrain.world_steps)
-    context.add_output_metadata({"missing_training_semantics": dg.MetadataValue.json(
-        metrics["missing_training_semantics"]), **{k: v for k, v in metrics.items() if isinstance(v, float)}})
+    context.add_output_metadata(
+        {
+            "missing_training_semantics": dg.MetadataValue.json(metrics["missing_training_semantics"]),
+            **{k: v for k, v in metrics.items() if isinstance(v, float)},
+        }
+    )
     return metrics
 
 

@@ -30,8 +30,11 @@ def clip_retrieval_bar(tiny_clip: str) -> dg.AssetCheckResult:
     return _card_check("clip", tiny_clip)
 
 
-@dg.asset_check(asset=tiny_base_world, description="First-frame gap <= 0.5 dB, mean max probability >= 0.5, "
-                                                     "no training semantic missing from base generations.")
+@dg.asset_check(
+    asset=tiny_base_world,
+    description="First-frame gap <= 0.5 dB, mean max probability >= 0.5, "
+    "no training semantic missing from base generations.",
+)
 def base_world_bars(tiny_base_world: dict) -> dg.AssetCheckResult:
     from v2l.cards.bars import meets_bars
 

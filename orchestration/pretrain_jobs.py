@@ -10,6 +10,9 @@ import dagster as dg
 
 from orchestration.pretrain_assets import GROUP
 
-tiny_world_job = dg.define_asset_job("tiny_world_job", selection=dg.AssetSelection.groups(GROUP),
-                                     description="Pretrain the tiny world's VAE, judge, CLIP and backbone, then "
-                                                 "measure the base world (with the bars as asset checks).")
+tiny_world_job = dg.define_asset_job(
+    "tiny_world_job",
+    selection=dg.AssetSelection.groups(GROUP),
+    description="Pretrain the tiny world's VAE, judge, CLIP and backbone, then "
+    "measure the base world (with the bars as asset checks).",
+)

@@ -4,7 +4,6 @@ library's own pydantic model and a mapping of that model's fields on top (`overr
 declared here a second time. An override replaces its whole key (give a nested section in full); leave a key out
 rather than setting it to null."""
 
-
 from typing import Any, Optional
 
 import dagster as dg
@@ -45,8 +44,13 @@ class PretrainSettings(dg.ConfigurableResource):
     smoke: bool = False  # 2 steps on tiny pools: checks the wiring, trains nothing useful
 
     def job_args(self, model: str) -> dict:
-        return {"seed": self.seed, "threads": self.threads, **getattr(self, model), "install": self.install,
-                "smoke": self.smoke}
+        return {
+            "seed": self.seed,
+            "threads": self.threads,
+            **getattr(self, model),
+            "install": self.install,
+            "smoke": self.smoke,
+        }
 
 
 # --- The platform's resources: each names a shipped pydantic config (or the store it needs) and hands back the
@@ -113,10 +117,13 @@ class TrainSettings(dg.ConfigurableResource):
         from v2l.training.config import load_config
 
         cfg = load_config(self.config, **{**self.overrides, "run_dir": run_dir})
-        return cfg.model_copy(update={
-            "data": cfg.data.model_copy(update={"corpus": Path(corpus)}),
-            "tracking": cfg.tracking.model_copy(update={"uri": tracking_uri}),
-            "ray": cfg.ray.model_copy(update={"address": ray_address or cfg.ray.address})})
+        return cfg.model_copy(
+            update={
+                "data": cfg.data.model_copy(update={"corpus": Path(corpus)}),
+                "tracking": cfg.tracking.model_copy(update={"uri": tracking_uri}),
+                "ray": cfg.ray.model_copy(update={"address": ray_address or cfg.ray.address}),
+            }
+        )
 
 
 class EvalSettings(dg.ConfigurableResource):
@@ -128,9 +135,18 @@ class EvalSettings(dg.ConfigurableResource):
     def eval_config(self, checkpoint: str, out: str, tracking_uri: str, ray_address: Optional[str]):
         from v2l.evaluation.job import load_eval_config as load_config
 
-        return load_config(self.config, **{**self.overrides, "checkpoint": checkpoint, "out": out,
-                                           "tracking_uri": tracking_uri, "ray_address": ray_address, "mlflow": True,
-                                           "register_model": False})
+        return load_config(
+            self.config,
+            **{
+                **self.overrides,
+                "checkpoint": checkpoint,
+                "out": out,
+                "tracking_uri": tracking_uri,
+                "ray_address": ray_address,
+                "mlflow": True,
+                "register_model": False,
+            },
+        )
 
 
 class LibrarySettings(dg.ConfigurableResource):

@@ -37,11 +37,23 @@ def run_full(root: str | Path, home: str | Path, resources: dict | None = None, 
         log.info(f"dagster: job full, dataset version {key}, instance {Path(home).resolve()}")
         # INFO, not Dagster's default DEBUG: one line per asset's own messages, not one per engine event.
         result = defs.resolve_job_def("full").execute_in_process(
-            instance=instance, partition_key=key, raise_on_error=True,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
-        assets = {m.asset_key.to_user_string(): {k: v.value for k, v in m.materialization.metadata.items()}
-                  for m in result.get_asset_materialization_events()}
-        checks = {e.check_name: (e.passed, e.severity.value, {k: v.value for k, v in e.metadata.items()})
-                  for e in result.get_asset_check_evaluations()}
-        return {"run_id": result.run_id, "dataset_version": key, "assets": assets, "checks": checks,
-                "mlflow": defs.resources["mlflow"].uri()}
+            instance=instance,
+            partition_key=key,
+            raise_on_error=True,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+        assets = {
+            m.asset_key.to_user_string(): {k: v.value for k, v in m.materialization.metadata.items()}
+            for m in result.get_asset_materialization_events()
+        }
+        checks = {
+            e.check_name: (e.passed, e.severity.value, {k: v.value for k, v in e.metadata.items()})
+            for e in result.get_asset_check_evaluations()
+        }
+        return {
+            "run_id": result.run_id,
+            "dataset_version": key,
+            "assets": assets,
+            "checks": checks,
+            "mlflow": defs.resources["mlflow"].uri(),
+        }

@@ -5,7 +5,6 @@ evaluation.
 Folders (under the `paths` resource's root): `inbox/` (videos, optionally labels.csv, as a content folder of
 `v2l data build`), `requests/*.json` -> `requests/running/` -> `requests/done/` or `requests/failed/`."""
 
-
 import hashlib
 import json
 from pathlib import Path
@@ -64,9 +63,12 @@ def parse_request(path: Path) -> dict:
 
 
 def make_sensors(default_status: dg.DefaultSensorStatus) -> list:
-    @dg.sensor(job=curate, minimum_interval_seconds=30, default_status=default_status,
-               description="New or changed files in <root>/inbox: a new dataset version (content hash) and its "
-                           "curation run.")
+    @dg.sensor(
+        job=curate,
+        minimum_interval_seconds=30,
+        default_status=default_status,
+        description="New or changed files in <root>/inbox: a new dataset version (content hash) and its curation run.",
+    )
     def inbox_sensor(context: dg.SensorEvaluationContext, corpus: CorpusSettings, paths: PlatformPaths):
         import dataclasses
 
@@ -85,9 +87,13 @@ def make_sensors(default_status: dg.DefaultSensorStatus) -> list:
         context.instance.add_dynamic_partitions(dataset_version.name, [key])
         return dg.RunRequest(run_key=key, partition_key=key)
 
-    @dg.sensor(job=build_library, minimum_interval_seconds=15, default_status=default_status,
-               description="<root>/requests/*.json (references, formats, checkpoint or model): a library build; "
-                           "the file moves to running/, then done/ or failed/ with the run id.")
+    @dg.sensor(
+        job=build_library,
+        minimum_interval_seconds=15,
+        default_status=default_status,
+        description="<root>/requests/*.json (references, formats, checkpoint or model): a library build; "
+        "the file moves to running/, then done/ or failed/ with the run id.",
+    )
     def library_request_sensor(context: dg.SensorEvaluationContext, paths: PlatformPaths):
         root = Path(paths.of("requests"))
         for f in sorted((root / "running").glob("*.json")):  # settle the requests whose run has finished
@@ -111,16 +117,26 @@ def make_sensors(default_status: dg.DefaultSensorStatus) -> list:
                 context.log.warning(f"library request {f.name} rejected: {exc}")
                 continue
             digest = hashlib.sha256(f.read_bytes()).hexdigest()[:12]
-            requests.append(dg.RunRequest(
-                run_key=f"{f.name}:{digest}", partition_key=key, tags={REQUEST_TAG: f.name},
-                run_config={"ops": {"lora_library": {"config": parsed["config"]}}}))
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{f.name}:{digest}",
+                    partition_key=key,
+                    tags={REQUEST_TAG: f.name},
+                    run_config={"ops": {"lora_library": {"config": parsed["config"]}}},
+                )
+            )
             _write_json(root / "running" / f.name, {"request": json.loads(f.read_text("utf-8"))})
             f.unlink()
         return requests or dg.SkipReason(f"no new request in {root}")
 
-    @dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[train], request_job=evaluate,
-                          default_status=default_status, name="evaluate_after_training",
-                          description="A successful training run starts the evaluation of its dataset version.")
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[train],
+        request_job=evaluate,
+        default_status=default_status,
+        name="evaluate_after_training",
+        description="A successful training run starts the evaluation of its dataset version.",
+    )
     def evaluate_after_training(context: dg.RunStatusSensorContext):
         key = context.dagster_run.tags.get("dagster/partition")
         if key is None:

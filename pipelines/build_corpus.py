@@ -32,8 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     def run(job):
         return build_from_config(*job)
 
-    return run_job("pipelines.build_corpus", __doc__, load, run,
-                   lambda r: f"manifest   {r.manifest}\nshards     {r.shards}\nquarantine {r.quarantine}", argv)
+    return run_job(
+        "pipelines.build_corpus",
+        __doc__,
+        load,
+        run,
+        lambda r: f"manifest   {r.manifest}\nshards     {r.shards}\nquarantine {r.quarantine}",
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -41,17 +41,30 @@ def parse_sets(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-def run_job(prog: str, doc: str, load: Callable[..., Any], run: Callable[[Any], Any],
-            show: Callable[[Any], str], argv: list[str] | None = None) -> int:
+def run_job(
+    prog: str,
+    doc: str,
+    load: Callable[..., Any],
+    run: Callable[[Any], Any],
+    show: Callable[[Any], str],
+    argv: list[str] | None = None,
+) -> int:
     """Parse CONFIG and --set, `load(config, **overrides)`, `run(cfg)`, print `show(result)`; 0, or 2 on bad input.
     A Ray instance this process started is shut down on the way out."""
     from v2l.errors import V2LError
 
-    ap = argparse.ArgumentParser(prog=f"python -m {prog}", description=doc,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog=f"python -m {prog}", description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("config", help="YAML config file (fields of the job's config model; `base:` merges another)")
-    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                    help="override one config field (dotted keys for nested fields; the value is YAML)")
+    ap.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one config field (dotted keys for nested fields; the value is YAML)",
+    )
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
     from v2l.logs import show_messages
 

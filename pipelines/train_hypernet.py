@@ -15,8 +15,14 @@ def main(argv: list[str] | None = None) -> int:
     from v2l.training.config import load_config
     from v2l.training.ray_fit import fit
 
-    return run_job("pipelines.train_hypernet", __doc__, load_config, fit,
-                   lambda r: f"finished: {r.metrics}; checkpoint {r.checkpoint}", argv)
+    return run_job(
+        "pipelines.train_hypernet",
+        __doc__,
+        load_config,
+        fit,
+        lambda r: f"finished: {r.metrics}; checkpoint {r.checkpoint}",
+        argv,
+    )
 
 
 if __name__ == "__main__":

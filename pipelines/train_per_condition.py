@@ -15,8 +15,14 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.entry import run_job
     from v2l.baselines.per_condition_job import fit, load_per_condition_config
 
-    return run_job("pipelines.train_per_condition", __doc__, load_per_condition_config, fit,
-                   lambda s: json.dumps({k: v for k, v in s.items() if k != "per_semantic"}, indent=2), argv)
+    return run_job(
+        "pipelines.train_per_condition",
+        __doc__,
+        load_per_condition_config,
+        fit,
+        lambda s: json.dumps({k: v for k, v in s.items() if k != "per_semantic"}, indent=2),
+        argv,
+    )
 
 
 if __name__ == "__main__":

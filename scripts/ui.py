@@ -54,11 +54,30 @@ def dagster_home() -> Path:
 
 def commands(host: str, dagster_port: int, mlflow_port: int, store: str, artifacts: Path) -> dict[str, list[str]]:
     return {
-        "Dagster UI": [str(BIN / "dagster"), "dev", "-f", str(ROOT / "orchestration" / "definitions.py"),
-                       "-h", host, "-p", str(dagster_port)],
-        "MLflow UI": [str(BIN / "mlflow"), "server", "--backend-store-uri", store,
-                      "--artifacts-destination", str(artifacts), "--host", host, "--port", str(mlflow_port),
-                      "--workers", "1"],
+        "Dagster UI": [
+            str(BIN / "dagster"),
+            "dev",
+            "-f",
+            str(ROOT / "orchestration" / "definitions.py"),
+            "-h",
+            host,
+            "-p",
+            str(dagster_port),
+        ],
+        "MLflow UI": [
+            str(BIN / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            store,
+            "--artifacts-destination",
+            str(artifacts),
+            "--host",
+            host,
+            "--port",
+            str(mlflow_port),
+            "--workers",
+            "1",
+        ],
     }
 
 
@@ -125,11 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--host", default=LOOPBACK, help="interface to serve on (default 127.0.0.1: this machine only)")
     ap.add_argument("--dagster-port", type=int, default=int(os.environ.get("V2L_DAGSTER_PORT", 0)))
     ap.add_argument("--mlflow-port", type=int, default=int(os.environ.get("V2L_MLFLOW_PORT", 0)))
-    ap.add_argument("--mlflow-store", default=os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{ROOT / 'mlflow.db'}",
-                    help="MLflow backend store URI (default: MLFLOW_TRACKING_URI, else the project's mlflow.db, "
-                         "where the v2l commands log by default)")
-    ap.add_argument("--mlflow-artifacts", type=Path, default=ROOT / "mlartifacts",
-                    help="where the server keeps artifacts of experiments created through it")
+    ap.add_argument(
+        "--mlflow-store",
+        default=os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{ROOT / 'mlflow.db'}",
+        help="MLflow backend store URI (default: MLFLOW_TRACKING_URI, else the project's mlflow.db, "
+        "where the v2l commands log by default)",
+    )
+    ap.add_argument(
+        "--mlflow-artifacts",
+        type=Path,
+        default=ROOT / "mlartifacts",
+        help="where the server keeps artifacts of experiments created through it",
+    )
     ap.add_argument("--ready-timeout", type=float, default=300.0)
     args = ap.parse_args(argv)
 
@@ -138,12 +164,18 @@ def main(argv: list[str] | None = None) -> int:
     dagster_port = args.dagster_port or free_port(args.host, 3000)
     mlflow_port = args.mlflow_port or free_port(args.host, 5000)
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home()), "PYTHONPATH": path,
-           "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
-           # The server's job runner (GenAI judges) is not used here: eight fewer processes.
-           "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": os.environ.get("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")}
-    cmds = commands(args.host, dagster_port, mlflow_port, absolute_tracking_uri(args.mlflow_store),
-                    args.mlflow_artifacts.resolve())
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(dagster_home()),
+        "PYTHONPATH": path,
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "true",
+        # The server's job runner (GenAI judges) is not used here: eight fewer processes.
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": os.environ.get("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false"),
+    }
+    cmds = commands(
+        args.host, dagster_port, mlflow_port, absolute_tracking_uri(args.mlflow_store), args.mlflow_artifacts.resolve()
+    )
     urls = {"Dagster UI": f"http://{args.host}:{dagster_port}", "MLflow UI": f"http://{args.host}:{mlflow_port}"}
     health = {"Dagster UI": urls["Dagster UI"] + "/server_info", "MLflow UI": urls["MLflow UI"] + "/health"}
 

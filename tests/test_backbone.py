@@ -66,8 +66,9 @@ def test_5b_i2v_training_forward_with_lora_on_meta():
         A, B = net.split(hypernet(torch.randn(1, 16, 13, 60, 90)))
         noisy, image = torch.randn(1, 13, 16, 60, 90), torch.randn(1, 13, 16, 60, 90)
         with net.applied(A, B):
-            out = bb.predict_velocity(noisy, image, torch.zeros(1, dtype=torch.long), torch.randn(1, 226, 4096),
-                                      480, 720)
+            out = bb.predict_velocity(
+                noisy, image, torch.zeros(1, dtype=torch.long), torch.randn(1, 226, 4096), 480, 720
+            )
     assert len(net) == 168 and A.shape == (1, 168, 1, 100) and B.shape == (1, 168, 50, 1)
     assert out.shape == (1, 13, 16, 60, 90)
 
@@ -90,8 +91,11 @@ def test_rotary_embeddings_equal_the_i2v_pipelines_own(tiny_spec, patch_size_t):
     import copy
 
     spec = copy.copy(tiny_spec)
-    spec.transformer_config = {**tiny_spec.transformer_config, "use_rotary_positional_embeddings": True,
-                               "patch_size_t": patch_size_t}
+    spec.transformer_config = {
+        **tiny_spec.transformer_config,
+        "use_rotary_positional_embeddings": True,
+        "patch_size_t": patch_size_t,
+    }
     bb = spec.random_init(seed=0)
     pipe = bb.pipeline()
     # The base grid is 6x6 patches (48x48 pixels); 1.0 crops other shapes into it, 1.5 slices it (so at most 6x6).

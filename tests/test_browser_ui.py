@@ -16,9 +16,23 @@ import pytest
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium")
-ASSETS = ["raw_content", "curated_clips", "semantic_pairs", "pair_shards", "latent_cache", "hypernet_checkpoint",
-          "hypernet_evaluation", "registered_hypernet", "lora_library", "library_index", "tiny_vae", "tiny_judge",
-          "tiny_clip", "tiny_backbone", "tiny_base_world"]
+ASSETS = [
+    "raw_content",
+    "curated_clips",
+    "semantic_pairs",
+    "pair_shards",
+    "latent_cache",
+    "hypernet_checkpoint",
+    "hypernet_evaluation",
+    "registered_hypernet",
+    "lora_library",
+    "library_index",
+    "tiny_vae",
+    "tiny_judge",
+    "tiny_clip",
+    "tiny_backbone",
+    "tiny_base_world",
+]
 
 
 @pytest.fixture()
@@ -31,11 +45,28 @@ def served(tmp_path, monkeypatch):
     root, home = tmp_path / "platform", tmp_path / "dagster"
     monkeypatch.setenv("V2L_MODEL_CACHE", str(tmp_path / "models"))
     graph = {**run_full(root, home, env="test"), "home": home}
-    env = {**os.environ, "DAGSTER_HOME": str(home.resolve()), "V2L_ENV": "test", "V2L_PLATFORM_ROOT": str(root),
-           "V2L_MODEL_CACHE": str(tmp_path / "models")}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "ui.py"), "--mlflow-store", graph["mlflow"],
-                             "--mlflow-artifacts", str(tmp_path / "mlartifacts")], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home.resolve()),
+        "V2L_ENV": "test",
+        "V2L_PLATFORM_ROOT": str(root),
+        "V2L_MODEL_CACHE": str(tmp_path / "models"),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "ui.py"),
+            "--mlflow-store",
+            graph["mlflow"],
+            "--mlflow-artifacts",
+            str(tmp_path / "mlartifacts"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     urls = {}
     try:
         for line in proc.stdout:

@@ -47,8 +47,13 @@ SCRIPT = textwrap.dedent("""
 
 
 def _run(out, kill_at, max_steps):
-    return subprocess.run([sys.executable, "-c", SCRIPT, str(out), str(kill_at), str(max_steps)],
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    return subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(out), str(kill_at), str(max_steps)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
 
 
 def test_kill_between_weights_and_state_leaves_the_previous_checkpoint_whole(tmp_path):

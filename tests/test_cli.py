@@ -64,8 +64,25 @@ def test_predict_writes_every_format(sample_paths, tmp_path):
 def test_generate_writes_mp4_with_requested_frames(sample_paths, tmp_path):
     ref, image = sample_paths
     out = tmp_path / "gen.mp4"
-    result = _run("generate", "--reference", ref, "--image", image, "--prompt", "a cup of coffee", "--out", out,
-                  "--frames", 17, "--steps", 3, "--seed", 7, "--guidance", 3.0)
+    result = _run(
+        "generate",
+        "--reference",
+        ref,
+        "--image",
+        image,
+        "--prompt",
+        "a cup of coffee",
+        "--out",
+        out,
+        "--frames",
+        17,
+        "--steps",
+        3,
+        "--seed",
+        7,
+        "--guidance",
+        3.0,
+    )
     assert result.exit_code == 0, result.output
     frames, _ = decode_frames(out)
     assert frames.shape == (17, 48, 48, 3)
@@ -95,8 +112,9 @@ def test_bad_inputs_give_one_line_errors(sample_paths, tmp_path):
     assert r.exit_code == 2 and "notavideo.mp4" in r.output
     assert not (tmp_path / "l.safetensors").exists(), "nothing half-written on failure"
 
-    r = _run("generate", "--reference", ref, "--image", image, "--prompt", "x", "--out", tmp_path / "o.mp4",
-             "--frames", 13)
+    r = _run(
+        "generate", "--reference", ref, "--image", image, "--prompt", "x", "--out", tmp_path / "o.mp4", "--frames", 13
+    )
     assert r.exit_code == 2 and "8k+1" in r.output and "13" in r.output
 
 
@@ -104,8 +122,21 @@ def test_console_script_errors_without_traceback(tmp_path):
     """The installed entry point, in a real subprocess: no traceback for bad input."""
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00" * 10)
-    proc = subprocess.run([sys.executable, "-m", "v2l.cli.main", "predict", "--reference", str(bad), "--out",
-                           str(tmp_path / "x.safetensors")], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "v2l.cli.main",
+            "predict",
+            "--reference",
+            str(bad),
+            "--out",
+            str(tmp_path / "x.safetensors"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2
     assert "error: video" in proc.stderr and "bad.mp4" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -123,8 +154,21 @@ def test_pretrain_and_evaluate_errors_are_one_line(tmp_path):
 def test_progress_messages_are_plain_stderr_lines_and_quiet_hides_them(tmp_path):
     import logging
 
-    args = ["data", "build", "--no-photos", "--procedural", "8", "--pairs-per-semantic", "1", "--eval-pairs", "1",
-            "--size", "16x16", "--frames", "1"]
+    args = [
+        "data",
+        "build",
+        "--no-photos",
+        "--procedural",
+        "8",
+        "--pairs-per-semantic",
+        "1",
+        "--eval-pairs",
+        "1",
+        "--size",
+        "16x16",
+        "--frames",
+        "1",
+    ]
     try:
         shown = _run(*args, "--out", tmp_path / "a")
         assert shown.exit_code == 0, shown.output

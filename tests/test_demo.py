@@ -1,10 +1,11 @@
 """The main job end to end (what `make demo` runs), on the tiny default."""
 
+import pytest
+
 from v2l.data.reader import Corpus
 from v2l.demo import run_demo
 from v2l.lora.files import load_compact
 from v2l.video.io import decode_frames
-import pytest
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,10 @@ TIMINGS = ("seconds_per_video", "seconds_per_lora")
 
 def _numbers(out) -> list[dict]:
     """samples.jsonl without the timings (which differ between runs)."""
-    return [{k: v for k, v in json.loads(line).items() if k not in TIMINGS}
-            for line in (out / "samples.jsonl").read_text().splitlines()]
+    return [
+        {k: v for k, v in json.loads(line).items() if k not in TIMINGS}
+        for line in (out / "samples.jsonl").read_text().splitlines()
+    ]
 
 
 def _same(a: list[dict], b: list[dict]) -> bool:
@@ -40,16 +42,30 @@ def test_tiny_evaluation_on_ray_writes_files_and_mlflow_run_and_matches_in_proce
     from v2l.mlflow_store import run_source
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    base = dict(split="seen,zeroshot", semantics=["melt", "pan_left", "invert"], per_semantic=1,
-                zeroshot_per_semantic=2, arms=["no_lora", "true_ref", "wrong_ref"], steps=2, batch=2,
-                sample_videos=1)
+    base = dict(
+        split="seen,zeroshot",
+        semantics=["melt", "pan_left", "invert"],
+        per_semantic=1,
+        zeroshot_per_semantic=2,
+        arms=["no_lora", "true_ref", "wrong_ref"],
+        steps=2,
+        batch=2,
+        sample_videos=1,
+    )
     try:
         summary = run(EvalConfig(out=tmp_path / "ray", workers=1, **base))
     finally:
         ray.shutdown()
     out = tmp_path / "ray"
-    for name in ("summary.json", "samples.jsonl", "report.md", "charts/judge_acc.png",
-                 "contact_sheets/seen/melt.png", "contact_sheets/zeroshot/invert.png", "videos/seen/000_true_ref.mp4"):
+    for name in (
+        "summary.json",
+        "samples.jsonl",
+        "report.md",
+        "charts/judge_acc.png",
+        "contact_sheets/seen/melt.png",
+        "contact_sheets/zeroshot/invert.png",
+        "videos/seen/000_true_ref.mp4",
+    ):
         assert (out / name).is_file(), name
     rows = _numbers(out)
     assert len(rows) == (2 + 2) * 3  # (2 seen + 2 zero-shot targets) x 3 arms
@@ -67,8 +83,9 @@ def test_tiny_evaluation_on_ray_writes_files_and_mlflow_run_and_matches_in_proce
     assert mlrun.data.metrics["seen.true_ref.psnr.ci_low"] == pytest.approx(seen["psnr"]["ci95"][0])
     artifacts = {a.path for a in client.list_artifacts(mlrun.info.run_id)}
     assert {"summary.json", "samples.jsonl", "report.md", "contact_sheets", "charts", "videos"} <= artifacts
-    assert mlrun.info.artifact_uri.startswith((tmp_path / "ray" / "mlruns").as_uri()), \
+    assert mlrun.info.artifact_uri.startswith((tmp_path / "ray" / "mlruns").as_uri()), (
         "artifacts live under the evaluation's own folder (v2l.mlflow_store)"
+    )
     assert mlrun.data.tags["mlflow.source.name"] == run_source(), "the run's source is the command that ran it"
     assert mlrun.info.status == "FINISHED"
 
@@ -101,16 +118,29 @@ def committed_eval(tmp_path_factory, registry_store):
 
 
 def _guard_split() -> dict:
-    return dict(split="seen", semantics=STEERED, per_semantic=2, arms=["true_ref", "wrong_ref"], steps=10, batch=12,
-                sample_videos=0)
+    return dict(
+        split="seen",
+        semantics=STEERED,
+        per_semantic=2,
+        arms=["true_ref", "wrong_ref"],
+        steps=10,
+        batch=12,
+        sample_videos=0,
+    )
 
 
 @pytest.mark.integration
 def test_guard_fires_for_a_reference_ignoring_hypernetwork_not_for_the_committed_one(tmp_path, committed_eval):
     from v2l.evaluation.job import evaluate
 
-    ignoring = evaluate(EvalConfig(out=tmp_path / "ignoring", checkpoint=_constant_lora_checkpoint(tmp_path / "c"),
-                                   mlflow=False, **_guard_split()))
+    ignoring = evaluate(
+        EvalConfig(
+            out=tmp_path / "ignoring",
+            checkpoint=_constant_lora_checkpoint(tmp_path / "c"),
+            mlflow=False,
+            **_guard_split(),
+        )
+    )
     arms = ignoring["splits"]["seen"]["arms"]
     gap = ignoring["splits"]["seen"]["guard"]["true_minus_wrong_judge_acc"]
     lo, hi = gap["ci95"]
@@ -125,10 +155,10 @@ def test_guard_fires_for_a_reference_ignoring_hypernetwork_not_for_the_committed
 def test_registry_gate_and_models_uri(tmp_path, monkeypatch, committed_eval, registry_store):
     from typer.testing import CliRunner
 
+    from v2l.backbones import get_spec
     from v2l.cli.main import app
     from v2l.config import V2LConfig
     from v2l.evaluation.job import evaluate
-    from v2l.backbones import get_spec
     from v2l.model import Video2LoRA, default_model
     from v2l.registry import resolve_model
 
@@ -136,8 +166,15 @@ def test_registry_gate_and_models_uri(tmp_path, monkeypatch, committed_eval, reg
     assert committed_eval["registry"]["reason"] == "no champion yet"
 
     random_ckpt = Video2LoRA(get_spec("tiny").default(), V2LConfig(preset="tiny"), seed=3).save(tmp_path / "random")
-    challenger = evaluate(EvalConfig(out=tmp_path / "random-eval", checkpoint=random_ckpt, **_guard_split(),
-                                     register_model=True, tracking_uri=registry_store))
+    challenger = evaluate(
+        EvalConfig(
+            out=tmp_path / "random-eval",
+            checkpoint=random_ckpt,
+            **_guard_split(),
+            register_model=True,
+            tracking_uri=registry_store,
+        )
+    )
     assert challenger["registry"]["alias"] == "challenger", challenger["registry"]
     assert challenger["registry"]["previous_champion"] == committed_eval["registry"]["version"]
     summary = json.loads((tmp_path / "random-eval" / "summary.json").read_text())
@@ -157,8 +194,9 @@ def test_registry_gate_and_models_uri(tmp_path, monkeypatch, committed_eval, reg
     lib_cfg = LibraryBuildConfig(references=tmp_path, out=tmp_path / "lib", model="models:/v2l-hypernet@champion")
     assert Video2LoRA.from_checkpoint(lib_cfg.resolved().checkpoint).version() == default_model().version()
     with pytest.raises(V2LError, match="not both"):
-        LibraryBuildConfig(references=tmp_path, out=tmp_path / "lib", model="models:/v2l-hypernet@champion",
-                           checkpoint=random_ckpt).resolved()
+        LibraryBuildConfig(
+            references=tmp_path, out=tmp_path / "lib", model="models:/v2l-hypernet@champion", checkpoint=random_ckpt
+        ).resolved()
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
 
     # The CLI takes the same spec (the registry named by MLFLOW_TRACKING_URI).
@@ -166,14 +204,34 @@ def test_registry_gate_and_models_uri(tmp_path, monkeypatch, committed_eval, reg
 
     ref, _ = write_sample(tmp_path / "in", "astronaut", 9, 48)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", registry_store)
-    result = CliRunner().invoke(app, ["predict", "--reference", str(ref), "--out", str(tmp_path / "l.safetensors"),
-                                      "--model", "models:/v2l-hypernet@champion"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "predict",
+            "--reference",
+            str(ref),
+            "--out",
+            str(tmp_path / "l.safetensors"),
+            "--model",
+            "models:/v2l-hypernet@champion",
+        ],
+    )
     assert result.exit_code == 0, result.output
     from v2l.lora.files import load_compact
 
     assert load_compact(tmp_path / "l.safetensors").metadata["hypernet_sha256"] == default_model().version()
-    bad = CliRunner().invoke(app, ["predict", "--reference", str(ref), "--out", str(tmp_path / "m.safetensors"),
-                                   "--model", "models:/v2l-hypernet@nosuchalias"])
+    bad = CliRunner().invoke(
+        app,
+        [
+            "predict",
+            "--reference",
+            str(ref),
+            "--out",
+            str(tmp_path / "m.safetensors"),
+            "--model",
+            "models:/v2l-hypernet@nosuchalias",
+        ],
+    )
     assert bad.exit_code == 2 and "not in the registry" in bad.output
     assert not (tmp_path / "m.safetensors").exists()
 
@@ -182,13 +240,25 @@ def test_per_condition_arm_reads_a_steer_folder_with_its_training_seconds(tmp_pa
     from v2l.baselines.per_condition_job import PerConditionConfig, train_one
     from v2l.evaluation.job import evaluate
 
-    steer = PerConditionConfig(semantics=["melt"], minutes=0.4, clips=64, samples=1, sample_steps=2,
-                               check_every_s=1e6, out=tmp_path / "steer")
+    steer = PerConditionConfig(
+        semantics=["melt"], minutes=0.4, clips=64, samples=1, sample_steps=2, check_every_s=1e6, out=tmp_path / "steer"
+    )
     trained = train_one(steer, "melt")
     assert trained["steps"] >= 1
-    summary = evaluate(EvalConfig(out=tmp_path / "eval", split="seen", semantics=["melt", "sepia"], per_semantic=2,
-                                  arms=["no_lora", "per_condition"], per_condition=tmp_path / "steer", steps=2,
-                                  batch=2, mlflow=False, sample_videos=0))
+    summary = evaluate(
+        EvalConfig(
+            out=tmp_path / "eval",
+            split="seen",
+            semantics=["melt", "sepia"],
+            per_semantic=2,
+            arms=["no_lora", "per_condition"],
+            per_condition=tmp_path / "steer",
+            steps=2,
+            batch=2,
+            mlflow=False,
+            sample_videos=0,
+        )
+    )
     arm = summary["splits"]["seen"]["arms"]["per_condition"]
     assert arm["samples"] == 2 and set(arm["per_semantic"]) == {"melt"}  # only the semantic that has a LoRA
     assert arm["all"]["seconds_per_lora"]["mean"] == pytest.approx(trained["seconds"])

@@ -12,8 +12,10 @@ from v2l.evaluation.job import EvalConfig
 def _record_merges(net):
     """A forward hook on every LightLoRA module: for each forward, whether it ran with a merged shared weight."""
     seen = []
-    hooks = [m.register_forward_hook(lambda mod, args, out: seen.append(mod.shared_weight is not None))
-             for m in net.modules_list]
+    hooks = [
+        m.register_forward_hook(lambda mod, args, out: seen.append(mod.shared_weight is not None))
+        for m in net.modules_list
+    ]
     return seen, hooks
 
 
@@ -35,8 +37,9 @@ def test_generate_merges_a_batch_that_shares_one_lora_and_undoes_it(tiny_model):
     try:
         merged = generate(tiny_model, images, prompts, A, B, steps=2, guidance=2.0, seed=4)  # CFG: batch 6
         assert seen and all(seen), "every LightLoRA forward used the merged weight"
-        assert all(m.shared_weight is None and m.down is None and m.merged is None for m in net.modules_list), \
+        assert all(m.shared_weight is None and m.down is None and m.merged is None for m in net.modules_list), (
             "the merge is undone after generation"
+        )
         seen.clear()
         with net.applied(A, B, merge=False):  # the same LoRA as per-sample factors
             factored = sample(tiny_model.backbone, images, prompts, steps=2, guidance=2.0, seed=4)
@@ -55,8 +58,8 @@ def test_generate_merges_a_batch_that_shares_one_lora_and_undoes_it(tiny_model):
 
 def _melt_clip_file(folder, name, seed):
     """A reference clip of `melt` rendered by the world on held-out content, written as an mp4."""
-    from v2l.world.sampler import ClipSampler, WorldConfig, load_content
     from v2l.video.io import write_video
+    from v2l.world.sampler import ClipSampler, WorldConfig, load_content
 
     world = WorldConfig()
     sampler = ClipSampler(world, load_content(world)["heldout"], ["melt"], seed=seed)
@@ -82,8 +85,7 @@ def melt_library(tmp_path_factory):
     (refs / "labels.csv").write_text("path,semantic\nmelt_a.mp4,melt\nmelt_b.mp4,melt\n")
     model = default_model()
     lib = root / "lib"
-    build_library(refs, lib, model, local_executor(LoRAWriter(lib, model)), ["compact"],
-                  progress=False)
+    build_library(refs, lib, model, local_executor(LoRAWriter(lib, model)), ["compact"], progress=False)
     return lib
 
 
@@ -103,9 +105,20 @@ def test_per_condition_arm_reads_a_lora_library_with_its_seconds(tmp_path, melt_
     assert loras["melt"].train_seconds == pytest.approx(rows[first]["seconds"])
 
     out = tmp_path / "eval"
-    summary = evaluate(EvalConfig(out=out, split="seen", semantics=["melt", "sepia"], per_semantic=2,
-                                  arms=["no_lora", "per_condition"], per_condition=melt_library, steps=2, batch=2,
-                                  mlflow=False, sample_videos=0))
+    summary = evaluate(
+        EvalConfig(
+            out=out,
+            split="seen",
+            semantics=["melt", "sepia"],
+            per_semantic=2,
+            arms=["no_lora", "per_condition"],
+            per_condition=melt_library,
+            steps=2,
+            batch=2,
+            mlflow=False,
+            sample_videos=0,
+        )
+    )
     arm = summary["splits"]["seen"]["arms"]["per_condition"]
     assert arm["samples"] == 2 and set(arm["per_semantic"]) == {"melt"}  # only the semantic that has a LoRA
     assert arm["all"]["seconds_per_lora"]["mean"] == pytest.approx(rows[first]["seconds"])
@@ -120,13 +133,29 @@ def test_per_condition_arm_reads_a_lora_library_with_its_seconds(tmp_path, melt_
     from v2l.evaluation.runner import Generator
 
     model = default_model()
-    cfg = EvalConfig(out=out, split="seen", semantics=["melt", "sepia"], per_semantic=2, arms=["per_condition"],
-                     per_condition=melt_library, steps=2, batch=2)
+    cfg = EvalConfig(
+        out=out,
+        split="seen",
+        semantics=["melt", "sepia"],
+        per_semantic=2,
+        arms=["per_condition"],
+        per_condition=melt_library,
+        steps=2,
+        batch=2,
+    )
     plan = build_plans(cfg, model, None)[0]
     task = plan.tasks[0]
     lora = load_compact(loras["melt"].adapter)
-    want = generate(model, task.images, task.captions, lora.A_pred[None].float(), lora.B_pred[None].float(),
-                    scale=lora.scale, steps=2, seed=task.seed)
+    want = generate(
+        model,
+        task.images,
+        task.captions,
+        lora.A_pred[None].float(),
+        lora.B_pred[None].float(),
+        scale=lora.scale,
+        steps=2,
+        seed=task.seed,
+    )
     got = Generator(None, 2).run(task).videos
     torch.testing.assert_close(got, want)
     truth = plan.targets[task.indices[0]].truth
@@ -142,7 +171,17 @@ def test_a_library_of_another_hypernetwork_is_refused(tmp_path, melt_library):
 
     other = Video2LoRA(get_spec("tiny").default(), V2LConfig(preset="tiny"), seed=5).save(tmp_path / "other")
     with pytest.raises(V2LError, match="made by hypernetwork version"):
-        evaluate(EvalConfig(out=tmp_path / "eval", checkpoint=other, split="seen", semantics=["melt"],
-                            per_semantic=1, arms=["per_condition"], per_condition=melt_library, steps=2,
-                            mlflow=False))
+        evaluate(
+            EvalConfig(
+                out=tmp_path / "eval",
+                checkpoint=other,
+                split="seen",
+                semantics=["melt"],
+                per_semantic=1,
+                arms=["per_condition"],
+                per_condition=melt_library,
+                steps=2,
+                mlflow=False,
+            )
+        )
     assert not (tmp_path / "eval" / "summary.json").exists()

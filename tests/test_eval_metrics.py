@@ -46,9 +46,20 @@ def _still_photo_videos():
     return {p.id: (first[i][:, None].repeat(1, world.num_frames, 1, 1), p.caption) for i, p in enumerate(photos)}
 
 
-@pytest.mark.parametrize("photo", ["photo-chelsea", "photo-coffee", "photo-rocket", pytest.param(
-    "photo-grass", marks=pytest.mark.xfail(strict=True, reason="the committed tiny CLIP's text tower never saw "
-                                                               "'grass' (its card's known miss)"))])
+@pytest.mark.parametrize(
+    "photo",
+    [
+        "photo-chelsea",
+        "photo-coffee",
+        "photo-rocket",
+        pytest.param(
+            "photo-grass",
+            marks=pytest.mark.xfail(
+                strict=True, reason="the committed tiny CLIP's text tower never saw 'grass' (its card's known miss)"
+            ),
+        ),
+    ],
+)
 @pytest.mark.integration
 def test_clip_t_of_a_frames_own_caption_beats_the_other_captions_on_heldout_photos(photo):
     from v2l.evaluation.clip_scorer import clip_scorer

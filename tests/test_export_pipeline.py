@@ -56,6 +56,7 @@ print(json.dumps({"wanted": sorted(wanted), "adapted": sorted(adapted), "log": m
 
 def test_exported_pipeline_loads_a_library_lora_with_stock_diffusers(tmp_path, transformer_inputs, tiny_spec):
     from safetensors.torch import load_file, save_file
+    from typer.testing import CliRunner
 
     from v2l.cli.main import app
     from v2l.inference.generate import generate
@@ -64,8 +65,6 @@ def test_exported_pipeline_loads_a_library_lora_with_stock_diffusers(tmp_path, t
     from v2l.lora.files import load_compact
     from v2l.model import default_model
     from v2l.video.io import load_image
-
-    from typer.testing import CliRunner
 
     pipe_dir = tmp_path / "pipe"
     run = CliRunner().invoke(app, ["export-pipeline", str(pipe_dir)])
@@ -84,12 +83,32 @@ def test_exported_pipeline_loads_a_library_lora_with_stock_diffusers(tmp_path, t
     (row,) = __import__("v2l.library.index", fromlist=["read_library"]).read_library(lib).rows.values()
 
     inputs = transformer_inputs(tiny_spec, 1, seed=3)
-    save_file({"hidden_states": inputs["hidden_states"], "text": inputs["encoder_hidden_states"],
-               "timestep": inputs["timestep"]}, str(tmp_path / "inputs.safetensors"))
+    save_file(
+        {
+            "hidden_states": inputs["hidden_states"],
+            "text": inputs["encoder_hidden_states"],
+            "timestep": inputs["timestep"],
+        },
+        str(tmp_path / "inputs.safetensors"),
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run([sys.executable, "-c", STOCK, str(pipe_dir), str(lib / row["diffusers_path"]),
-                           str(tmp_path / "inputs.safetensors"), str(image), str(tmp_path / "stock.safetensors")],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            STOCK,
+            str(pipe_dir),
+            str(lib / row["diffusers_path"]),
+            str(tmp_path / "inputs.safetensors"),
+            str(image),
+            str(tmp_path / "stock.safetensors"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert not report["v2l_loaded"]

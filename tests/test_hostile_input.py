@@ -66,10 +66,25 @@ def assets(tmp_path_factory) -> Assets:
 
     (root / "refs").mkdir()
     shutil.copy(ref, root / "refs" / "ref.mp4")
-    build_library(root / "refs", root / "library", model, local_executor(LoRAWriter(root / "library", model=model)),
-                  "compact", progress=False)
-    build_corpus(root / "corpus", [], pairs_per_semantic=1, size=(16, 16), frames=1,
-                 eval_pairs_per_semantic=1, procedural=8, photos=False, shard_samples=50)
+    build_library(
+        root / "refs",
+        root / "library",
+        model,
+        local_executor(LoRAWriter(root / "library", model=model)),
+        "compact",
+        progress=False,
+    )
+    build_corpus(
+        root / "corpus",
+        [],
+        pairs_per_semantic=1,
+        size=(16, 16),
+        frames=1,
+        eval_pairs_per_semantic=1,
+        procedural=8,
+        photos=False,
+        shard_samples=50,
+    )
     return Assets(root, ref, image, lora, root / "corpus", TINY_WEIGHTS / "hypernet", kohya, root / "library")
 
 
@@ -240,18 +255,47 @@ class Case:
 
 
 def gen(*extra):
-    return lambda a, d: ["generate", "--reference", a.ref, "--image", a.image, "--prompt", "a cup of coffee",
-                         "--out", d / "out" / "o.mp4", "--steps", "1", *extra]
+    return lambda a, d: [
+        "generate",
+        "--reference",
+        a.ref,
+        "--image",
+        a.image,
+        "--prompt",
+        "a cup of coffee",
+        "--out",
+        d / "out" / "o.mp4",
+        "--steps",
+        "1",
+        *extra,
+    ]
 
 
 def gen_lora(make):
-    return lambda a, d: ["generate", "--lora", make(a, d), "--image", a.image, "--prompt", "a cup of coffee",
-                         "--out", d / "out" / "o.mp4", "--steps", "1"]
+    return lambda a, d: [
+        "generate",
+        "--lora",
+        make(a, d),
+        "--image",
+        a.image,
+        "--prompt",
+        "a cup of coffee",
+        "--out",
+        d / "out" / "o.mp4",
+        "--steps",
+        "1",
+    ]
 
 
 def pred(*extra, reference=None):
-    return lambda a, d: ["predict", "--reference", reference(a, d) if reference else a.ref,
-                         "--out", d / "out" / "l.safetensors", *extra]
+    return lambda a, d: [
+        "predict",
+        "--reference",
+        reference(a, d) if reference else a.ref,
+        "--out",
+        d / "out" / "l.safetensors",
+        *extra,
+    ]
 
 
 def build(*extra):
@@ -295,80 +339,214 @@ CASES = [
     Case("train-max-steps-zero", lambda a, d: ["train", "--max-steps", "0"], "--max-steps"),
     Case("train-workers-negative", lambda a, d: ["train", "--workers", "-2"], "--workers"),
     Case("train-workers-huge", lambda a, d: ["train", "--workers", "100000"], "--workers"),
-    Case("evaluate-steer-minutes-nan", lambda a, d: ["evaluate", "steer", "--minutes", "nan", "--out", d / "out"],
-         "--minutes"),
-    Case("evaluate-steer-check-every-zero",
-         lambda a, d: ["evaluate", "steer", "--check-every", "0", "--out", d / "out"], "--check-every"),
+    Case(
+        "evaluate-steer-minutes-nan",
+        lambda a, d: ["evaluate", "steer", "--minutes", "nan", "--out", d / "out"],
+        "--minutes",
+    ),
+    Case(
+        "evaluate-steer-check-every-zero",
+        lambda a, d: ["evaluate", "steer", "--check-every", "0", "--out", d / "out"],
+        "--check-every",
+    ),
     Case("evaluate-hypernet-steps-huge", lambda a, d: ["evaluate", "hypernet", "--steps", "100000"], "--steps"),
-    Case("evaluate-world-per-semantic-negative", lambda a, d: ["evaluate", "world", "--per-semantic", "-1"],
-         "--per-semantic"),
-    Case("evaluate-judge-per-semantic-zero", lambda a, d: ["evaluate", "judge", "--per-semantic", "0"],
-         "--per-semantic"),
-    Case("pretrain-vae-minutes-inf", lambda a, d: ["pretrain", "vae", "--out", d / "out", "--minutes", "inf"],
-         "--minutes"),
-    Case("pretrain-clip-threads-zero", lambda a, d: ["pretrain", "clip", "--out", d / "out", "--threads", "0"],
-         "--threads"),
-    Case("pretrain-backbone-max-steps-negative",
-         lambda a, d: ["pretrain", "backbone", "--out", d / "out", "--max-steps", "-1"], "--max-steps"),
-    Case("demo-train-steps-negative", lambda a, d: ["demo", "--out", d / "out", "--train-steps", "-1"],
-         "--train-steps"),
+    Case(
+        "evaluate-world-per-semantic-negative",
+        lambda a, d: ["evaluate", "world", "--per-semantic", "-1"],
+        "--per-semantic",
+    ),
+    Case(
+        "evaluate-judge-per-semantic-zero", lambda a, d: ["evaluate", "judge", "--per-semantic", "0"], "--per-semantic"
+    ),
+    Case(
+        "pretrain-vae-minutes-inf",
+        lambda a, d: ["pretrain", "vae", "--out", d / "out", "--minutes", "inf"],
+        "--minutes",
+    ),
+    Case(
+        "pretrain-clip-threads-zero",
+        lambda a, d: ["pretrain", "clip", "--out", d / "out", "--threads", "0"],
+        "--threads",
+    ),
+    Case(
+        "pretrain-backbone-max-steps-negative",
+        lambda a, d: ["pretrain", "backbone", "--out", d / "out", "--max-steps", "-1"],
+        "--max-steps",
+    ),
+    Case(
+        "demo-train-steps-negative", lambda a, d: ["demo", "--out", d / "out", "--train-steps", "-1"], "--train-steps"
+    ),
     Case("demo-steps-nan", lambda a, d: ["demo", "--out", d / "out", "--steps", "nan"], "--steps"),
     # bad text
-    Case("hole2-generate-prompt-not-utf8", lambda a, d: [
-        "generate", "--reference", a.ref, "--image", a.image, "--prompt", NOT_UTF8, "--out", d / "out" / "o.mp4",
-        "--steps", "1"], "--prompt", process=True, also=("UTF-8",)),
-    Case("generate-prompt-control-char", lambda a, d: [
-        "generate", "--reference", a.ref, "--image", a.image, "--prompt", "a cup\x1b[2J of coffee",
-        "--out", d / "out" / "o.mp4"], "--prompt", also=("control character",)),
-    Case("generate-prompt-100kB", lambda a, d: [
-        "generate", "--reference", a.ref, "--image", a.image, "--prompt", "coffee " * 14_300,
-        "--out", d / "out" / "o.mp4"], "--prompt", also=("limit",)),
-    Case("data-semantics-heldout-not-utf8", lambda a, d: ["data", "semantics", "--heldout", b"pan_\xc3"],
-         "--heldout", process=True),
-    Case("data-build-content-not-utf8", lambda a, d: ["data", "build", "--out", d / "out", "--content",
-                                                      b"/tmp/\xff\xff"], "--content", process=True),
+    Case(
+        "hole2-generate-prompt-not-utf8",
+        lambda a, d: [
+            "generate",
+            "--reference",
+            a.ref,
+            "--image",
+            a.image,
+            "--prompt",
+            NOT_UTF8,
+            "--out",
+            d / "out" / "o.mp4",
+            "--steps",
+            "1",
+        ],
+        "--prompt",
+        process=True,
+        also=("UTF-8",),
+    ),
+    Case(
+        "generate-prompt-control-char",
+        lambda a, d: [
+            "generate",
+            "--reference",
+            a.ref,
+            "--image",
+            a.image,
+            "--prompt",
+            "a cup\x1b[2J of coffee",
+            "--out",
+            d / "out" / "o.mp4",
+        ],
+        "--prompt",
+        also=("control character",),
+    ),
+    Case(
+        "generate-prompt-100kB",
+        lambda a, d: [
+            "generate",
+            "--reference",
+            a.ref,
+            "--image",
+            a.image,
+            "--prompt",
+            "coffee " * 14_300,
+            "--out",
+            d / "out" / "o.mp4",
+        ],
+        "--prompt",
+        also=("limit",),
+    ),
+    Case(
+        "data-semantics-heldout-not-utf8",
+        lambda a, d: ["data", "semantics", "--heldout", b"pan_\xc3"],
+        "--heldout",
+        process=True,
+    ),
+    Case(
+        "data-build-content-not-utf8",
+        lambda a, d: ["data", "build", "--out", d / "out", "--content", b"/tmp/\xff\xff"],
+        "--content",
+        process=True,
+    ),
     Case("data-build-size-newline", build("--size", "48x48\n"), "--size"),
     Case("data-build-heldout-100kB", build("--heldout", "x" * 100_000), "--heldout", also=("limit",)),
     Case("info-preset-bell", lambda a, d: ["info", "--preset", "tiny\x07"], "--preset"),
-    Case("evaluate-hypernet-notes-escape", lambda a, d: ["evaluate", "hypernet", "--notes", "ok\x1b]0;pwned\x07"],
-         "--notes"),
-    Case("content-fetch-package-control", lambda a, d: ["content", "fetch", "--dest", d / "out", "--package",
-                                                        "x\ry"], "--package"),
+    Case(
+        "evaluate-hypernet-notes-escape",
+        lambda a, d: ["evaluate", "hypernet", "--notes", "ok\x1b]0;pwned\x07"],
+        "--notes",
+    ),
+    Case(
+        "content-fetch-package-control",
+        lambda a, d: ["content", "fetch", "--dest", d / "out", "--package", "x\ry"],
+        "--package",
+    ),
     Case("models-unknown-option", lambda a, d: ["models", "--everything"], "--everything"),
     # bad files
-    Case("hole3-generate-lora-nan-B_pred", gen_lora(lambda a, d: lora_with(a, d, "B_pred", float("nan"))),
-         "B_pred", also=("non-finite",)),
+    Case(
+        "hole3-generate-lora-nan-B_pred",
+        gen_lora(lambda a, d: lora_with(a, d, "B_pred", float("nan"))),
+        "B_pred",
+        also=("non-finite",),
+    ),
     Case("generate-lora-inf-A_pred", gen_lora(lambda a, d: lora_with(a, d, "A_pred", float("inf"))), "A_pred"),
     Case("generate-lora-empty", gen_lora(lambda a, d: file_of(d, "e.safetensors", b"")), "e.safetensors"),
     Case("generate-lora-truncated", gen_lora(lambda a, d: truncated(a.lora, d)), "cut.safetensors"),
-    Case("generate-lora-text-file", gen_lora(lambda a, d: file_of(d, "t.safetensors", b"hello, world\n" * 9)),
-         "t.safetensors"),
-    Case("generate-lora-huge-header", gen_lora(lambda a, d: file_of(d, "h.safetensors", (2**62).to_bytes(8, "little")
-                                                                    + b"{}")), "h.safetensors"),
+    Case(
+        "generate-lora-text-file",
+        gen_lora(lambda a, d: file_of(d, "t.safetensors", b"hello, world\n" * 9)),
+        "t.safetensors",
+    ),
+    Case(
+        "generate-lora-huge-header",
+        gen_lora(lambda a, d: file_of(d, "h.safetensors", (2**62).to_bytes(8, "little") + b"{}")),
+        "h.safetensors",
+    ),
     Case("generate-lora-directory", gen_lora(lambda a, d: d), "is a folder, not a file"),
-    Case("generate-image-text", lambda a, d: ["generate", "--reference", a.ref, "--image",
-                                              file_of(d, "i.png", b"not a png"), "--prompt", "x",
-                                              "--out", d / "out" / "o.mp4"], "i.png"),
+    Case(
+        "generate-image-text",
+        lambda a, d: [
+            "generate",
+            "--reference",
+            a.ref,
+            "--image",
+            file_of(d, "i.png", b"not a png"),
+            "--prompt",
+            "x",
+            "--out",
+            d / "out" / "o.mp4",
+        ],
+        "i.png",
+    ),
     Case("predict-reference-empty", pred(reference=lambda a, d: file_of(d, "e.mp4", b"")), "e.mp4"),
     Case("predict-reference-truncated", pred(reference=lambda a, d: truncated(a.ref, d)), "cut.mp4"),
-    Case("predict-checkpoint-nan", lambda a, d: ["predict", "--reference", a.ref, "--out", d / "out" / "l.st",
-                                                 "--checkpoint", checkpoint_with_nan(a, d)], "model.safetensors",
-         also=("non-finite",)),
-    Case("predict-checkpoint-empty-dir", lambda a, d: ["predict", "--reference", a.ref, "--out", d / "out" / "l.st",
-                                                       "--checkpoint", d], "not a v2l checkpoint"),
-    Case("predict-checkpoint-bad-config", lambda a, d: [
-        "predict", "--reference", a.ref, "--out", d / "out" / "l.st", "--checkpoint",
-        (lambda c: (shutil.copytree(a.hypernet, c), (c / "config.json").write_text("{not json"), c)[2])(d / "ck")],
-        "config.json"),
-    Case("hole4-verify-member-dot-dot", lambda a, d: ["data", "verify", shard_with_member(a, d, "../../evil.json")],
-         "../../evil.json", also=("corrupt",)),
-    Case("verify-member-absolute", lambda a, d: ["data", "verify", shard_with_member(a, d, "/etc/evil.json")],
-         "/etc/evil.json"),
+    Case(
+        "predict-checkpoint-nan",
+        lambda a, d: [
+            "predict",
+            "--reference",
+            a.ref,
+            "--out",
+            d / "out" / "l.st",
+            "--checkpoint",
+            checkpoint_with_nan(a, d),
+        ],
+        "model.safetensors",
+        also=("non-finite",),
+    ),
+    Case(
+        "predict-checkpoint-empty-dir",
+        lambda a, d: ["predict", "--reference", a.ref, "--out", d / "out" / "l.st", "--checkpoint", d],
+        "not a v2l checkpoint",
+    ),
+    Case(
+        "predict-checkpoint-bad-config",
+        lambda a, d: [
+            "predict",
+            "--reference",
+            a.ref,
+            "--out",
+            d / "out" / "l.st",
+            "--checkpoint",
+            (lambda c: (shutil.copytree(a.hypernet, c), (c / "config.json").write_text("{not json"), c)[2])(d / "ck"),
+        ],
+        "config.json",
+    ),
+    Case(
+        "hole4-verify-member-dot-dot",
+        lambda a, d: ["data", "verify", shard_with_member(a, d, "../../evil.json")],
+        "../../evil.json",
+        also=("corrupt",),
+    ),
+    Case(
+        "verify-member-absolute",
+        lambda a, d: ["data", "verify", shard_with_member(a, d, "/etc/evil.json")],
+        "/etc/evil.json",
+    ),
     Case("verify-member-no-key", lambda a, d: ["data", "verify", shard_with_member(a, d, ".json")], "'.json'"),
-    Case("verify-member-symlink", lambda a, d: ["data", "verify",
-                                                shard_with_member(a, d, "k9.json", tarfile.SYMTYPE)], "symlink"),
-    Case("verify-shard-symlink-outside", lambda a, d: ["data", "verify", shard_symlinked_outside(a, d)],
-         "outside the corpus folder"),
+    Case(
+        "verify-member-symlink",
+        lambda a, d: ["data", "verify", shard_with_member(a, d, "k9.json", tarfile.SYMTYPE)],
+        "symlink",
+    ),
+    Case(
+        "verify-shard-symlink-outside",
+        lambda a, d: ["data", "verify", shard_symlinked_outside(a, d)],
+        "outside the corpus folder",
+    ),
     Case("verify-manifest-path-escape", lambda a, d: ["data", "verify", manifest_escaping(a, d)], "../stolen.tar"),
     Case("verify-no-manifest", lambda a, d: ["data", "verify", d], "manifest.json"),
     # library, eval and lora commands: numbers
@@ -389,105 +567,259 @@ CASES = [
     Case("eval-threads-inf", ev("--threads", "inf"), "--threads"),
     Case("eval-start-nan", ev("--start", "nan"), "--start"),
     Case("eval-fps-huge", ev("--fps", "1e9"), "--fps"),
-    Case("lora-scale-by-nan", lambda a, d: ["lora", "scale", a.lora, "--by", "nan", "--out", d / "o.safetensors"],
-         "--by"),
-    Case("lora-scale-by-huge", lambda a, d: ["lora", "scale", a.lora, "--by", "1e9", "--out", d / "o.safetensors"],
-         "--by"),
-    Case("lora-mix-weights-nan", lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "0.5,nan",
-                                               "--out", d / "o.safetensors"], "--weights", also=("item 2",)),
-    Case("lora-mix-weights-inf", lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "inf,1",
-                                               "--out", d / "o.safetensors"], "--weights"),
-    Case("lora-mix-weights-huge", lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "1e300,1",
-                                                "--out", d / "o.safetensors"], "--weights"),
-    Case("lora-mix-weights-count", lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "0.5",
-                                                 "--out", d / "o.safetensors"], "--weights", also=("one weight",)),
+    Case(
+        "lora-scale-by-nan", lambda a, d: ["lora", "scale", a.lora, "--by", "nan", "--out", d / "o.safetensors"], "--by"
+    ),
+    Case(
+        "lora-scale-by-huge",
+        lambda a, d: ["lora", "scale", a.lora, "--by", "1e9", "--out", d / "o.safetensors"],
+        "--by",
+    ),
+    Case(
+        "lora-mix-weights-nan",
+        lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "0.5,nan", "--out", d / "o.safetensors"],
+        "--weights",
+        also=("item 2",),
+    ),
+    Case(
+        "lora-mix-weights-inf",
+        lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "inf,1", "--out", d / "o.safetensors"],
+        "--weights",
+    ),
+    Case(
+        "lora-mix-weights-huge",
+        lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "1e300,1", "--out", d / "o.safetensors"],
+        "--weights",
+    ),
+    Case(
+        "lora-mix-weights-count",
+        lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "0.5", "--out", d / "o.safetensors"],
+        "--weights",
+        also=("one weight",),
+    ),
     # library, eval and lora commands: text
-    Case("library-build-formats-control", lib_build("--formats", "compact\x1b[2J"), "--formats",
-         also=("control character",)),
+    Case(
+        "library-build-formats-control",
+        lib_build("--formats", "compact\x1b[2J"),
+        "--formats",
+        also=("control character",),
+    ),
     Case("library-build-formats-unknown", lib_build("--formats", "compact,onnx"), "--formats"),
     Case("library-build-window-unknown", lib_build("--window", "sideways"), "--window"),
     Case("library-build-preset-100kB", lib_build("--preset", "t" * 100_000), "--preset", also=("limit",)),
-    Case("library-build-formats-not-utf8", lambda a, d: ["library", "build", "--references", a.root / "refs",
-                                                         "--out", d / "out", "--formats", b"compact\xff"],
-         "--formats", process=True, also=("UTF-8",)),
+    Case(
+        "library-build-formats-not-utf8",
+        lambda a, d: [
+            "library",
+            "build",
+            "--references",
+            a.root / "refs",
+            "--out",
+            d / "out",
+            "--formats",
+            b"compact\xff",
+        ],
+        "--formats",
+        process=True,
+        also=("UTF-8",),
+    ),
     Case("eval-semantics-control", ev("--semantics", "melt\x00sepia"), "--semantics"),
     Case("eval-split-unknown", ev("--split", "seen,everything"), "--split"),
     Case("eval-clip-model-100kB", ev("--clip-model", "v" * 100_000), "--clip-model", also=("limit",)),
     Case("eval-window-unknown", ev("--window", "loudest"), "--window"),
-    Case("eval-model-not-utf8", lambda a, d: ["eval", "--out", d / "out", "--model", b"models:/v2l-\xc3"], "--model",
-         process=True),
-    Case("lora-mix-weights-100kB", lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "0.5," * 25_000,
-                                                 "--out", d / "o.safetensors"], "--weights", also=("limit",)),
-    Case("lora-mix-weights-words", lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "half,half",
-                                                 "--out", d / "o.safetensors"], "--weights"),
-    Case("export-pipeline-preset-escape", lambda a, d: ["export-pipeline", d / "out", "--preset", "tiny\x1b[0m"],
-         "--preset"),
+    Case(
+        "eval-model-not-utf8",
+        lambda a, d: ["eval", "--out", d / "out", "--model", b"models:/v2l-\xc3"],
+        "--model",
+        process=True,
+    ),
+    Case(
+        "lora-mix-weights-100kB",
+        lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "0.5," * 25_000, "--out", d / "o.safetensors"],
+        "--weights",
+        also=("limit",),
+    ),
+    Case(
+        "lora-mix-weights-words",
+        lambda a, d: ["lora", "mix", a.lora, a.lora, "--weights", "half,half", "--out", d / "o.safetensors"],
+        "--weights",
+    ),
+    Case(
+        "export-pipeline-preset-escape",
+        lambda a, d: ["export-pipeline", d / "out", "--preset", "tiny\x1b[0m"],
+        "--preset",
+    ),
     # library, eval and lora commands: files
-    Case("library-build-labels-binary", lambda a, d: ["library", "build", "--references",
-                                                      refs_with_labels(a, d, PNG_BYTES * 20), "--out", d / "out"],
-         "labels.csv", also=("UTF-8",)),
-    Case("library-build-references-empty-folder", lambda a, d: ["library", "build", "--references",
-                                                                (d / "none").mkdir() or d / "none",
-                                                                "--out", d / "out"], "holds no inputs"),
-    Case("library-build-references-missing", lambda a, d: ["library", "build", "--references", d / "absent",
-                                                           "--out", d / "out"], "absent"),
-    Case("library-build-out-not-a-library", lambda a, d: ["library", "build", "--references", a.root / "refs",
-                                                          "--out", (file_of(d, "notes.txt", b"mine"), d)[1]],
-         "not a LoRA library"),
-    Case("library-ls-not-a-library", lambda a, d: ["library", "ls", (file_of(d, "x.txt", b"x"), d)[1]],
-         "is not a LoRA library"),
-    Case("library-ls-info-binary", lambda a, d: ["library", "ls", (file_of(d, "library.json", PNG_BYTES), d)[1]],
-         "library.json", also=("not valid JSON",)),
-    Case("library-ls-info-foreign", lambda a, d: ["library", "ls", (file_of(d, "library.json", b'{"format": "x"}'),
-                                                                   d)[1]], "library.json"),
-    Case("library-ls-info-incomplete", lambda a, d: ["library", "ls", (file_of(
-        d, "library.json", b'{"format": "v2l-library/1"}'), d)[1]], "hypernet_sha256"),
+    Case(
+        "library-build-labels-binary",
+        lambda a, d: ["library", "build", "--references", refs_with_labels(a, d, PNG_BYTES * 20), "--out", d / "out"],
+        "labels.csv",
+        also=("UTF-8",),
+    ),
+    Case(
+        "library-build-references-empty-folder",
+        lambda a, d: ["library", "build", "--references", (d / "none").mkdir() or d / "none", "--out", d / "out"],
+        "holds no inputs",
+    ),
+    Case(
+        "library-build-references-missing",
+        lambda a, d: ["library", "build", "--references", d / "absent", "--out", d / "out"],
+        "absent",
+    ),
+    Case(
+        "library-build-out-not-a-library",
+        lambda a, d: [
+            "library",
+            "build",
+            "--references",
+            a.root / "refs",
+            "--out",
+            (file_of(d, "notes.txt", b"mine"), d)[1],
+        ],
+        "not a LoRA library",
+    ),
+    Case(
+        "library-ls-not-a-library",
+        lambda a, d: ["library", "ls", (file_of(d, "x.txt", b"x"), d)[1]],
+        "is not a LoRA library",
+    ),
+    Case(
+        "library-ls-info-binary",
+        lambda a, d: ["library", "ls", (file_of(d, "library.json", PNG_BYTES), d)[1]],
+        "library.json",
+        also=("not valid JSON",),
+    ),
+    Case(
+        "library-ls-info-foreign",
+        lambda a, d: ["library", "ls", (file_of(d, "library.json", b'{"format": "x"}'), d)[1]],
+        "library.json",
+    ),
+    Case(
+        "library-ls-info-incomplete",
+        lambda a, d: ["library", "ls", (file_of(d, "library.json", b'{"format": "v2l-library/1"}'), d)[1]],
+        "hypernet_sha256",
+    ),
     Case("library-search-not-a-library", search(lambda a, d: d), "is not a LoRA library"),
-    Case("library-search-like-empty", search(lambda a, d: a.library, like=lambda a, d: file_of(d, "e.mp4", b"")),
-         "e.mp4"),
-    Case("library-search-like-truncated", search(lambda a, d: a.library, like=lambda a, d: truncated(a.ref, d)),
-         "cut.mp4"),
-    Case("library-search-like-png", search(lambda a, d: a.library, like=lambda a, d: file_of(d, "p.mp4", PNG_BYTES)),
-         "p.mp4"),
-    Case("library-search-like-directory", search(lambda a, d: a.library, like=lambda a, d: d), "is a folder",
-         also=("pass one video file",)),
+    Case(
+        "library-search-like-empty", search(lambda a, d: a.library, like=lambda a, d: file_of(d, "e.mp4", b"")), "e.mp4"
+    ),
+    Case(
+        "library-search-like-truncated",
+        search(lambda a, d: a.library, like=lambda a, d: truncated(a.ref, d)),
+        "cut.mp4",
+    ),
+    Case(
+        "library-search-like-png",
+        search(lambda a, d: a.library, like=lambda a, d: file_of(d, "p.mp4", PNG_BYTES)),
+        "p.mp4",
+    ),
+    Case(
+        "library-search-like-directory",
+        search(lambda a, d: a.library, like=lambda a, d: d),
+        "is a folder",
+        also=("pass one video file",),
+    ),
     Case("library-search-entry-symlink-outside", search(library_entry_outside), "outside the library"),
     Case("library-search-index-path-escape", search(library_index_escaping), "../stolen.safetensors"),
     Case("library-search-entry-nan", search(library_entry_nan), "B_pred", also=("non-finite",)),
-    Case("eval-config-binary", lambda a, d: ["eval", "--out", d / "out", "--config", file_of(d, "c.yaml", PNG_BYTES)],
-         "c.yaml"),
+    Case(
+        "eval-config-binary",
+        lambda a, d: ["eval", "--out", d / "out", "--config", file_of(d, "c.yaml", PNG_BYTES)],
+        "c.yaml",
+    ),
     Case("eval-config-directory", lambda a, d: ["eval", "--out", d / "out", "--config", d], "--config"),
-    Case("eval-config-not-mapping", lambda a, d: ["eval", "--out", d / "out", "--config",
-                                                  file_of(d, "l.yaml", b"- seen\n- real\n")], "l.yaml"),
-    Case("eval-config-unknown-field", lambda a, d: ["eval", "--out", d / "out", "--config",
-                                                    file_of(d, "u.yaml", b"stepz: 3\n")], "stepz"),
+    Case(
+        "eval-config-not-mapping",
+        lambda a, d: ["eval", "--out", d / "out", "--config", file_of(d, "l.yaml", b"- seen\n- real\n")],
+        "l.yaml",
+    ),
+    Case(
+        "eval-config-unknown-field",
+        lambda a, d: ["eval", "--out", d / "out", "--config", file_of(d, "u.yaml", b"stepz: 3\n")],
+        "stepz",
+    ),
     Case("lora-inspect-empty", lambda a, d: ["lora", "inspect", file_of(d, "e.safetensors", b"")], "e.safetensors"),
     Case("lora-inspect-truncated", lambda a, d: ["lora", "inspect", truncated(a.lora, d)], "cut.safetensors"),
-    Case("lora-inspect-png", lambda a, d: ["lora", "inspect", file_of(d, "p.safetensors", PNG_BYTES)],
-         "p.safetensors"),
+    Case("lora-inspect-png", lambda a, d: ["lora", "inspect", file_of(d, "p.safetensors", PNG_BYTES)], "p.safetensors"),
     Case("lora-inspect-directory", lambda a, d: ["lora", "inspect", d], "is a folder, not a file"),
-    Case("lora-inspect-symlink-to-folder", lambda a, d: ["lora", "inspect", (os.symlink(d, d / "l.safetensors"),
-                                                                             d / "l.safetensors")[1]],
-         "l.safetensors"),
-    Case("lora-inspect-nan-B_pred", lambda a, d: ["lora", "inspect", lora_with(a, d, "B_pred", float("nan"))],
-         "B_pred", also=("non-finite",)),
-    Case("lora-inspect-kohya-inf", lambda a, d: ["lora", "inspect", kohya_with(a, d, float("inf"))], "lora_up",
-         also=("non-finite",)),
-    Case("lora-inspect-kohya-foreign-module", lambda a, d: [
-        "lora", "inspect", kohya_with(a, d, modules=["patch_embed.proj"])],
-        "no ComfyUI CogVideoX name"),
-    Case("lora-inspect-kohya-no-module-list", lambda a, d: [
-        "lora", "inspect", kohya_with(a, d, modules={"not": "a list"})], "no module list"),
-    Case("lora-scale-nan-input", lambda a, d: ["lora", "scale", lora_with(a, d, "A_pred", float("nan")), "--by", "2",
-                                               "--out", d / "out" / "o.safetensors"], "A_pred", also=("non-finite",)),
-    Case("lora-scale-kohya-inf-input", lambda a, d: ["lora", "scale", kohya_with(a, d, float("-inf")), "--by", "2",
-                                                     "--out", d / "out" / "o.safetensors"], "lora_up"),
-    Case("lora-mix-inf-input", lambda a, d: ["lora", "mix", a.lora, lora_with(a, d, "B_pred", float("inf")),
-                                             "--weights", "0.5,0.5", "--out", d / "out" / "o.safetensors"], "B_pred"),
-    Case("lora-mix-one-file", lambda a, d: ["lora", "mix", a.lora, "--weights", "1", "--out", d / "o.safetensors"],
-         "at least two"),
-    Case("lora-mix-compact-and-kohya", lambda a, d: ["lora", "mix", a.lora, a.kohya, "--weights", "0.5,0.5",
-                                                     "--out", d / "o.safetensors"], "cannot mix"),
+    Case(
+        "lora-inspect-symlink-to-folder",
+        lambda a, d: ["lora", "inspect", (os.symlink(d, d / "l.safetensors"), d / "l.safetensors")[1]],
+        "l.safetensors",
+    ),
+    Case(
+        "lora-inspect-nan-B_pred",
+        lambda a, d: ["lora", "inspect", lora_with(a, d, "B_pred", float("nan"))],
+        "B_pred",
+        also=("non-finite",),
+    ),
+    Case(
+        "lora-inspect-kohya-inf",
+        lambda a, d: ["lora", "inspect", kohya_with(a, d, float("inf"))],
+        "lora_up",
+        also=("non-finite",),
+    ),
+    Case(
+        "lora-inspect-kohya-foreign-module",
+        lambda a, d: ["lora", "inspect", kohya_with(a, d, modules=["patch_embed.proj"])],
+        "no ComfyUI CogVideoX name",
+    ),
+    Case(
+        "lora-inspect-kohya-no-module-list",
+        lambda a, d: ["lora", "inspect", kohya_with(a, d, modules={"not": "a list"})],
+        "no module list",
+    ),
+    Case(
+        "lora-scale-nan-input",
+        lambda a, d: [
+            "lora",
+            "scale",
+            lora_with(a, d, "A_pred", float("nan")),
+            "--by",
+            "2",
+            "--out",
+            d / "out" / "o.safetensors",
+        ],
+        "A_pred",
+        also=("non-finite",),
+    ),
+    Case(
+        "lora-scale-kohya-inf-input",
+        lambda a, d: [
+            "lora",
+            "scale",
+            kohya_with(a, d, float("-inf")),
+            "--by",
+            "2",
+            "--out",
+            d / "out" / "o.safetensors",
+        ],
+        "lora_up",
+    ),
+    Case(
+        "lora-mix-inf-input",
+        lambda a, d: [
+            "lora",
+            "mix",
+            a.lora,
+            lora_with(a, d, "B_pred", float("inf")),
+            "--weights",
+            "0.5,0.5",
+            "--out",
+            d / "out" / "o.safetensors",
+        ],
+        "B_pred",
+    ),
+    Case(
+        "lora-mix-one-file",
+        lambda a, d: ["lora", "mix", a.lora, "--weights", "1", "--out", d / "o.safetensors"],
+        "at least two",
+    ),
+    Case(
+        "lora-mix-compact-and-kohya",
+        lambda a, d: ["lora", "mix", a.lora, a.kohya, "--weights", "0.5,0.5", "--out", d / "o.safetensors"],
+        "cannot mix",
+    ),
 ]
 
 
@@ -523,8 +855,23 @@ def test_hostile_input_is_refused_in_one_line(case: Case, assets: Assets, tmp_pa
 def test_enough_cases_across_commands():
     commands = {c.id.split("-")[0] if not c.id.startswith("hole") else c.id.split("-")[1] for c in CASES}
     assert len(CASES) >= 40
-    assert {"generate", "predict", "data", "train", "evaluate", "info", "models", "pretrain", "demo", "verify",
-            "content", "library", "eval", "lora", "export"} <= commands
+    assert {
+        "generate",
+        "predict",
+        "data",
+        "train",
+        "evaluate",
+        "info",
+        "models",
+        "pretrain",
+        "demo",
+        "verify",
+        "content",
+        "library",
+        "eval",
+        "lora",
+        "export",
+    } <= commands
     for command in ("library", "eval", "lora"):  # each of the last-merged commands has its own share
         assert sum(c.id.startswith(command + "-") for c in CASES) >= 15, command
 
@@ -560,8 +907,22 @@ def test_every_number_and_text_option_is_validated():
 def test_long_prompt_gives_one_line_note_with_kept_tokens(assets: Assets, tmp_path: Path):
     """20,000 characters: generated, with one warning line saying how many tokens were kept (not the text)."""
     out = tmp_path / "o.mp4"
-    code, output = run_cli(["generate", "--reference", assets.ref, "--image", assets.image, "--prompt",
-                            "coffee " * 2_858, "--out", out, "--steps", "1"], process=False)
+    code, output = run_cli(
+        [
+            "generate",
+            "--reference",
+            assets.ref,
+            "--image",
+            assets.image,
+            "--prompt",
+            "coffee " * 2_858,
+            "--out",
+            out,
+            "--steps",
+            "1",
+        ],
+        process=False,
+    )
     assert code == 0, output[-2000:]
     notes = [line for line in output.splitlines() if "tokens" in line]
     assert len(notes) == 1 and notes[0].startswith("warning:") and "keeps its first 15" in notes[0], notes

@@ -20,9 +20,16 @@ from v2l.lora.lightlora import target_module_names
 
 # ComfyUI's CogVideoXBlock (its transformer keeps them in `blocks`): native Linear -> the diffusers module whose
 # weight it holds (diffusers keeps them in `transformer_blocks`).
-NATIVE_BLOCK_LINEARS = {"q": "attn1.to_q", "k": "attn1.to_k", "v": "attn1.to_v", "attn_out": "attn1.to_out.0",
-                        "ff_proj": "ff.net.0.proj", "ff_out": "ff.net.2", "norm1.linear": "norm1.linear",
-                        "norm2.linear": "norm2.linear"}
+NATIVE_BLOCK_LINEARS = {
+    "q": "attn1.to_q",
+    "k": "attn1.to_k",
+    "v": "attn1.to_v",
+    "attn_out": "attn1.to_out.0",
+    "ff_proj": "ff.net.0.proj",
+    "ff_out": "ff.net.2",
+    "norm1.linear": "norm1.linear",
+    "norm2.linear": "norm2.linear",
+}
 
 
 def native_weight_keys(num_layers: int) -> list[str]:
@@ -34,13 +41,16 @@ def comfy_unet_key_map(state_keys: list[str]) -> dict[str, str]:
     """ComfyUI's generic rule for kohya keys (model_lora_keys_unet): every `diffusion_model.<path>.weight` is
     reachable as `lora_unet_<path with dots as underscores>`."""
     prefix, suffix = "diffusion_model.", ".weight"
-    return {"lora_unet_" + k[len(prefix):-len(suffix)].replace(".", "_"): k
-            for k in state_keys if k.startswith(prefix) and k.endswith(suffix)}
+    return {
+        "lora_unet_" + k[len(prefix) : -len(suffix)].replace(".", "_"): k
+        for k in state_keys
+        if k.startswith(prefix) and k.endswith(suffix)
+    }
 
 
 def diffusers_module(native_key: str) -> str:
     """`diffusion_model.blocks.3.attn_out.weight` -> `transformer_blocks.3.attn1.to_out.0`."""
-    path = native_key[len("diffusion_model."):-len(".weight")]
+    path = native_key[len("diffusion_model.") : -len(".weight")]
     _, index, inner = path.split(".", 2)
     return f"transformer_blocks.{index}.{NATIVE_BLOCK_LINEARS[inner]}"
 
@@ -67,8 +77,12 @@ def test_kohya_names_of_5b_resolve_to_its_168_attention_linears():
     # each key lands on the very module the LightLoRA wraps, and no two on the same one
     assert [id(modules[b]) for b in bases] == [id(transformer.get_submodule(n)) for n in names]
     assert all(m.in_features == m.out_features == 3072 for m in modules.values())
-    assert bases[:4] == ["lora_unet_blocks_0_q", "lora_unet_blocks_0_k", "lora_unet_blocks_0_v",
-                         "lora_unet_blocks_0_attn_out"]
+    assert bases[:4] == [
+        "lora_unet_blocks_0_q",
+        "lora_unet_blocks_0_k",
+        "lora_unet_blocks_0_v",
+        "lora_unet_blocks_0_attn_out",
+    ]
 
 
 def test_tiny_kohya_file_loads_by_comfyui_rule_and_equals_the_diffusers_export(tiny_model, sample_paths, tmp_path):

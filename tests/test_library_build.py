@@ -68,9 +68,9 @@ def _lora_files(lib: Path) -> dict[str, bytes]:
 def test_build_rerun_repair_and_actor_count(tmp_path, ray_local, model):
     import pyarrow.parquet as pq
 
-    from v2l.library.ray_build import build
     from v2l.data.curation.quarantine import read_quarantine
     from v2l.inference.predict import predict_lora, write_lora
+    from v2l.library.ray_build import build
     from v2l.lora.files import check_compatible, load_compact, load_standard
     from v2l.video.io import file_sha256
 
@@ -84,8 +84,10 @@ def test_build_rerun_repair_and_actor_count(tmp_path, ray_local, model):
     rows = {r["reference_sha256"]: r for r in pq.read_table(lib / "index.parquet").to_pylist()}
     assert set(rows) == {file_sha256(refs / "astronaut_pan.mp4"), file_sha256(refs / "coffee_pan.mp4")}
     astro = rows[file_sha256(refs / "astronaut_pan.mp4")]
-    assert astro["label"] == "pan_right" and sorted(Path(p).name for p in astro["inputs"]) == ["again.mp4",
-                                                                                              "astronaut_pan.mp4"]
+    assert astro["label"] == "pan_right" and sorted(Path(p).name for p in astro["inputs"]) == [
+        "again.mp4",
+        "astronaut_pan.mp4",
+    ]
     assert astro["source_frames"] == 9 and (astro["width"], astro["height"], astro["fps"]) == (48, 48, 8.0)
     assert astro["hypernet_sha256"] == model.version() and astro["backbone"] == "tiny" and astro["seconds"] > 0
     for row in rows.values():
@@ -108,8 +110,13 @@ def test_build_rerun_repair_and_actor_count(tmp_path, ray_local, model):
     mtimes = {p: p.stat().st_mtime_ns for p in [*(lib / "loras").rglob("*.safetensors"), lib / "index.parquet"]}
     totals = __import__("json").loads((lib / "library.json").read_text())["totals"]
     again = build(_cfg(refs, lib), progress=False).counts
-    assert (again["inputs"], again["built"], again["duplicates"], again["skipped"], again["quarantined"]) == \
-        (6, 0, 2, 2, 2)
+    assert (again["inputs"], again["built"], again["duplicates"], again["skipped"], again["quarantined"]) == (
+        6,
+        0,
+        2,
+        2,
+        2,
+    )
     assert again["verified"] == 6 and again["files_written"] == 0
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
     assert __import__("json").loads((lib / "library.json").read_text())["totals"] == totals
@@ -133,9 +140,9 @@ def test_reference_sampling_travels_to_the_ray_decode_and_is_part_of_the_library
     """`reference: {window: whole}` reaches the Ray Data decode tasks: the entry is `v2l predict --window whole`'s
     LoRA (not the default window's), library.json records it, a re-run with other options is refused, and
     `library search` samples the query the library's way (the same clip finds itself at cosine 1)."""
-    from v2l.library.ray_build import build
     from v2l.inference.predict import predict_lora, write_lora
     from v2l.library.index import LibraryError
+    from v2l.library.ray_build import build
     from v2l.library.search import search
     from v2l.video.io import write_video
     from v2l.video.reference_sampling import ReferenceSampling
@@ -158,8 +165,8 @@ def test_reference_sampling_travels_to_the_ray_decode_and_is_part_of_the_library
 
 
 def test_library_refuses_another_hypernetwork(tmp_path, ray_local, model):
-    from v2l.library.ray_build import build
     from v2l.errors import V2LError
+    from v2l.library.ray_build import build
 
     refs = tmp_path / "refs"
     write_sample(refs, "astronaut")
@@ -188,16 +195,34 @@ def test_killed_build_leaves_no_partial_file_and_rerun_completes(tmp_path, ray_l
     from v2l.video.sample import pan_clip
 
     refs = tmp_path / "refs"
-    names = ["astronaut", "brick", "camera", "cell", "chelsea", "coffee", "coins", "grass", "gravel", "horse",
-             "rocket", "clock"]
+    names = [
+        "astronaut",
+        "brick",
+        "camera",
+        "cell",
+        "chelsea",
+        "coffee",
+        "coins",
+        "grass",
+        "gravel",
+        "horse",
+        "rocket",
+        "clock",
+    ]
     for name in names:
         write_video(refs / f"{name}.mp4", pan_clip(name))
     lib = tmp_path / "lib"
     cfg = tmp_path / "build.yaml"
     cfg.write_text(f"references: {refs}\nout: {lib}\nformats: [compact, kohya]\nworkers: 1\nbatch: 1\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.build_library", str(cfg)], cwd=tmp_path, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.build_library", str(cfg)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while not list((lib / "loras").rglob("*.compact.safetensors")) and time.monotonic() < deadline:
@@ -229,16 +254,24 @@ def test_cli_build_and_ls(tmp_path):
     lib = tmp_path / "lib"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     v2l = [sys.executable, "-m", "v2l.cli.main"]
-    run = subprocess.run([*v2l, "library", "build", "--references", str(refs), "--out", str(lib)], env=env,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [*v2l, "library", "build", "--references", str(refs), "--out", str(lib)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     assert "inputs 6 = built 2 + duplicates 2 + skipped (already built) 0 + quarantined 2" in run.stdout
     assert "building LoRAs" in run.stderr  # the progress bar
     ls = subprocess.run([*v2l, "library", "ls", str(lib)], env=env, capture_output=True, text=True, timeout=120)
     assert ls.returncode == 0 and "2 unique references from 4 inputs, 1 labelled" in ls.stdout
     assert "pan_right" in ls.stdout
-    data = json.loads(subprocess.run([*v2l, "library", "ls", str(lib), "--json"], env=env, capture_output=True,
-                                     text=True, timeout=120).stdout)
+    data = json.loads(
+        subprocess.run(
+            [*v2l, "library", "ls", str(lib), "--json"], env=env, capture_output=True, text=True, timeout=120
+        ).stdout
+    )
     assert data["library"]["totals"]["files"]["compact"] == 2 and len(data["entries"]) == 2
     bad = subprocess.run([*v2l, "library", "ls", str(refs)], env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and "not a LoRA library" in bad.stderr
@@ -277,8 +310,8 @@ def test_search_finds_the_nearest_codes_with_labels(tmp_path, model):
 def test_results_stream_back_while_the_build_runs(tmp_path, ray_local):
     """The driver gets each reference's result while later ones are still being written (the progress bar and the
     periodic index depend on it): at the first result, the actor has not yet written every file."""
-    from v2l.library.ray_build import ray_executor
     from v2l.library.inputs import list_inputs
+    from v2l.library.ray_build import ray_executor
     from v2l.video.io import write_video
     from v2l.video.sample import pan_clip
 
@@ -286,8 +319,10 @@ def test_results_stream_back_while_the_build_runs(tmp_path, ray_local):
     names = ["astronaut", "brick", "camera", "cell", "chelsea", "coffee", "coins", "grass", "gravel", "horse"]
     for name in names:
         write_video(refs / f"{name}.mp4", pan_clip(name))
-    rows = [{"sha256": i.sha256, "name": i.name, "path": i.path, "data": b"", "formats": "compact"}
-            for i in list_inputs(refs)[0]]
+    rows = [
+        {"sha256": i.sha256, "name": i.name, "path": i.path, "data": b"", "formats": "compact"}
+        for i in list_inputs(refs)[0]
+    ]
     lib = tmp_path / "lib"
     seen = []
     for result in ray_executor(_cfg(refs, lib, formats=["compact"]))(rows, "tiny"):

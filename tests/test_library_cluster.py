@@ -38,17 +38,35 @@ def _stop(proc: subprocess.Popen) -> None:
 @pytest.fixture()
 def two_nodes(tmp_path):
     port = _free_port()
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0",
-           "V2L_NODE_FILE": str(tmp_path / "actor-node"), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {
+        **os.environ,
+        "RAY_AUTH_MODE": "disabled",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "V2L_NODE_FILE": str(tmp_path / "actor-node"),
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
     common = ["--num-cpus=2", "--node-ip-address=127.0.0.1", "--disable-usage-stats", "--block"]
     nodes = []
     try:
-        nodes.append(subprocess.Popen([RAY, "start", "--head", f"--port={port}", "--include-dashboard=false",
-                                       *common], env=env, start_new_session=True, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
+        nodes.append(
+            subprocess.Popen(
+                [RAY, "start", "--head", f"--port={port}", "--include-dashboard=false", *common],
+                env=env,
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         time.sleep(8)
-        nodes.append(subprocess.Popen([RAY, "start", f"--address=127.0.0.1:{port}", *common], env=env,
-                                      start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        nodes.append(
+            subprocess.Popen(
+                [RAY, "start", f"--address=127.0.0.1:{port}", *common],
+                env=env,
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         yield f"127.0.0.1:{port}"
     finally:
         for proc in reversed(nodes):
@@ -58,9 +76,9 @@ def two_nodes(tmp_path):
 def test_library_builds_on_an_existing_two_node_cluster(tmp_path, two_nodes, monkeypatch):
     import ray
 
-    from v2l.library.ray_build import build
     from v2l.library.config import LibraryBuildConfig
     from v2l.library.index import read_library
+    from v2l.library.ray_build import build
     from v2l.video.io import write_video
     from v2l.video.sample import pan_clip
 

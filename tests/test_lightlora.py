@@ -15,7 +15,7 @@ def test_composed_delta_equals_explicit_four_matrix_product():
     net_like = LightLoRANetwork.__new__(LightLoRANetwork)
     net_like.cfg, net_like.modules_list = cfg, [module]
     A_pred, B_pred = torch.randn(1, 1, 2, 12), torch.randn(1, 1, 6, 2)
-    (down, up), = net_like.compose(A_pred, B_pred)
+    ((down, up),) = net_like.compose(A_pred, B_pred)
     module.down, module.up = down, up
     x = torch.randn(3, 5, 20)
     dW = 0.7 * module.B_aux @ B_pred[0, 0] @ A_pred[0, 0] @ module.A_aux  # (out x in)
@@ -44,7 +44,9 @@ def test_batch_of_different_loras_equals_one_by_one(tiny_model, tiny_spec, trans
         single = {k: (v[i : i + 1] if torch.is_tensor(v) else v) for k, v in inputs.items()}
         with torch.no_grad(), net.applied(A[i : i + 1], B[i : i + 1], merge=False):
             one = tr(**single)[0]
-        assert (batched[i : i + 1] - one).abs().max() <= 5e-5  # batch size changes kernel blocking (~1e-5 with trained weights); a bug is ~1e-1
+        assert (
+            batched[i : i + 1] - one
+        ).abs().max() <= 5e-5  # batch size changes kernel blocking (~1e-5 with trained weights); a bug is ~1e-1
     with torch.no_grad():
         base = tr(**inputs)[0]
     assert (batched - base).abs().max() > 1e-3, "the LoRAs must actually change the output"

@@ -8,13 +8,13 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from tests.test_train_job import SMOKE
 from v2l.backbones.tiny import TINY_WEIGHTS
-from v2l.errors import V2LError
 from v2l.cards.card import write_card
 from v2l.cards.lineage import files_of, stale_upstream, upstream_files
+from v2l.errors import V2LError
 from v2l.training.config import load_config
 from v2l.training.trainer import run_training
-from tests.test_train_job import SMOKE
 
 
 def _model(root, name, value, built_on=None):
@@ -72,8 +72,8 @@ def test_training_records_its_backbone_and_refuses_another(tmp_path):
 
 
 def test_new_per_condition_loras_refresh_the_hypernetwork_comparison_only_on_its_own_chain(tmp_path):
-    from v2l.evaluation.hypernet_bars import refresh_committed_comparison
     from v2l.cards.card import update_metrics
+    from v2l.evaluation.hypernet_bars import refresh_committed_comparison
 
     for i, name in enumerate(("vae", "text_encoder", "transformer")):
         _model(tmp_path, name, i)
@@ -84,9 +84,12 @@ def test_new_per_condition_loras_refresh_the_hypernetwork_comparison_only_on_its
 
     assert refresh_committed_comparison(tmp_path)
     card = json.loads((tmp_path / "hypernet" / "card.json").read_text())
-    assert card["metrics"]["per_condition_lora"] == {"mean_judge_accuracy": 0.5, "mean_train_seconds": 300.0,
-                                                     "per_semantic": {"melt": 0.5},
-                                                     "hypernet_true_ref_same_semantics": {"melt": 1.0}}
+    assert card["metrics"]["per_condition_lora"] == {
+        "mean_judge_accuracy": 0.5,
+        "mean_train_seconds": 300.0,
+        "per_semantic": {"melt": 0.5},
+        "hypernet_true_ref_same_semantics": {"melt": 1.0},
+    }
     assert card["files"] == hyper["files"], "only metrics change"
     _model(tmp_path, "transformer", 7)  # a retrained transformer: the hypernetwork's numbers are not about it
     assert not refresh_committed_comparison(tmp_path)

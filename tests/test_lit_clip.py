@@ -85,11 +85,14 @@ def test_measured_heldout_top1_reproduces_the_card(lit, heldout):
 
 
 def test_default_scorer_is_the_first_committed_one_meeting_the_bar():
-    from v2l.evaluation.clip_scorer import committed_clip_cards, default_clip_model
     from v2l.cards.bars import meets_bars
+    from v2l.evaluation.clip_scorer import committed_clip_cards, default_clip_model
 
-    met = [n for n, card in committed_clip_cards().items()
-           if meets_bars("clip", json.loads(card.read_text())["metrics"])[0]]
+    met = [
+        n
+        for n, card in committed_clip_cards().items()
+        if meets_bars("clip", json.loads(card.read_text())["metrics"])[0]
+    ]
     assert default_clip_model() == (met[0] if met else "tiny")
     assert meets_bars("clip", CARD["metrics"])[0] == ("lit" in met)
     tiny = json.loads(committed_clip_cards()["tiny"].read_text())["metrics"]

@@ -52,8 +52,9 @@ def is_loopback(ip: str) -> bool:
 
 
 def exposed(found: dict) -> list[str]:
-    return [f"{name} (pid {pid}) on {ip}:{port}" for (pid, ip, port), name in sorted(found.items())
-            if not is_loopback(ip)]
+    return [
+        f"{name} (pid {pid}) on {ip}:{port}" for (pid, ip, port), name in sorted(found.items()) if not is_loopback(ip)
+    ]
 
 
 def test_loopback_check_itself_flags_wildcard_and_routable_addresses():
@@ -64,9 +65,9 @@ def test_loopback_check_itself_flags_wildcard_and_routable_addresses():
 def test_local_ray_training_listens_on_loopback_only(tmp_path):
     import ray
 
-    from v2l.training.ray_fit import fit
     from v2l import ray_cluster
     from v2l.training.config import load_config
+    from v2l.training.ray_fit import fit
 
     if ray.is_initialized():  # another module's cluster: this test needs one started the project's way
         ray.shutdown()
@@ -80,8 +81,9 @@ def test_local_ray_training_listens_on_loopback_only(tmp_path):
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    cfg = load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=2, checkpoint_every=2,
-                      ray={"workers": 2, "max_failures": 0})
+    cfg = load_config(
+        SMOKE, run_dir=str(tmp_path / "run"), max_steps=2, checkpoint_every=2, ray={"workers": 2, "max_failures": 0}
+    )
     try:
         result = fit(cfg)
         found.update(listening([os.getpid()]))
@@ -106,11 +108,22 @@ def test_ui_servers_listen_on_loopback_only_and_stop_cleanly(tmp_path):
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "ui.py"),
-                             "--mlflow-store", f"sqlite:///{tmp_path / 'mlflow.db'}",
-                             "--mlflow-artifacts", str(tmp_path / "mlartifacts")],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "ui.py"),
+            "--mlflow-store",
+            f"sqlite:///{tmp_path / 'mlflow.db'}",
+            "--mlflow-artifacts",
+            str(tmp_path / "mlartifacts"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True).start()
     urls, seen, tree = {}, [], []

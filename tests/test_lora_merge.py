@@ -38,8 +38,18 @@ def _block_holder(dim=3072, heads=48):
     torch.manual_seed(0)
     holder = nn.Module()
     holder.transformer_blocks = nn.ModuleList(
-        [CogVideoXBlock(dim=dim, num_attention_heads=heads, attention_head_dim=dim // heads, time_embed_dim=64,
-                        attention_bias=True, activation_fn="gelu-approximate", norm_eps=1e-5)])
+        [
+            CogVideoXBlock(
+                dim=dim,
+                num_attention_heads=heads,
+                attention_head_dim=dim // heads,
+                time_embed_dim=64,
+                attention_bias=True,
+                activation_fn="gelu-approximate",
+                norm_eps=1e-5,
+            )
+        ]
+    )
     return holder.eval()
 
 

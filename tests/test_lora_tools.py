@@ -98,14 +98,26 @@ def test_mixing_different_hypernetwork_versions_fails_with_one_line(files, tmp_p
 
     other = write_lora(tmp_path / "other.safetensors", predict_lora(tiny_model, sample_paths[0]), tiny_model)
     out = tmp_path / "never.safetensors"
-    result = CliRunner().invoke(app, ["lora", "mix", str(files["astronaut", "compact"]), str(other),
-                                      "--weights", "0.5,0.5", "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["lora", "mix", str(files["astronaut", "compact"]), str(other), "--weights", "0.5,0.5", "--out", str(out)]
+    )
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "different hypernetwork versions" in lines[0]
     assert not out.exists()
-    kinds = CliRunner().invoke(app, ["lora", "mix", str(files["astronaut", "compact"]),
-                                     str(files["coffee", "kohya"]), "--weights", "1,1", "--out", str(out)])
+    kinds = CliRunner().invoke(
+        app,
+        [
+            "lora",
+            "mix",
+            str(files["astronaut", "compact"]),
+            str(files["coffee", "kohya"]),
+            "--weights",
+            "1,1",
+            "--out",
+            str(out),
+        ],
+    )
     assert kinds.exit_code == 2 and "cannot mix compact and standard" in kinds.output
 
 

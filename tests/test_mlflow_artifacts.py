@@ -44,8 +44,8 @@ def private_ray():
 def test_training_artifacts_live_under_the_run_directory(tmp_path, monkeypatch, private_ray):
     from mlflow import MlflowClient
 
-    from v2l.training.ray_fit import fit
     from v2l.training.config import load_config
+    from v2l.training.ray_fit import fit
 
     monkeypatch.chdir(tmp_path)  # a relative store URI: it must reach the Ray worker made absolute
     store = "sqlite:///store/mlflow.db"
@@ -85,8 +85,7 @@ def test_an_experiment_from_before_keeps_its_recorded_location(tmp_path):
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     old = tmp_path / "ray" / "session_old" / "mlruns" / "1"
     MlflowClient(tracking_uri=store).create_experiment("v2l-hypernet", artifact_location=str(old))
-    cfg = load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=1, checkpoint_every=1,
-                      tracking={"uri": store})
+    cfg = load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=1, checkpoint_every=1, tracking={"uri": store})
     with pytest.warns(RuntimeWarning, match="keeps its artifacts in"):
         run_training(cfg, command="v2l train --config tiny-smoke.yaml")
     client = MlflowClient(tracking_uri=store)

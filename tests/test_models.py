@@ -1,9 +1,8 @@
 """The committed tiny-world models: present, matching their cards' sha256, loadable, with metrics."""
 
-import pytest
-
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from v2l.backbones.tiny import TINY_WEIGHTS

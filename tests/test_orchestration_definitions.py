@@ -6,8 +6,18 @@ import pytest
 
 from v2l.errors import V2LError
 
-PARTITIONED = ["raw_content", "curated_clips", "semantic_pairs", "pair_shards", "latent_cache", "hypernet_checkpoint",
-               "hypernet_evaluation", "registered_hypernet", "lora_library", "library_index"]
+PARTITIONED = [
+    "raw_content",
+    "curated_clips",
+    "semantic_pairs",
+    "pair_shards",
+    "latent_cache",
+    "hypernet_checkpoint",
+    "hypernet_evaluation",
+    "registered_hypernet",
+    "lora_library",
+    "library_index",
+]
 TINY_WORLD = ["tiny_vae", "tiny_judge", "tiny_clip", "tiny_backbone", "tiny_base_world"]
 
 
@@ -31,15 +41,27 @@ def test_definitions_load_and_everything_resolves(tmp_path, monkeypatch):
     for name in TINY_WORLD:
         assert graph.get(dg.AssetKey(name)).partitions_def is None
     # The chain the issue names, edge by edge.
-    for up, down in [("raw_content", "curated_clips"), ("curated_clips", "semantic_pairs"),
-                     ("semantic_pairs", "pair_shards"), ("pair_shards", "latent_cache"),
-                     ("pair_shards", "hypernet_checkpoint"), ("hypernet_checkpoint", "hypernet_evaluation"),
-                     ("hypernet_evaluation", "registered_hypernet"), ("registered_hypernet", "lora_library"),
-                     ("lora_library", "library_index")]:
+    for up, down in [
+        ("raw_content", "curated_clips"),
+        ("curated_clips", "semantic_pairs"),
+        ("semantic_pairs", "pair_shards"),
+        ("pair_shards", "latent_cache"),
+        ("pair_shards", "hypernet_checkpoint"),
+        ("hypernet_checkpoint", "hypernet_evaluation"),
+        ("hypernet_evaluation", "registered_hypernet"),
+        ("registered_hypernet", "lora_library"),
+        ("lora_library", "library_index"),
+    ]:
         assert dg.AssetKey(up) in graph.get(dg.AssetKey(down)).parent_keys, (up, down)
     checks = {k.name for k in graph.asset_check_keys}
-    assert {"manifest_integrity", "counts_add_up", "no_split_leakage", "evaluation_release_bar",
-            "no_regression_against_champion", "library_index_hashes"} <= checks
+    assert {
+        "manifest_integrity",
+        "counts_add_up",
+        "no_split_leakage",
+        "evaluation_release_bar",
+        "no_regression_against_champion",
+        "library_index_hashes",
+    } <= checks
     full = {k.to_user_string() for k in defs.resolve_job_def("full").asset_layer.selected_asset_keys}
     assert full == set(PARTITIONED)
     for heavy in ("hypernet_checkpoint", "hypernet_evaluation", "lora_library"):

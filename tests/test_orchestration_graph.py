@@ -29,9 +29,18 @@ def test_whole_graph_for_one_dataset_version(tmp_path, monkeypatch):
     assert result.success
 
     mats = {m.asset_key.to_user_string(): m.materialization for m in result.get_asset_materialization_events()}
-    assert set(mats) == {"raw_content", "curated_clips", "semantic_pairs", "pair_shards", "latent_cache",
-                         "hypernet_checkpoint", "hypernet_evaluation", "registered_hypernet", "lora_library",
-                         "library_index"}
+    assert set(mats) == {
+        "raw_content",
+        "curated_clips",
+        "semantic_pairs",
+        "pair_shards",
+        "latent_cache",
+        "hypernet_checkpoint",
+        "hypernet_evaluation",
+        "registered_hypernet",
+        "lora_library",
+        "library_index",
+    }
     assert all(m.partition == key for m in mats.values())
     meta = {k: {n: v.value for n, v in m.metadata.items()} for k, m in mats.items()}
 
@@ -65,11 +74,17 @@ def test_whole_graph_for_one_dataset_version(tmp_path, monkeypatch):
 
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert set(checks) == {c.check_key.name for c in CHECKS if c.check_key.asset_key.to_user_string() in mats}
-    for name in ("manifest_integrity", "counts_add_up", "no_split_leakage", "library_index_hashes",
-                 "no_regression_against_champion"):
+    for name in (
+        "manifest_integrity",
+        "counts_add_up",
+        "no_split_leakage",
+        "library_index_hashes",
+        "no_regression_against_champion",
+    ):
         assert checks[name].passed, (name, checks[name].metadata)
     # Two training steps cannot reach the release bar: the WARN check says so, with the numbers it compared.
     bar = checks["evaluation_release_bar"]
     assert bar.severity == dg.AssetCheckSeverity.WARN
-    assert bar.passed == (bar.metadata["judge_acc_true_ref"].value >= 0.40
-                          and bar.metadata["true_minus_wrong"].value >= 0.25)
+    assert bar.passed == (
+        bar.metadata["judge_acc_true_ref"].value >= 0.40 and bar.metadata["true_minus_wrong"].value >= 0.25
+    )

@@ -25,8 +25,10 @@ def platform(tmp_path, monkeypatch):
 def tick(defs, instance, name):
     """One sensor tick, as the daemon evaluates it (partition keys checked against the instance)."""
     sensor = defs.resolve_sensor_def(name)
-    with dg.build_sensor_context(instance=instance, resources=defs.resources, definitions=defs) as context, \
-            dg.partition_loading_context(dynamic_partitions_store=instance):
+    with (
+        dg.build_sensor_context(instance=instance, resources=defs.resources, definitions=defs) as context,
+        dg.partition_loading_context(dynamic_partitions_store=instance),
+    ):
         data = sensor.evaluate_tick(context)
     return data
 
@@ -68,9 +70,16 @@ def test_library_request_builds_and_is_filed_with_its_run_id(platform):
     requests = root / "requests"
     requests.mkdir(parents=True)
     (requests / "bad.json").write_text(json.dumps({"formats": ["compact"]}))
-    (requests / "lib.json").write_text(json.dumps({"references": str(refs), "formats": "compact,kohya",
-                                                   "checkpoint": str(TINY_WEIGHTS / "hypernet"),
-                                                   "out": str(root / "my-library")}))
+    (requests / "lib.json").write_text(
+        json.dumps(
+            {
+                "references": str(refs),
+                "formats": "compact,kohya",
+                "checkpoint": str(TINY_WEIGHTS / "hypernet"),
+                "out": str(root / "my-library"),
+            }
+        )
+    )
     data = tick(defs, instance, "library_request_sensor")
     assert len(data.run_requests) == 1
     rr = data.run_requests[0]
@@ -83,7 +92,8 @@ def test_library_request_builds_and_is_filed_with_its_run_id(platform):
 
     # The run the daemon would launch, for real (Ray Data on a private local Ray), on the same instance.
     result = defs.resolve_job_def("build_library").execute_in_process(
-        instance=instance, partition_key=rr.partition_key, run_config=rr.run_config, tags=rr.tags)
+        instance=instance, partition_key=rr.partition_key, run_config=rr.run_config, tags=rr.tags
+    )
     assert result.success
     info = json.loads((root / "my-library" / "library.json").read_text())
     assert info["totals"]["entries"] == 2 and info["totals"]["files"]["kohya"] == 2
@@ -95,8 +105,11 @@ def test_library_request_builds_and_is_filed_with_its_run_id(platform):
 
     # A successful run of a dataset version starts its evaluation (the run-status sensor's body, on that run).
     event = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)[0].dagster_event
-    context = dg.build_run_status_sensor_context(sensor_name="evaluate_after_training", dagster_event=event,
-                                                 dagster_instance=instance,
-                                                 dagster_run=instance.get_run_by_id(result.run_id))
+    context = dg.build_run_status_sensor_context(
+        sensor_name="evaluate_after_training",
+        dagster_event=event,
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(result.run_id),
+    )
     request = defs.resolve_sensor_def("evaluate_after_training")(context)
     assert request.partition_key == key and request.run_key == f"evaluate:{result.run_id}"

@@ -1,9 +1,8 @@
 """The old way on Ray Train: per-condition peft LoRAs, judged while training, adapters saved, MLflow logged."""
 
-import pytest
-
 import json
 
+import pytest
 from safetensors.torch import load_file
 
 
@@ -11,11 +10,19 @@ from safetensors.torch import load_file
 def test_per_condition_loras_on_ray_train(tmp_path):
     import mlflow
 
-    from v2l.baselines.per_condition_job import PerConditionConfig, fit
     from v2l import ray_cluster
+    from v2l.baselines.per_condition_job import PerConditionConfig, fit
 
-    cfg = PerConditionConfig(semantics=["pan_left", "sepia"], minutes=0.4, clips=16, check_every_s=8.0,
-                             samples=2, sample_steps=2, workers=2, out=tmp_path / "pc")
+    cfg = PerConditionConfig(
+        semantics=["pan_left", "sepia"],
+        minutes=0.4,
+        clips=16,
+        check_every_s=8.0,
+        samples=2,
+        sample_steps=2,
+        workers=2,
+        out=tmp_path / "pc",
+    )
     ray_cluster.connect(num_cpus=2)
     try:
         summary = fit(cfg)
@@ -26,8 +33,9 @@ def test_per_condition_loras_on_ray_train(tmp_path):
         assert r["steps"] > 0 and 0 < r["seconds_to_final_accuracy"] <= r["seconds"]
         assert len(r["curve"]) >= 2 and r["curve"][-1]["judge_accuracy"] == r["judge_accuracy"]
         adapter = load_file(str(tmp_path / "pc" / name / "adapter.safetensors"))
-        assert any("lora_B" in k for k in adapter) and any(v.abs().sum() > 0 for k, v in adapter.items()
-                                                           if "lora_B" in k), "the adapter was trained"
+        assert any("lora_B" in k for k in adapter) and any(
+            v.abs().sum() > 0 for k, v in adapter.items() if "lora_B" in k
+        ), "the adapter was trained"
         assert json.loads((tmp_path / "pc" / name / "result.json").read_text())["semantic"] == name
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'pc' / 'mlflow.db'}")
     runs = mlflow.search_runs(experiment_names=["v2l-per-condition"])
@@ -53,8 +61,9 @@ def test_per_condition_lora_resumes_exactly_from_its_checkpoint(tmp_path):
 
     def run(run_dir, steps):
         backbone = get_spec("tiny").default()
-        train_lora(backbone, "pan_left", minutes=60, batch=2, clips=8, max_steps=steps,
-                   run_dir=run_dir, checkpoint_every_s=0.0)
+        train_lora(
+            backbone, "pan_left", minutes=60, batch=2, clips=8, max_steps=steps, run_dir=run_dir, checkpoint_every_s=0.0
+        )
         return adapter_state(backbone, "pan_left")
 
     whole = run(tmp_path / "whole", 4)

@@ -17,7 +17,12 @@ JOBS = ("train_hypernet", "train_per_condition", "build_library", "evaluate", "b
 
 def test_set_pairs_become_nested_yaml_values():
     assert parse_sets(["optim.lr=0.001", "workers=2", "semantics=[pan_left, melt]", "out=runs/x", "name="]) == {
-        "optim": {"lr": 0.001}, "workers": 2, "semantics": ["pan_left", "melt"], "out": "runs/x", "name": None}
+        "optim": {"lr": 0.001},
+        "workers": 2,
+        "semantics": ["pan_left", "melt"],
+        "out": "runs/x",
+        "name": None,
+    }
     with pytest.raises(V2LError, match="KEY=VALUE"):
         parse_sets(["workers"])
     with pytest.raises(V2LError, match="both as a value and as a mapping"):
@@ -37,8 +42,9 @@ def test_set_merges_into_a_nested_section_of_the_file(tmp_path):
 
 @pytest.mark.parametrize("job", JOBS)
 def test_every_entry_point_has_the_same_help(job):
-    out = subprocess.run([sys.executable, "-m", f"pipelines.{job}", "--help"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", f"pipelines.{job}", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(f"usage: python -m pipelines.{job} [-h] [--set KEY=VALUE] config")
 
@@ -46,11 +52,20 @@ def test_every_entry_point_has_the_same_help(job):
 def test_build_corpus_entry_point_builds_and_refuses_bad_input(tmp_path):
     def run(*sets):
         args = [sys.executable, "-m", "pipelines.build_corpus", str(ROOT / "pipelines/configs/data_tiny.yaml")]
-        return subprocess.run(args + [a for s in sets for a in ("--set", s)], cwd=tmp_path, capture_output=True,
-                              text=True, timeout=600)
+        return subprocess.run(
+            args + [a for s in sets for a in ("--set", s)], cwd=tmp_path, capture_output=True, text=True, timeout=600
+        )
 
-    small = ("pairs_per_semantic=1", "eval_pairs_per_semantic=1", "photos=false", "procedural=6", "frames=1",
-             "height=16", "width=16", "content_size=32")
+    small = (
+        "pairs_per_semantic=1",
+        "eval_pairs_per_semantic=1",
+        "photos=false",
+        "procedural=6",
+        "frames=1",
+        "height=16",
+        "width=16",
+        "content_size=32",
+    )
     bad = run(f"out={tmp_path / 'bad'}", "pairs_per_semantic=x")
     assert bad.returncode == 2 and "pairs_per_semantic" in bad.stderr and "'x'" in bad.stderr
     assert not (tmp_path / "bad" / "manifest.json").exists(), "refused before anything was written"
@@ -65,7 +80,10 @@ def test_the_library_never_imports_pipelines():
     offenders = []
     for path in (ROOT / "v2l").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "pipelines"]
     assert offenders == []

@@ -44,24 +44,45 @@ def postgres(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    init = subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "v2l", "--auth=trust",
-                           "-E", "UTF8"], capture_output=True, text=True)
+    init = subprocess.run(
+        [*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "v2l", "--auth=trust", "-E", "UTF8"],
+        capture_output=True,
+        text=True,
+    )
     assert init.returncode == 0, init.stderr
     log = base / "server.log"
     if run_as:
         log.touch()
         os.chown(log, user.pw_uid, user.pw_gid)
-    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o",
-                    f"-h 127.0.0.1 -p {port} -k {data}", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-w",
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {data}",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         for db in ("dagster", "mlflow"):
-            subprocess.run([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "v2l", db],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "v2l", db],
+                check=True,
+                capture_output=True,
+            )
         # SQLAlchemy 2.1 picks psycopg (3) for a bare postgresql://; the project installs psycopg2.
         yield f"postgresql+psycopg2://v2l@127.0.0.1:{port}"
     finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 

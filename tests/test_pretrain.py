@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from v2l.errors import V2LError
 from v2l.cards.card import verify, write_card
+from v2l.errors import V2LError
 from v2l.pretrain.judge import JudgePretrainConfig, pretrain_judge
 from v2l.training.loop import LoopConfig, latest_checkpoint_dir
 from v2l.world.sampler import WorldConfig
@@ -15,8 +15,14 @@ from v2l.world.sampler import WorldConfig
 def _judge_cfg(steps):
     # Warm-up longer than the run: the lr depends on the step only, so runs are comparable exactly.
     loop = LoopConfig(minutes=10, max_steps=steps, warmup_steps=100, log_every=1, threads=1)
-    return JudgePretrainConfig(loop=loop, world=WorldConfig(procedural_train=4, procedural_heldout=2),
-                               batch=4, pool_clips=64, eval_per_semantic=1, width=8)
+    return JudgePretrainConfig(
+        loop=loop,
+        world=WorldConfig(procedural_train=4, procedural_heldout=2),
+        batch=4,
+        pool_clips=64,
+        eval_per_semantic=1,
+        width=8,
+    )
 
 
 def _weights(path):
@@ -79,15 +85,23 @@ def test_vae_decoder_phase_keeps_the_latent_space_and_resumes(tmp_path):
     def cfg(decoder_steps):
         loop = LoopConfig(minutes=10, max_steps=2, warmup_steps=1, log_every=1, threads=1)
         dec = LoopConfig(minutes=10, max_steps=decoder_steps, lr=1e-2, warmup_steps=1, log_every=1, threads=1)
-        return VAEPretrainConfig(loop=loop, decoder_loop=dec, batch=2, pool_clips=8, eval_clips=4,
-                                 world=WorldConfig(procedural_train=4, procedural_heldout=2))
+        return VAEPretrainConfig(
+            loop=loop,
+            decoder_loop=dec,
+            batch=2,
+            pool_clips=8,
+            eval_clips=4,
+            world=WorldConfig(procedural_train=4, procedural_heldout=2),
+        )
 
     def weights(name):
         return load_file(str(name / "vae" / "diffusion_pytorch_model.safetensors"))
 
     result = pretrain_vae(tmp_path, cfg(3))
-    phase1, final = weights(latest_checkpoint_dir(tmp_path)), load_file(
-        str(tmp_path / "model" / "vae" / "diffusion_pytorch_model.safetensors"))
+    phase1, final = (
+        weights(latest_checkpoint_dir(tmp_path)),
+        load_file(str(tmp_path / "model" / "vae" / "diffusion_pytorch_model.safetensors")),
+    )
     enc = [k for k in final if k.startswith("encoder.")]
     dec = [k for k in final if k.startswith("decoder.")]
     assert enc and all(torch.equal(phase1[k], final[k]) for k in enc)
@@ -113,8 +127,16 @@ def test_clip_keeps_the_best_dev_weights_across_a_resume(tmp_path, caplog):
 
     def cfg(steps):
         loop = LoopConfig(minutes=10, max_steps=steps, lr=1e-2, warmup_steps=1, log_every=1, threads=1)
-        return ClipPretrainConfig(loop=loop, world=world, batch=8, pool_clips=64, dev_procedural=2,
-                                  select_every=2, dev_frames_per_item=2, eval_frames_per_item=1)
+        return ClipPretrainConfig(
+            loop=loop,
+            world=world,
+            batch=8,
+            pool_clips=64,
+            dev_procedural=2,
+            select_every=2,
+            dev_frames_per_item=2,
+            eval_frames_per_item=1,
+        )
 
     with caplog.at_level(logging.INFO, logger="v2l"):
         pretrain_clip(tmp_path, cfg(3))
@@ -172,8 +194,10 @@ def test_clip_extra_procedural_content_never_holds_a_heldout_caption(tmp_path):
     assert [c.id for c in extra] == [c.id for c in extra_procedural_content(world, 200, heldout)]
 
     loop = LoopConfig(minutes=10, max_steps=2, lr=1e-3, warmup_steps=1, log_every=1, threads=1)
-    result = pretrain_clip(tmp_path, ClipPretrainConfig(loop=loop, world=world, batch=8, pool_clips=64,
-                                                        extra_procedural=30, eval_frames_per_item=1))
+    result = pretrain_clip(
+        tmp_path,
+        ClipPretrainConfig(loop=loop, world=world, batch=8, pool_clips=64, extra_procedural=30, eval_frames_per_item=1),
+    )
     m = result["metrics"]
     assert m["extra_procedural_items"] == len(extra_procedural_content(world, 30, heldout))
     assert m["train_captions"] > len({c.caption for c in content["train"]})

@@ -19,8 +19,13 @@ def test_definitions_hold_the_tiny_world_assets_checks_and_job():
     assert {"tiny_vae", "tiny_judge", "tiny_clip", "tiny_backbone", "tiny_base_world"} <= keys
     defs.resolve_job_def("tiny_world_job")  # raises if the job is missing
     group = dg.AssetSelection.groups("tiny_world").resolve(defs.resolve_asset_graph())
-    assert {k.to_user_string() for k in group} == {"tiny_vae", "tiny_judge", "tiny_clip", "tiny_backbone",
-                                                   "tiny_base_world"}
+    assert {k.to_user_string() for k in group} == {
+        "tiny_vae",
+        "tiny_judge",
+        "tiny_clip",
+        "tiny_backbone",
+        "tiny_base_world",
+    }
 
 
 def test_materialize_the_tiny_world_at_smoke_size(tmp_path):
@@ -53,22 +58,27 @@ def test_materialize_the_tiny_world_at_smoke_size(tmp_path):
     # Each check reports what its card says about the bar (smoke models are not expected to meet them).
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert set(evaluations) == {"vae_psnr_bar", "judge_accuracy_bar", "clip_retrieval_bar", "base_world_bars"}
-    expected = {"vae_psnr_bar": meets_bars("vae", cards["vae"]["metrics"])[0],
-                "judge_accuracy_bar": meets_bars("judge", cards["judge"]["metrics"])[0],
-                "clip_retrieval_bar": meets_bars("clip", cards["clip"]["metrics"])[0],
-                "base_world_bars": meets_bars("base_world", world)[0]}
+    expected = {
+        "vae_psnr_bar": meets_bars("vae", cards["vae"]["metrics"])[0],
+        "judge_accuracy_bar": meets_bars("judge", cards["judge"]["metrics"])[0],
+        "clip_retrieval_bar": meets_bars("clip", cards["clip"]["metrics"])[0],
+        "base_world_bars": meets_bars("base_world", world)[0],
+    }
     assert {k: e.passed for k, e in evaluations.items()} == expected
     assert not expected["vae_psnr_bar"], "two VAE steps cannot reach 25 dB: the check must say so"
-    assert {p: p.read_bytes() for p in sorted(TINY_WEIGHTS.rglob("card.json"))} == committed, \
+    assert {p: p.read_bytes() for p in sorted(TINY_WEIGHTS.rglob("card.json"))} == committed, (
         "install=False leaves the committed models alone"
+    )
 
 
 def test_bars_compare_as_the_issue_says():
     from v2l.cards.bars import meets_bars
 
     assert meets_bars("vae", {"psnr_db": 25.0})[0] and not meets_bars("vae", {"psnr_db": 24.99})[0]
-    ok, report = meets_bars("base_world", {"first_frame_psnr_gap_db": 0.2, "judge_mean_max_probability": 0.7,
-                                           "missing_training_semantics": ["shake"]})
+    ok, report = meets_bars(
+        "base_world",
+        {"first_frame_psnr_gap_db": 0.2, "judge_mean_max_probability": 0.7, "missing_training_semantics": ["shake"]},
+    )
     assert not ok and not report["missing_training_semantics"]["met"] and report["first_frame_psnr_gap_db"]["met"]
     assert not meets_bars("clip", {})[0], "a metric that was never measured does not pass"
 

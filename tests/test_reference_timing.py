@@ -33,8 +33,9 @@ def long_pan(tmp_path_factory):
 def _shifts(frames: torch.Tensor) -> np.ndarray:
     """Horizontal content shift (px) between consecutive frames of (3, F, H, W) in [-1, 1]."""
     grey = frames.mean(0).numpy()
-    return np.array([phase_cross_correlation(grey[i], grey[i + 1], upsample_factor=20)[0][1]
-                     for i in range(grey.shape[0] - 1)])
+    return np.array(
+        [phase_cross_correlation(grey[i], grey[i + 1], upsample_factor=20)[0][1] for i in range(grey.shape[0] - 1)]
+    )
 
 
 def _source_indices(frames: torch.Tensor, clip: np.ndarray) -> np.ndarray:
@@ -62,8 +63,11 @@ def test_long_pan_reaches_the_hypernetwork_at_8_fps(long_pan, tiny_model):
         return original(frames)
 
     tiny_model.predict_factors = spy
-    with pytest.warns(TimingWarning, match=r"took 9 frames at 8 fps from \d\.\d\d-\d\.\d\d s \(the most moving window "
-                      r"of a 10\.00 s clip at 30 fps"):
+    with pytest.warns(
+        TimingWarning,
+        match=r"took 9 frames at 8 fps from \d\.\d\d-\d\.\d\d s \(the most moving window "
+        r"of a 10\.00 s clip at 30 fps",
+    ):
         predict_lora(tiny_model, path)  # the default window: motion
     with pytest.warns(TimingWarning, match=r"from 4\.4\d-5\.4\d s \(the middle of a 10\.00 s clip at 30 fps"):
         predict_lora(tiny_model, path, sampling=ReferenceSampling(window="middle"))
@@ -135,18 +139,36 @@ def test_start_past_the_end_is_refused_with_a_start_that_works(long_pan, tiny_mo
     with pytest.raises(V2LError, match=r"use --start 8\.96 or less") as info:
         load_reference(tiny_model, path, ReferenceSampling(start=9.5))
     with pytest.warns(TimingWarning):
-        load_reference(tiny_model, path, ReferenceSampling(start=float(str(info.value).split("--start ")[-1].split()[0])))
+        load_reference(
+            tiny_model, path, ReferenceSampling(start=float(str(info.value).split("--start ")[-1].split()[0]))
+        )
 
 
 def _avi_with_latin1_title(tmp_path):
     """An ffmpeg-made AVI whose INFO title chunk holds bytes that are not UTF-8 (as old Windows tools write)."""
     good = tmp_path / "good.avi"
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=2",
-                    "-c:v", "mpeg4", "-metadata", "title=QQQQQQQQ", str(good)], check=True)
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x48:rate=25:duration=2",
+            "-c:v",
+            "mpeg4",
+            "-metadata",
+            "title=QQQQQQQQ",
+            str(good),
+        ],
+        check=True,
+    )
     data = good.read_bytes()
     at = data.index(b"QQQQQQQQ")
     bad = tmp_path / "caf\u00e9 clip.avi"
-    bad.write_bytes(data[:at] + b"Caf\xe9 \xff\xfe!" + data[at + 8:])
+    bad.write_bytes(data[:at] + b"Caf\xe9 \xff\xfe!" + data[at + 8 :])
     return good, bad
 
 
@@ -185,8 +207,9 @@ def test_incomplete_file_is_refused_with_a_fix_that_works(tmp_path):
     message = str(info.value)
     assert "copy or download the complete file again" in message
     # Re-encoding cannot repair it (no index to read frames from), so the message does not suggest it ...
-    proc = subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(cut), str(tmp_path / "re.mp4")],
-                          capture_output=True)
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-i", str(cut), str(tmp_path / "re.mp4")], capture_output=True
+    )
     assert proc.returncode != 0 and "ffmpeg" not in message and "re-encode" not in message
     # ... and the fix it gives works: the complete file decodes.
     cut.write_bytes(whole.read_bytes())
@@ -240,8 +263,9 @@ def test_cli_generate_reference_equals_lora_file_and_is_quiet(tmp_path, long_pan
     lora = tmp_path / "l.safetensors"
 
     def v2l(*args):
-        proc = subprocess.run([sys.executable, "-m", "v2l.cli.main", *map(str, args)], capture_output=True,
-                              text=True, timeout=600)
+        proc = subprocess.run(
+            [sys.executable, "-m", "v2l.cli.main", *map(str, args)], capture_output=True, text=True, timeout=600
+        )
         assert proc.returncode == 0, proc.stderr
         return proc.stderr
 

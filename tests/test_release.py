@@ -6,10 +6,10 @@ import json
 import pytest
 import torch
 
+from tests.test_train_job import SMOKE
 from v2l.errors import V2LError
 from v2l.training.config import load_config
 from v2l.training.trainer import run_training
-from tests.test_train_job import SMOKE
 
 
 def test_linear_probe_separates_training_clips_and_reports_heldout(tmp_path):
@@ -50,8 +50,8 @@ def test_release_references_are_true_and_wrong_on_heldout_content():
 
 
 def test_install_a_training_checkpoint_as_the_committed_hypernet(tmp_path):
-    from v2l.model import Video2LoRA
     from v2l.cards.card import verify
+    from v2l.model import Video2LoRA
     from v2l.training.release import install_hypernet
 
     run = run_training(load_config(SMOKE, run_dir=str(tmp_path / "run"), max_steps=2))
@@ -76,8 +76,9 @@ def test_world_pairs_encoded_once_train_and_resume_exactly(tmp_path):
     from v2l.backbones import get_spec
     from v2l.training.pairs import pair_source
 
-    cfg = load_config(SMOKE, run_dir=str(tmp_path / "a"), max_steps=4,
-                      data={"latent_cache": True, "clips_per_semantic": 1})
+    cfg = load_config(
+        SMOKE, run_dir=str(tmp_path / "a"), max_steps=4, data={"latent_cache": True, "clips_per_semantic": 1}
+    )
     batch = pair_source(cfg, "train", 0, 1, backbone=get_spec("tiny").default()).batch(0, 0, 2, 0)
     assert batch.target is None and batch.target_latents.shape[1:] == (8, 3, 12, 12) and batch.text is not None
     straight = {h["step"]: h["loss"] for h in run_training(cfg)["history"]}

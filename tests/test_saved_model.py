@@ -35,8 +35,10 @@ def _outputs(name: str, model) -> list[torch.Tensor]:
             return [model.encode_image(CLIPS[:, :, 0]), model.encode_text(["a red car pans left"])]
         if name == "lit":
             feats = torch.Generator().manual_seed(1)
-            return [model.image(torch.rand(2, model.cfg["image_dim"], generator=feats)),
-                    model.text(torch.rand(2, model.cfg["text_dim"], generator=feats))]
+            return [
+                model.image(torch.rand(2, model.cfg["image_dim"], generator=feats)),
+                model.text(torch.rand(2, model.cfg["text_dim"], generator=feats)),
+            ]
         return [model.predict(CLIPS)]
 
 
@@ -62,8 +64,9 @@ def test_hypernet_round_trip_is_bit_identical(tiny_model, tmp_path):
     assert torch.equal(_outputs("hypernet", loaded)[0], _outputs("hypernet", tiny_model)[0])
 
 
-@pytest.mark.parametrize("name,folder", [("judge", TINY_WEIGHTS / "judge"), ("clip", TINY_WEIGHTS / "clip"),
-                                         ("lit", LIT_WEIGHTS)])
+@pytest.mark.parametrize(
+    "name,folder", [("judge", TINY_WEIGHTS / "judge"), ("clip", TINY_WEIGHTS / "clip"), ("lit", LIT_WEIGHTS)]
+)
 def test_committed_models_load_exactly_their_file(name, folder):
     model = LOADERS[name](folder)
     state = model.weights()

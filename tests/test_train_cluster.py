@@ -29,8 +29,9 @@ def _free_port() -> int:
 def _start_node(args: list[str], env: dict, log: Path) -> subprocess.Popen:
     """`ray start --block` keeps the node's processes under one parent, so the test can stop exactly them."""
     with log.open("w") as out:
-        proc = subprocess.Popen([RAY, "start", "--block", *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [RAY, "start", "--block", *args], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     deadline = time.monotonic() + 120
     while "Ray runtime started" not in log.read_text():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -71,8 +72,9 @@ def two_node_cluster(tmp_path):
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
     temp = tempfile.mkdtemp(prefix="v2l-ray-", dir="/tmp")  # this cluster's own session folder (short paths)
     common = ["--num-cpus=1", "--node-ip-address=127.0.0.1", "--disable-usage-stats", f"--temp-dir={temp}"]
-    nodes = [_start_node(["--head", f"--port={port}", "--include-dashboard=false", *common], env,
-                         tmp_path / "head.log")]
+    nodes = [
+        _start_node(["--head", f"--port={port}", "--include-dashboard=false", *common], env, tmp_path / "head.log")
+    ]
     try:
         nodes.append(_start_node([f"--address=127.0.0.1:{port}", *common], env, tmp_path / "worker.log"))
         yield f"127.0.0.1:{port}"
@@ -84,8 +86,8 @@ def two_node_cluster(tmp_path):
 def test_training_runs_across_two_nodes(tmp_path, two_node_cluster, monkeypatch):
     import ray
 
-    from v2l.training.ray_fit import fit
     from v2l.training.config import load_config
+    from v2l.training.ray_fit import fit
 
     monkeypatch.setenv("RAY_ADDRESS", two_node_cluster)
     monkeypatch.setenv("V2L_PID_FILE", str(tmp_path / "worker.pid"))

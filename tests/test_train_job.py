@@ -172,18 +172,26 @@ def test_training_from_corpus_shards_and_latent_cache(tmp_path, tiny_corpus, lat
 
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ["cogvideox-5b-i2v.yaml", "data_tiny.yaml", "eval_tiny.yaml", "library_tiny.yaml",
-           "tiny-staged-diverse-2w-512.yaml", "tiny.yaml"]
+SHIPPED = [
+    "cogvideox-5b-i2v.yaml",
+    "data_tiny.yaml",
+    "eval_tiny.yaml",
+    "library_tiny.yaml",
+    "tiny-staged-diverse-2w-512.yaml",
+    "tiny.yaml",
+]
 
 
 def test_pipelines_configs_ship_only_what_a_user_runs():
     assert sorted(p.name for p in (ROOT / "pipelines" / "configs").glob("*.yaml")) == SHIPPED
 
 
-@pytest.mark.parametrize("path", [f"pipelines/configs/{n}" for n in SHIPPED
-                                  if not n.startswith(("data_", "eval_", "library_"))]
-                         + sorted(f"experiments/{p.name}" for p in (ROOT / "experiments").glob("*.yaml"))
-                         + ["tests/configs/tiny-smoke.yaml"])
+@pytest.mark.parametrize(
+    "path",
+    [f"pipelines/configs/{n}" for n in SHIPPED if not n.startswith(("data_", "eval_", "library_"))]
+    + sorted(f"experiments/{p.name}" for p in (ROOT / "experiments").glob("*.yaml"))
+    + ["tests/configs/tiny-smoke.yaml"],
+)
 def test_every_training_config_validates(path):
     """A typo in a release or experiment config would otherwise surface only when its hour-long run starts."""
     cfg = load_config(ROOT / path)

@@ -25,8 +25,11 @@ def test_optimizer_step_changes_only_aux_and_hypernet(tiny_model):
     cfg = OptimConfig(lr=1e-3, caption_dropout=0.5)
     opt = build_optimizer(m, cfg)
     g = torch.Generator().manual_seed(0)
-    batch = Batch(torch.rand(2, 3, 9, 48, 48, generator=g) * 2 - 1, torch.rand(2, 3, 9, 48, 48, generator=g) * 2 - 1,
-                  ["a photo of a cat", "a red car"])
+    batch = Batch(
+        torch.rand(2, 3, 9, 48, 48, generator=g) * 2 - 1,
+        torch.rand(2, 3, 9, 48, 48, generator=g) * 2 - 1,
+        ["a photo of a cat", "a red car"],
+    )
     stats = training_step(m, batch, opt, cfg, g, random.Random(0))
     assert torch.isfinite(torch.tensor(stats["loss"]))
 
@@ -35,7 +38,9 @@ def test_optimizer_step_changes_only_aux_and_hypernet(tiny_model):
         for k, v in before.items():
             assert torch.equal(after[k], v), f"frozen {name}.{k} changed"
     assert all(not p.requires_grad for n, p in bb.transformer.named_parameters() if id(p) not in aux_ids)
-    assert all(p.grad is None for p in bb.vae.parameters()) and all(p.grad is None for p in bb.text_encoder.parameters())
+    assert all(p.grad is None for p in bb.vae.parameters()) and all(
+        p.grad is None for p in bb.text_encoder.parameters()
+    )
     changed_aux = sum(not torch.equal(a, p) for a, p in zip(aux_before, m.network.aux_parameters()))
     assert changed_aux == len(aux_before), "every aux matrix should get an update"
     hyper_after = m.hypernet.state_dict()
@@ -56,8 +61,9 @@ def test_loss_depends_on_the_predicted_lora(tiny_model):
     m = tiny_model
     cfg = OptimConfig(caption_dropout=0.0)
     g = torch.Generator().manual_seed(3)
-    batch = Batch(torch.rand(1, 3, 9, 48, 48, generator=g) * 2 - 1, torch.rand(1, 3, 9, 48, 48, generator=g) * 2 - 1,
-                  ["a cat"])
+    batch = Batch(
+        torch.rand(1, 3, 9, 48, 48, generator=g) * 2 - 1, torch.rand(1, 3, 9, 48, 48, generator=g) * 2 - 1, ["a cat"]
+    )
     with torch.no_grad():
         base = diffusion_loss(m, batch, cfg, torch.Generator().manual_seed(0), random.Random(0))
         for p in m.network.aux_parameters():
@@ -75,12 +81,16 @@ def _grads_after_one_loss(model, checkpointing: bool) -> tuple[float, list[torch
         model.backbone.transformer.disable_gradient_checkpointing()
     model.hypernet.train()
     g = torch.Generator().manual_seed(5)
-    batch = Batch(torch.rand(2, 3, 9, 48, 48, generator=g) * 2 - 1, torch.rand(2, 3, 9, 48, 48, generator=g) * 2 - 1,
-                  ["a cat", "a red car"])
+    batch = Batch(
+        torch.rand(2, 3, 9, 48, 48, generator=g) * 2 - 1,
+        torch.rand(2, 3, 9, 48, 48, generator=g) * 2 - 1,
+        ["a cat", "a red car"],
+    )
     for p in model.trainable_parameters():
         p.grad = None
-    loss = diffusion_loss(model, batch, OptimConfig(caption_dropout=0.0), torch.Generator().manual_seed(1),
-                          random.Random(0))
+    loss = diffusion_loss(
+        model, batch, OptimConfig(caption_dropout=0.0), torch.Generator().manual_seed(1), random.Random(0)
+    )
     loss.backward()  # outside `applied()`: the LoRA is cleared, so recomputed blocks must restore it
     return loss.item(), [p.grad.clone() for p in model.trainable_parameters()]
 
@@ -112,8 +122,9 @@ def test_trainer_turns_on_the_lora_aware_checkpointing():
     model = build_model(load_config(config, gradient_checkpointing=True), torch.device("cpu"))
     assert model.backbone.transformer.is_gradient_checkpointing
     g = torch.Generator().manual_seed(2)
-    batch = Batch(torch.rand(1, 3, 9, 48, 48, generator=g) * 2 - 1, torch.rand(1, 3, 9, 48, 48, generator=g) * 2 - 1,
-                  ["a cat"])
+    batch = Batch(
+        torch.rand(1, 3, 9, 48, 48, generator=g) * 2 - 1, torch.rand(1, 3, 9, 48, 48, generator=g) * 2 - 1, ["a cat"]
+    )
     loss = diffusion_loss(model, batch, OptimConfig(caption_dropout=0.0), g, random.Random(0))
     loss.backward()  # diffusers' default checkpoint function fails here (the recompute sees no LoRA)
     assert all(p.grad is not None for p in model.network.aux_parameters())

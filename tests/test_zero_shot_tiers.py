@@ -16,7 +16,9 @@ def test_each_stage_sees_its_tiers():
     backbone, train = set(semantics_for("backbone")), set(semantics_for("train"))
     assert backbone == train | set(DEFAULT_TIER1) and not backbone & set(DEFAULT_TIER2)
     assert not train & (set(DEFAULT_TIER1) | set(DEFAULT_TIER2))  # the hypernetwork's pairs never hold either tier
-    assert set(semantics_for("all")) == set(tiers) and set(semantics_for("heldout")) == set(DEFAULT_TIER1 + DEFAULT_TIER2)
+    assert set(semantics_for("all")) == set(tiers) and set(semantics_for("heldout")) == set(
+        DEFAULT_TIER1 + DEFAULT_TIER2
+    )
 
 
 def test_the_backbone_card_names_train_and_tier_1(tmp_path):

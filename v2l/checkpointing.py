@@ -33,7 +33,7 @@ def write_step(root: str | Path, step: int, write: Callable[[Path], None], keep_
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
     write_text_atomic(root / LATEST, final.name)
-    for old in sorted(root.glob("step-*"))[:-max(1, keep_last)]:
+    for old in sorted(root.glob("step-*"))[: -max(1, keep_last)]:
         shutil.rmtree(old, ignore_errors=True)
     return final
 

@@ -90,8 +90,7 @@ def read_mapping(path, label: str = "config", example: str = "pipelines/configs/
     return merge(parent, data)
 
 
-def load_config_file(model, path=None, label: str = "config", example: str = "pipelines/configs/", /,
-                     **overrides):
+def load_config_file(model, path=None, label: str = "config", example: str = "pipelines/configs/", /, **overrides):
     """`model` validated from the YAML file at `path` (None: the model's defaults), `base:` merged first, then
     the overrides that are not None: a mapping merges into the file's mapping at its key (`--set optim.lr=...`),
     anything else replaces its whole key, as a command-line option does. `model` is a pydantic model or anything

@@ -25,15 +25,26 @@ def preset_info(preset: str, cfg: V2LConfig | None = None) -> dict:
     aux_params = sum(p.numel() for p in network.aux_parameters())
     # A real compact file: zero factors of the right shape and metadata with full-length hashes.
     r, a, b = cfg.lora.r, cfg.lora.a, cfg.lora.b
-    meta = {"format": COMPACT_FORMAT, "backbone": preset, "hypernet_sha256": "0" * 64, "modules_sha256": "0" * 64,
-            "r": str(r), "a": str(a), "b": str(b), "scale": repr(float(cfg.lora.scale)), "reference_sha256": "0" * 64}
+    meta = {
+        "format": COMPACT_FORMAT,
+        "backbone": preset,
+        "hypernet_sha256": "0" * 64,
+        "modules_sha256": "0" * 64,
+        "r": str(r),
+        "a": str(a),
+        "b": str(b),
+        "scale": repr(float(cfg.lora.scale)),
+        "reference_sha256": "0" * 64,
+    }
     compact = compact_bytes(torch.zeros(n, r, a), torch.zeros(n, b, r), meta)
     return {
         "preset": preset,
         "backbone_params": sum(p.numel() for p in transformer.parameters()) - aux_params,
         "lora_modules": n,
         "target_modules": list(cfg.lora.target_modules),
-        "rank": r, "a": a, "b": b,
+        "rank": r,
+        "a": a,
+        "b": b,
         "numbers_per_module": per_module,
         "numbers_per_reference": n * per_module,
         "compact_bytes_bf16": len(compact),
@@ -42,5 +53,8 @@ def preset_info(preset: str, cfg: V2LConfig | None = None) -> dict:
         "hypernet_params": sum(p.numel() for p in hypernet.parameters()),
         "hypernet_bytes_bf16": sum(p.numel() for p in hypernet.parameters()) * BF16_BYTES,
         "latent_channels": spec.latent_channels(),
-        "frames": spec.num_frames, "height": spec.height, "width": spec.width, "fps": spec.fps,
+        "frames": spec.num_frames,
+        "height": spec.height,
+        "width": spec.width,
+        "fps": spec.fps,
     }

@@ -28,12 +28,12 @@ def absolute_tracking_uri(uri: str) -> str:
     if uri.startswith(REMOTE_SCHEMES):
         return uri
     if uri.startswith("sqlite:///"):
-        path, sep, query = uri[len("sqlite:///"):].partition("?")
+        path, sep, query = uri[len("sqlite:///") :].partition("?")
         if not path or path == ":memory:" or path.startswith("/"):
             return uri
         return f"sqlite:///{Path(path).resolve()}{sep}{query}"
     if uri.startswith("file:"):
-        path = uri[len("file:"):]
+        path = uri[len("file:") :]
         return uri if path.startswith("/") else Path(path).resolve().as_uri()
     if "://" not in uri:  # a bare local path: MLflow's file store
         return Path(uri).resolve().as_uri()
@@ -89,7 +89,7 @@ def run_source(argv: Sequence[str] | None = None) -> str:
     elif argv:
         words, argv = [Path(argv[0]).name], argv[1:]
     source = shlex.join(words + list(argv))
-    return source if len(source) <= MAX_SOURCE_CHARS else source[:MAX_SOURCE_CHARS - 3] + "..."
+    return source if len(source) <= MAX_SOURCE_CHARS else source[: MAX_SOURCE_CHARS - 3] + "..."
 
 
 def source_tags(source: str, source_type: str = "LOCAL") -> dict[str, str]:
@@ -106,8 +106,7 @@ def start_run(tracking_uri: str, experiment: str, run_name: str, storage: str | 
     tracking_uri = absolute_tracking_uri(tracking_uri)
     mlflow.set_tracking_uri(tracking_uri)
     experiment_id = ensure_experiment(tracking_uri, experiment, storage)
-    return mlflow.start_run(experiment_id=experiment_id, run_name=run_name,
-                            tags=source_tags(source or run_source()))
+    return mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=source_tags(source or run_source()))
 
 
 def local_path(uri: str) -> Path | None:
@@ -126,6 +125,10 @@ def _warn_if_elsewhere(experiment, storage: str | Path) -> None:
     root = Path(storage).resolve()
     if where.resolve() == root / "mlruns" or root in where.resolve().parents:
         return
-    warnings.warn(f"MLflow experiment {experiment.name!r} keeps its artifacts in {experiment.artifact_location} "
-                  f"(chosen when it was created), not under {root}; to keep this run's artifacts with the run, "
-                  f"use a new experiment name (tracking.experiment)", RuntimeWarning, stacklevel=3)
+    warnings.warn(
+        f"MLflow experiment {experiment.name!r} keeps its artifacts in {experiment.artifact_location} "
+        f"(chosen when it was created), not under {root}; to keep this run's artifacts with the run, "
+        f"use a new experiment name (tracking.experiment)",
+        RuntimeWarning,
+        stacklevel=3,
+    )

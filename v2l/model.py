@@ -30,8 +30,9 @@ class Video2LoRA(torch.nn.Module):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.network = LightLoRANetwork(backbone.transformer, cfg.lora)
-            self.hypernet = Hypernetwork(backbone.spec.latent_channels(), len(self.network),
-                                         cfg.lora.numbers_per_module, cfg.hypernet).to(backbone.device)
+            self.hypernet = Hypernetwork(
+                backbone.spec.latent_channels(), len(self.network), cfg.lora.numbers_per_module, cfg.hypernet
+            ).to(backbone.device)
         self.random_weights = True
         self.source = f"random-init(seed={seed})"
 
@@ -45,9 +46,9 @@ class Video2LoRA(torch.nn.Module):
         return state
 
     def load_trainable_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        hyper = {k[len("hypernet."):]: v for k, v in state.items() if k.startswith("hypernet.")}
+        hyper = {k[len("hypernet.") :]: v for k, v in state.items() if k.startswith("hypernet.")}
         self.hypernet.load_state_dict(hyper)
-        self.network.load_aux_state_dict({k[len("aux."):]: v for k, v in state.items() if k.startswith("aux.")})
+        self.network.load_aux_state_dict({k[len("aux.") :]: v for k, v in state.items() if k.startswith("aux.")})
 
     def version(self) -> str:
         """sha256 over the trainable tensors (names, shapes and fp32 bytes), in sorted order."""
@@ -68,9 +69,12 @@ class Video2LoRA(torch.nn.Module):
 
     # -- checkpoints -----------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        return save_folder(directory, {k: v.float() for k, v in self.trainable_state_dict().items()},
-                           self.cfg.model_dump_json(indent=2),
-                           metadata={"format": "v2l-checkpoint/1", "version": self.version()})
+        return save_folder(
+            directory,
+            {k: v.float() for k, v in self.trainable_state_dict().items()},
+            self.cfg.model_dump_json(indent=2),
+            metadata={"format": "v2l-checkpoint/1", "version": self.version()},
+        )
 
     @classmethod
     def from_checkpoint(cls, directory: str | Path, backbone: Backbone | None = None) -> "Video2LoRA":
@@ -80,23 +84,26 @@ class Video2LoRA(torch.nn.Module):
         try:
             cfg = V2LConfig.model_validate(read_config(cfg_path, fix))
         except ValueError as exc:  # a config of another shape
-            raise V2LError(f"checkpoint config {cfg_path} cannot be read ({type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0]}); {fix}") from None
+            raise V2LError(
+                f"checkpoint config {cfg_path} cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0]}); {fix}"
+            ) from None
         state, _ = read_safetensors(weights_path, "checkpoint weights", fix)
         backbone = backbone or get_spec(cfg.preset).default()
         model = cls(backbone, cfg)
         try:
             model.load_trainable_state_dict(state)
         except (RuntimeError, KeyError) as exc:  # missing, extra or mis-shaped tensors
-            raise V2LError(f"checkpoint weights {weights_path} do not fit its config ({str(exc).splitlines()[0]}); "
-                           f"{fix}") from None
+            raise V2LError(
+                f"checkpoint weights {weights_path} do not fit its config ({str(exc).splitlines()[0]}); {fix}"
+            ) from None
         model.random_weights = False
         model.source = str(directory)
         return model
 
 
-def default_model(checkpoint: str | Path | None = None, preset: str = "tiny",
-                  backbone_weights: str | Path | None = None) -> Video2LoRA:
+def default_model(
+    checkpoint: str | Path | None = None, preset: str = "tiny", backbone_weights: str | Path | None = None
+) -> Video2LoRA:
     """The model the CLI uses: a checkpoint if given, else the committed tiny hypernetwork (its hashes checked
     against its card), else the preset's deterministic random init."""
     spec = get_spec(preset)
@@ -116,4 +123,3 @@ def default_model(checkpoint: str | Path | None = None, preset: str = "tiny",
                 warnings.warn(stale, stacklevel=2)
             return Video2LoRA.from_checkpoint(committed, backbone)
     return Video2LoRA(backbone, V2LConfig(preset=preset))
-

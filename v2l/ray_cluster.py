@@ -22,8 +22,13 @@ SINGLE_MACHINE_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # Ray's switch: "0" ke
 DASHBOARD_ENV = "V2L_RAY_DASHBOARD"  # "1": start Ray's dashboard (on 127.0.0.1) with a private instance
 
 
-def connect(address: str | None = None, num_cpus: int | None = None, *, dashboard: bool | None = None,
-            temp_dir: str | None = None) -> None:
+def connect(
+    address: str | None = None,
+    num_cpus: int | None = None,
+    *,
+    dashboard: bool | None = None,
+    temp_dir: str | None = None,
+) -> None:
     """Join the cluster at `address` (or RAY_ADDRESS), else start a private local instance on loopback,
     unless Ray is up already in this process. `temp_dir` (absolute, short) gives the private instance its own
     session folder instead of Ray's shared one."""
@@ -43,8 +48,15 @@ def connect(address: str | None = None, num_cpus: int | None = None, *, dashboar
     with _single_machine_mode():
         # address="local": a new instance even when `ray start` left one on this machine (which a bare
         # `ray.init()` would join).
-        ray.init(address="local", num_cpus=num_cpus, include_dashboard=dashboard, dashboard_host=LOOPBACK,
-                 _node_ip_address=LOOPBACK, _temp_dir=temp_dir, log_to_driver=False)
+        ray.init(
+            address="local",
+            num_cpus=num_cpus,
+            include_dashboard=dashboard,
+            dashboard_host=LOOPBACK,
+            _node_ip_address=LOOPBACK,
+            _temp_dir=temp_dir,
+            log_to_driver=False,
+        )
 
 
 def shutdown() -> None:
@@ -129,8 +141,9 @@ def _join_process_group(backend: str, rank: int, world_size: int, port: int, tim
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = LOOPBACK, str(port)
     timeout = timedelta(seconds=timeout_s)
     if rank == 0:  # the store takes the descriptor over (detached: Python must not close it under the store)
-        store = dist.TCPStore(LOOPBACK, port, world_size, is_master=True, timeout=timeout,
-                              master_listen_fd=_store_socket.detach())
+        store = dist.TCPStore(
+            LOOPBACK, port, world_size, is_master=True, timeout=timeout, master_listen_fd=_store_socket.detach()
+        )
     else:
         store = dist.TCPStore(LOOPBACK, port, world_size, is_master=False, timeout=timeout)
     dist.init_process_group(backend=backend, store=store, rank=rank, world_size=world_size, timeout=timeout)
@@ -153,9 +166,14 @@ def _loopback_torch_config_class():
             port = worker_group.execute_single(0, _bind_store_socket)
             if not isinstance(worker_group, V1WorkerGroup):
                 worker_group.execute(_set_torch_distributed_env_vars)
-            ray.get([worker_group.execute_single_async(i, _join_process_group, backend, i, len(worker_group), port,
-                                                       backend_config.timeout_s)
-                     for i in range(len(worker_group))])
+            ray.get(
+                [
+                    worker_group.execute_single_async(
+                        i, _join_process_group, backend, i, len(worker_group), port, backend_config.timeout_s
+                    )
+                    for i in range(len(worker_group))
+                ]
+            )
 
     @dataclass
     class LoopbackTorchConfig(TorchConfig):

@@ -24,11 +24,14 @@ def weights_path(directory: str | Path) -> Path:
     """The folder's weight file: MODEL_FILE, or the legacy name for checkpoints written before it."""
     directory = Path(directory)
     path = directory / MODEL_FILE
-    return path if path.is_file() or not (directory / LEGACY_WEIGHTS_FILE).is_file() else directory / LEGACY_WEIGHTS_FILE
+    return (
+        path if path.is_file() or not (directory / LEGACY_WEIGHTS_FILE).is_file() else directory / LEGACY_WEIGHTS_FILE
+    )
 
 
-def save_folder(directory: str | Path, tensors: dict[str, torch.Tensor], config: dict | str,
-                metadata: dict[str, str] | None = None) -> Path:
+def save_folder(
+    directory: str | Path, tensors: dict[str, torch.Tensor], config: dict | str, metadata: dict[str, str] | None = None
+) -> Path:
     """Write `tensors` (detached, contiguous, on the CPU) and `config` (a dict, or JSON text) into `directory`."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -44,8 +47,10 @@ def check_folder(directory: str | Path, what: str, fix: str) -> tuple[Path, Path
     cfg_path, weights = directory / CONFIG_FILE, weights_path(directory)
     for path in (weights, cfg_path):
         if not path.is_file():
-            raise V2LError(f"{directory} is not a {what} folder: {path} is missing (it needs {CONFIG_FILE} and "
-                           f"{MODEL_FILE}); {fix}")
+            raise V2LError(
+                f"{directory} is not a {what} folder: {path} is missing (it needs {CONFIG_FILE} and "
+                f"{MODEL_FILE}); {fix}"
+            )
     return cfg_path, weights
 
 
@@ -53,8 +58,9 @@ def read_config(cfg_path: Path, fix: str) -> dict:
     try:
         return json.loads(cfg_path.read_text())
     except (ValueError, UnicodeDecodeError) as exc:
-        raise V2LError(f"config {cfg_path} cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
-                       f"{fix}") from None
+        raise V2LError(
+            f"config {cfg_path} cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0]}); {fix}"
+        ) from None
 
 
 class SavedModel:
@@ -91,6 +97,7 @@ class SavedModel:
         try:
             model.load_weights(state)
         except (RuntimeError, KeyError) as exc:  # missing, extra or mis-shaped tensors
-            raise V2LError(f"{cls.WHAT} weights {weights} do not fit its config ({str(exc).splitlines()[0]}); "
-                           f"{cls.FIX}") from None
+            raise V2LError(
+                f"{cls.WHAT} weights {weights} do not fit its config ({str(exc).splitlines()[0]}); {cls.FIX}"
+            ) from None
         return model.eval()

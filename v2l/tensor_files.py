@@ -16,12 +16,15 @@ def check_finite(tensors: dict[str, torch.Tensor], source: str, fix: str, error:
     for name, t in tensors.items():
         if t.is_floating_point() and t.device.type != "meta" and not bool(torch.isfinite(t).all()):
             bad = int((~torch.isfinite(t)).sum())
-            raise error(f"{source} has non-finite values in tensor {name!r} ({bad:,} of {t.numel():,} are NaN or "
-                        f"infinite); {fix}")
+            raise error(
+                f"{source} has non-finite values in tensor {name!r} ({bad:,} of {t.numel():,} are NaN or "
+                f"infinite); {fix}"
+            )
 
 
-def read_safetensors(path: str | Path, what: str, fix: str,
-                     error: type[V2LError] = V2LError) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+def read_safetensors(
+    path: str | Path, what: str, fix: str, error: type[V2LError] = V2LError
+) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """All tensors and the string metadata of a safetensors file; `what` names it in errors ("LoRA file"),
     `fix` says what to do. Refuses missing, empty, unreadable or foreign files and non-finite tensors."""
     path = Path(path)
@@ -36,7 +39,9 @@ def read_safetensors(path: str | Path, what: str, fix: str,
             metadata = dict(f.metadata() or {})
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as exc:  # safetensors raises several types for truncated, oversized-header or foreign files
-        raise error(f"{what} {path} is not a readable safetensors file ({type(exc).__name__}: {exc}); it may be "
-                    f"truncated or another format: {fix}") from None
+        raise error(
+            f"{what} {path} is not a readable safetensors file ({type(exc).__name__}: {exc}); it may be "
+            f"truncated or another format: {fix}"
+        ) from None
     check_finite(tensors, f"{what} {path}", fix, error)
     return tensors, metadata

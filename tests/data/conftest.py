@@ -18,7 +18,7 @@ if str(REPO) not in sys.path:
 import numpy as np
 import pytest
 
-from v2l.video.io import write_video, write_png
+from v2l.video.io import write_png, write_video
 from v2l.video.sample import pan_clip
 
 
@@ -94,11 +94,17 @@ def make_good_folder(root: Path) -> dict[str, str]:
     from PIL import Image
 
     Image.fromarray(load_photo("horse", 64)).save(root / "horse.jpg", quality=92)
-    captions = {"astronaut_pan.mp4": "a woman astronaut", "clips/coffee_pan.mp4": "a cup of coffee",
-                "clips/cat.mov": "an orange cat", "rocket.png": "a rocket under a blue sky",
-                "horse.jpg": "a black horse"}
-    lines = [json.dumps({"path": k, "caption": v, **({"semantic": "pan_right"} if k.endswith((".mp4", ".mov")) else {})})
-             for k, v in captions.items()]
+    captions = {
+        "astronaut_pan.mp4": "a woman astronaut",
+        "clips/coffee_pan.mp4": "a cup of coffee",
+        "clips/cat.mov": "an orange cat",
+        "rocket.png": "a rocket under a blue sky",
+        "horse.jpg": "a black horse",
+    }
+    lines = [
+        json.dumps({"path": k, "caption": v, **({"semantic": "pan_right"} if k.endswith((".mp4", ".mov")) else {})})
+        for k, v in captions.items()
+    ]
     (root / "labels.jsonl").write_text("\n".join(lines) + "\n")
     return captions
 
@@ -149,11 +155,16 @@ def make_bad_folder(root: Path, outside: Path) -> tuple[dict[str, str], dict[int
     shutil.copy(write_clip(outside / "w1.mp4", "rocket"), root / "mp4_as.png")
     shutil.copy(write_clip(outside / "w2.mp4", "horse"), root / "mp4_as.jpg")
     shutil.copy(write_clip(outside / "w3.mp4", "coins"), root / "mp4_as.webp")
-    exp.update({k: "wrong_extension" for k in ("png_as.mp4", "png2_as.mov", "mp4_as.png", "mp4_as.jpg",
-                                                "mp4_as.webp")})
+    exp.update({k: "wrong_extension" for k in ("png_as.mp4", "png2_as.mov", "mp4_as.png", "mp4_as.jpg", "mp4_as.webp")})
     # not media at all
-    for n, body in (("notes.txt", b"hello"), ("data.csv", b"a,b\n1,2\n"), ("meta.json", b"{}"),
-                    ("README", b"readme"), ("script.py", b"print(1)"), (".DS_Store", b"\0\0\0\1Bud1")):
+    for n, body in (
+        ("notes.txt", b"hello"),
+        ("data.csv", b"a,b\n1,2\n"),
+        ("meta.json", b"{}"),
+        ("README", b"readme"),
+        ("script.py", b"print(1)"),
+        (".DS_Store", b"\0\0\0\1Bud1"),
+    ):
         (root / n).write_bytes(body)
         exp[n] = "unsupported_type"
     # garbage with media extensions
@@ -175,8 +186,9 @@ def make_bad_folder(root: Path, outside: Path) -> tuple[dict[str, str], dict[int
     write_clip(root / "one_frame_b.mp4", "rocket", frames=1)
     write_clip(root / "three_frames.mp4", "horse", frames=3)
     write_clip(root / "eight_frames_fast.mp4", "coins", frames=8, fps=30)
-    exp.update({k: "too_short" for k in ("one_frame.mp4", "one_frame_b.mp4", "three_frames.mp4",
-                                          "eight_frames_fast.mp4")})
+    exp.update(
+        {k: "too_short" for k in ("one_frame.mp4", "one_frame_b.mp4", "three_frames.mp4", "eight_frames_fast.mp4")}
+    )
     # absurd dimensions
     Image.new("RGB", (5000, 1), (200, 10, 10)).save(root / "line.png")
     Image.new("RGB", (2, 3000), (10, 200, 10)).save(root / "column.png")
@@ -184,8 +196,9 @@ def make_bad_folder(root: Path, outside: Path) -> tuple[dict[str, str], dict[int
     write_png(root / "strip.png", np.tile(load_photo("coffee", 64), (1, 10, 1)))
     write_raw_video(root / "wide.mp4", np.tile(clip("coffee", 12, 16), (1, 1, 12, 1)))
     write_raw_video(root / "small.mp4", clip("coffee", 12, 8))
-    exp.update({k: "bad_resolution" for k in ("line.png", "column.png", "tiny.png", "strip.png", "wide.mp4",
-                                               "small.mp4")})
+    exp.update(
+        {k: "bad_resolution" for k in ("line.png", "column.png", "tiny.png", "strip.png", "wide.mp4", "small.mp4")}
+    )
     write_raw_video(root / "fast.mp4", clip("coffee", 12, 32), fps=1000)
     exp["fast.mp4"] = "bad_fps"
     # blank
@@ -203,9 +216,16 @@ def make_bad_folder(root: Path, outside: Path) -> tuple[dict[str, str], dict[int
     os.symlink("../../../../../../etc/hostname", root / "link_rel.jpg")
     os.symlink(outside, root / "linkdir")
     os.symlink(root / "does_not_exist.mp4", root / "dangling.mp4")
-    exp.update({"link_out.mp4": "symlink_outside", "link_secret.png": "symlink_outside",
-                "link_out.png": "symlink_outside", "link_rel.jpg": "symlink_outside", "linkdir": "symlink_outside",
-                "dangling.mp4": "unreadable"})
+    exp.update(
+        {
+            "link_out.mp4": "symlink_outside",
+            "link_secret.png": "symlink_outside",
+            "link_out.png": "symlink_outside",
+            "link_rel.jpg": "symlink_outside",
+            "linkdir": "symlink_outside",
+            "dangling.mp4": "unreadable",
+        }
+    )
     # duplicates: same bytes, then same pixels in different bytes
     (root / "zz_dups").mkdir()
     for i in range(3):
@@ -218,28 +238,42 @@ def make_bad_folder(root: Path, outside: Path) -> tuple[dict[str, str], dict[int
     img.save(root / "zz_dups" / "recompressed.bmp")
     exp.update({"zz_dups/recompressed.png": "duplicate_content", "zz_dups/recompressed.bmp": "duplicate_content"})
     # a labels file with bad rows (line numbers count the header as line 1)
-    rows = [b"path,caption,semantic",
-            b"good.mp4,a woman astronaut,pan_left",                      # 2 accept
-            b"good.png,an orange cat,",                                  # 3 accept
-            b"good2.mp4,caf\xe9 au lait in a cup,",                      # 4 latin-1 byte
-            b"garbage.mp4,\xff\xfe broken,",                             # 5
-            b"tiny.png,\xc3\x28 bad sequence,",                          # 6
-            b"../../etc/passwd,secrets,",                                # 7
-            b"/etc/passwd,secrets,",                                     # 8
-            b"zz_dups/../../outside/secret.txt,secrets,",                   # 9
-            b"missing.mp4,a missing file,",                              # 10
-            b"sub/none.png,nothing,",                                    # 11
-            b"white.png,a white picture,warp_drive",                     # 12
-            b"grey.jpg,,",                                               # 13 empty caption
-            b"black.mp4,a black\x07 bell,",                              # 14 control character
-            b"line.png," + b"x" * 400 + b",",                            # 15 too long
-            b"good.mp4,again,",                                          # 16 duplicate row
-            b"good2.mp4,too,many,fields,here",                           # 17 malformed
-            ]
+    rows = [
+        b"path,caption,semantic",
+        b"good.mp4,a woman astronaut,pan_left",  # 2 accept
+        b"good.png,an orange cat,",  # 3 accept
+        b"good2.mp4,caf\xe9 au lait in a cup,",  # 4 latin-1 byte
+        b"garbage.mp4,\xff\xfe broken,",  # 5
+        b"tiny.png,\xc3\x28 bad sequence,",  # 6
+        b"../../etc/passwd,secrets,",  # 7
+        b"/etc/passwd,secrets,",  # 8
+        b"zz_dups/../../outside/secret.txt,secrets,",  # 9
+        b"missing.mp4,a missing file,",  # 10
+        b"sub/none.png,nothing,",  # 11
+        b"white.png,a white picture,warp_drive",  # 12
+        b"grey.jpg,,",  # 13 empty caption
+        b"black.mp4,a black\x07 bell,",  # 14 control character
+        b"line.png," + b"x" * 400 + b",",  # 15 too long
+        b"good.mp4,again,",  # 16 duplicate row
+        b"good2.mp4,too,many,fields,here",  # 17 malformed
+    ]
     (root / "labels.csv").write_bytes(b"\n".join(rows) + b"\n")
-    labels = {2: "accept", 3: "accept", 4: "label_not_utf8", 5: "label_not_utf8", 6: "label_not_utf8",
-              7: "label_path_traversal", 8: "label_path_traversal", 9: "label_path_traversal",
-              10: "label_unknown_path", 11: "label_unknown_path", 12: "label_unknown_semantic",
-              13: "label_bad_caption", 14: "label_bad_caption", 15: "label_bad_caption", 16: "label_duplicate",
-              17: "label_malformed"}
+    labels = {
+        2: "accept",
+        3: "accept",
+        4: "label_not_utf8",
+        5: "label_not_utf8",
+        6: "label_not_utf8",
+        7: "label_path_traversal",
+        8: "label_path_traversal",
+        9: "label_path_traversal",
+        10: "label_unknown_path",
+        11: "label_unknown_path",
+        12: "label_unknown_semantic",
+        13: "label_bad_caption",
+        14: "label_bad_caption",
+        15: "label_bad_caption",
+        16: "label_duplicate",
+        17: "label_malformed",
+    }
     return exp, labels

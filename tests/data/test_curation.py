@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import make_bad_folder, write_clip
+
 from v2l.data.content.user_folder import folder_inputs
 from v2l.data.curation.curate import curate
 from v2l.data.curation.normalise import normalise_video

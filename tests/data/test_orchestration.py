@@ -31,15 +31,24 @@ def test_materialize_tiny_corpus_with_checks_and_latents(tmp_path, good_folder):
     from v2l.data.latent_cache import read_latents
 
     out = tmp_path / "corpus"
-    settings = CorpusSettings(out_dir=str(out), overrides={"content_dirs": [str(good_folder)], "pairs_per_semantic": 1,
-                                                           "eval_pairs_per_semantic": 1, "photos": False,
-                                                           "procedural": 8, "shard_samples": 50},
-                              latent_preset="tiny")
+    settings = CorpusSettings(
+        out_dir=str(out),
+        overrides={
+            "content_dirs": [str(good_folder)],
+            "pairs_per_semantic": 1,
+            "eval_pairs_per_semantic": 1,
+            "photos": False,
+            "procedural": 8,
+            "shard_samples": 50,
+        },
+        latent_preset="tiny",
+    )
     key = base_version(settings)  # one dataset version (partition), built in out/<key>
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(dataset_version.name, [key])
-    result = dg.materialize([*DATA_ASSETS, *DATA_CHECKS], resources={"corpus": settings}, instance=instance,
-                            partition_key=key)
+    result = dg.materialize(
+        [*DATA_ASSETS, *DATA_CHECKS], resources={"corpus": settings}, instance=instance, partition_key=key
+    )
     assert result.success
     out = out / key
     evaluations = result.get_asset_check_evaluations()

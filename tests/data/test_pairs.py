@@ -14,8 +14,18 @@ from v2l.errors import V2LError
 
 
 def items(n: int, source: str = "photo") -> list[ContentItem]:
-    return [ContentItem(id=f"{source}-{i}", source=source, caption="a picture", image=f"x/{i}.png",
-                        sha256=f"{i:064d}", content_hash=f"{source}{i:060d}", input=f"in{i}") for i in range(n)]
+    return [
+        ContentItem(
+            id=f"{source}-{i}",
+            source=source,
+            caption="a picture",
+            image=f"x/{i}.png",
+            sha256=f"{i:064d}",
+            content_hash=f"{source}{i:060d}",
+            input=f"in{i}",
+        )
+        for i in range(n)
+    ]
 
 
 def test_k_references_per_target_share_semantic_and_target_not_content():

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.integration
 def test_ray_dataset_yields_decoded_samples(tmp_path):
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     pytest.importorskip("ray")
-    from v2l.data.build import build_corpus
     from v2l import ray_cluster
+    from v2l.data.build import build_corpus
     from v2l.data.reader import Corpus, CorruptShardError
     from v2l.data.semantics import DEFAULT_HELDOUT
 

@@ -9,12 +9,22 @@ import sys
 
 import numpy as np
 import pytest
+from data_measures import (
+    best_scale_angle,
+    centroid,
+    gray,
+    laplacian_var,
+    marker_image,
+    phase_shift,
+    rainbow_image,
+    saturation,
+    vertical_shift,
+    yiq_hue,
+)
 
-from data_measures import (best_scale_angle, centroid, gray, laplacian_var, marker_image, phase_shift, rainbow_image,
-                           saturation, vertical_shift, yiq_hue)
+from v2l.data.content.photos import load_photo as photo
 from v2l.data.semantics import DEFAULT_HELDOUT, all_semantics, describe, get_semantic, semantic_split, semantic_tiers
 from v2l.errors import V2LError
-from v2l.data.content.photos import load_photo as photo
 
 F, H, W = 9, 48, 48
 PHOTO = photo("astronaut", 128)
@@ -43,6 +53,7 @@ def _pan(name, direction):
             sign = (np.array(direction) * (1 if p["sign"] >= 1 else -1)) if diagonal else direction
             expect = np.array(sign, float) / np.linalg.norm(sign) * p["distance"] * W / 2
             assert np.allclose([dx, dy], expect, atol=1.5), (name, seed, (dx, dy), expect)
+
     return check
 
 
@@ -57,6 +68,7 @@ def check_zoom(name, bigger):
         g, _ = render(name, marker_image(), **CENTRED)
         y0, y1 = centroid(g[0])[1], centroid(g[-1])[1]
         assert (y1 < y0 - 3) if bigger else (y1 > y0 + 3), (name, y0, y1)
+
     return check
 
 
@@ -69,6 +81,7 @@ def check_rotate(name, clockwise):
         g, _ = render(name, marker_image(), **CENTRED)
         x0, x1 = centroid(g[0])[0], centroid(g[-1])[0]
         assert (x1 > x0 + 3) if clockwise else (x1 < x0 - 3), (name, x0, x1)
+
     return check
 
 
@@ -173,6 +186,7 @@ def check_fade(name, to_white):
         assert np.all(steps > 0) if to_white else np.all(steps < 0), means
         end = means[0] + (255 - means[0]) * p["amount"] if to_white else means[0] * (1 - p["amount"])
         assert abs(means[-1] - end) < 3, (means, p)
+
     return check
 
 
@@ -183,7 +197,7 @@ def check_wipe():
         covered = black.mean(1)
         assert covered[0] == 0 and np.all(np.diff(covered) >= 0), covered
         assert abs(covered[-1] - p["amount"]) < 0.06, (covered[-1], p)
-        side = black[-1][: W // 4].all() if p["side"] >= 1 else black[-1][-W // 4:].all()
+        side = black[-1][: W // 4].all() if p["side"] >= 1 else black[-1][-W // 4 :].all()
         assert side, (p["side"], black[-1])  # the curtain comes from the side its parameter names
         kept = ~black[-1]
         assert np.abs(f[-1][:, kept] - f[0][:, kept]).max() <= 1  # what the curtain has not reached is untouched
@@ -282,18 +296,40 @@ def check_solarize():
 
 
 CHECKS = {
-    "pan_left": _pan("pan_left", (1, 0)), "pan_right": _pan("pan_right", (-1, 0)),
-    "pan_up": _pan("pan_up", (0, 1)), "pan_down": _pan("pan_down", (0, -1)),
-    "pan_diagonal": _pan("pan_diagonal", (-1, 1)), "pan_antidiagonal": _pan("pan_antidiagonal", (-1, -1)),
-    "zoom_bounce": check_zoom_bounce, "wipe": check_wipe, "solarize": check_solarize,
-    "zoom_in": check_zoom("zoom_in", True), "zoom_out": check_zoom("zoom_out", False),
-    "rotate_cw": check_rotate("rotate_cw", True), "rotate_ccw": check_rotate("rotate_ccw", False),
-    "shake": check_shake, "orbit": check_orbit, "spiral_in": check_spiral,
-    "dissolve": check_dissolve, "explode": check_explode, "melt": check_melt, "squish": check_squish,
-    "inflate": check_inflate, "swirl": check_swirl, "fade_black": check_fade("fade_black", False),
-    "fade_white": check_fade("fade_white", True), "blur": check_blur, "ripple": check_ripple,
-    "posterize": check_posterize, "sketch": check_sketch, "sepia": check_sepia, "pixelate": check_pixelate,
-    "hue_cycle": check_hue_cycle, "grayscale": check_grayscale, "invert": check_invert, "vivid": check_vivid,
+    "pan_left": _pan("pan_left", (1, 0)),
+    "pan_right": _pan("pan_right", (-1, 0)),
+    "pan_up": _pan("pan_up", (0, 1)),
+    "pan_down": _pan("pan_down", (0, -1)),
+    "pan_diagonal": _pan("pan_diagonal", (-1, 1)),
+    "pan_antidiagonal": _pan("pan_antidiagonal", (-1, -1)),
+    "zoom_bounce": check_zoom_bounce,
+    "wipe": check_wipe,
+    "solarize": check_solarize,
+    "zoom_in": check_zoom("zoom_in", True),
+    "zoom_out": check_zoom("zoom_out", False),
+    "rotate_cw": check_rotate("rotate_cw", True),
+    "rotate_ccw": check_rotate("rotate_ccw", False),
+    "shake": check_shake,
+    "orbit": check_orbit,
+    "spiral_in": check_spiral,
+    "dissolve": check_dissolve,
+    "explode": check_explode,
+    "melt": check_melt,
+    "squish": check_squish,
+    "inflate": check_inflate,
+    "swirl": check_swirl,
+    "fade_black": check_fade("fade_black", False),
+    "fade_white": check_fade("fade_white", True),
+    "blur": check_blur,
+    "ripple": check_ripple,
+    "posterize": check_posterize,
+    "sketch": check_sketch,
+    "sepia": check_sepia,
+    "pixelate": check_pixelate,
+    "hue_cycle": check_hue_cycle,
+    "grayscale": check_grayscale,
+    "invert": check_invert,
+    "vivid": check_vivid,
 }
 
 
@@ -353,12 +389,17 @@ def test_other_sizes_and_frame_counts():
 
 
 def test_cli_semantics_json():
-    out = subprocess.run([sys.executable, "-m", "v2l.cli.main", "data", "semantics", "--json"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "v2l.cli.main", "data", "semantics", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rows = json.loads(out)
     assert rows == json.loads(json.dumps(describe()))
     assert {"name", "family", "split", "description"} <= set(rows[0])
     assert sum(r["split"] == "heldout" for r in rows) >= 6
-    table = subprocess.run([sys.executable, "-m", "v2l.cli.main", "data", "semantics"], capture_output=True,
-                           text=True, check=True).stdout
+    table = subprocess.run(
+        [sys.executable, "-m", "v2l.cli.main", "data", "semantics"], capture_output=True, text=True, check=True
+    ).stdout
     assert "pan_left" in table and "heldout" in table

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import make_good_folder
+
 from v2l.data.build import build_corpus
 from v2l.data.config import CorpusConfig
 from v2l.data.reader import Corpus, CorruptShardError
@@ -41,8 +41,11 @@ def test_layout_counts_and_manifest(built):
     # 24 training semantics x 2, then x 1 for val, 10 held out (6 tier 1 + 4 tier 2) x 1, 3 labelled real clips.
     assert c["samples"] == {"train": 48, "val": 24, "heldout": 10, "real": 3}
     assert sum(e["samples"] for e in m["shards"]) == sum(c["samples"].values())
-    assert [Path(e["file"]).name for e in m["shards"] if e["split"] == "train"] == \
-        ["shard-000000.tar", "shard-000001.tar", "shard-000002.tar"]
+    assert [Path(e["file"]).name for e in m["shards"] if e["split"] == "train"] == [
+        "shard-000000.tar",
+        "shard-000001.tar",
+        "shard-000002.tar",
+    ]
     assert all((base / "out" / e["file"]).stat().st_size == e["bytes"] for e in m["shards"])
     assert not list((base / "out").glob(".staging-*")) and not list((base / "out").glob(".old-*"))
 
@@ -51,8 +54,9 @@ def test_shards_open_with_stock_tar(built, tmp_path):
     base, r = built
     m = json.loads(r.manifest.read_text())
     for e in m["shards"]:
-        names = subprocess.run(["tar", "tf", str(base / "out" / e["file"])], capture_output=True, text=True,
-                               check=True).stdout.split()
+        names = subprocess.run(
+            ["tar", "tf", str(base / "out" / e["file"])], capture_output=True, text=True, check=True
+        ).stdout.split()
         keys = sorted({n.split(".", 1)[0] for n in names})
         assert len(keys) == e["samples"] and all("." not in k and "/" not in k for k in keys)
         assert sorted(names) == sorted(f"{k}.{ext}" for k in keys for ext in ("json", "ref.mp4", "tgt.mp4"))
@@ -89,10 +93,13 @@ def test_webdataset_and_reader_yield_decoded_samples(built):
 def test_no_split_leakage_and_pairs_share_the_semantic(built):
     base, r = built
     corpus = Corpus(base / "out")
-    metas = {split: [json.loads(s["json"]) for s in corpus.raw_samples(split)]
-             for split in ("train", "val", "heldout", "real")}
-    content = {split: {x for m in ms for x in (m["content_id"], m["reference_content_id"])}
-               for split, ms in metas.items()}
+    metas = {
+        split: [json.loads(s["json"]) for s in corpus.raw_samples(split)]
+        for split in ("train", "val", "heldout", "real")
+    }
+    content = {
+        split: {x for m in ms for x in (m["content_id"], m["reference_content_id"])} for split, ms in metas.items()
+    }
     assert not content["train"] & (content["val"] | content["heldout"] | content["real"])
     sems = {split: {m["semantic"] for m in ms} for split, ms in metas.items()}
     split_of = {s["name"]: s["split"] for s in corpus.manifest["semantics"]}
@@ -105,8 +112,9 @@ def test_no_split_leakage_and_pairs_share_the_semantic(built):
     assert all(m["reference_kind"] == "real" and m["semantic"] == "pan_right" for m in metas["real"])
     # Captions describe content only: no semantic name leaks into a caption.
     names = set(split_of)
-    assert not any(n.replace("_", " ") in m["caption"] or n in m["caption"] for ms in metas.values() for m in ms
-                   for n in names)
+    assert not any(
+        n.replace("_", " ") in m["caption"] or n in m["caption"] for ms in metas.values() for m in ms for n in names
+    )
 
 
 def test_target_is_ground_truth_that_re_renders(built):
@@ -152,8 +160,9 @@ def test_flipped_byte_and_missing_shard_are_caught(built, tmp_path):
 
     # other splits still verify and read (one eval pair per held-out semantic)
     assert len(list(Corpus(copy).samples("heldout"))) == len(DEFAULT_HELDOUT)
-    out = subprocess.run([sys.executable, "-m", "v2l.cli.main", "data", "verify", str(copy)], capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "v2l.cli.main", "data", "verify", str(copy)], capture_output=True, text=True
+    )
     assert out.returncode == 2 and "val/shard-000001.tar is corrupt" in out.stderr
     victim.unlink()
     with pytest.raises(CorruptShardError, match="missing"):
@@ -166,9 +175,30 @@ def test_cli_build_with_bad_folder(tmp_path):
     from conftest import make_bad_folder
 
     make_bad_folder(tmp_path / "bad", tmp_path / "outside")
-    out = subprocess.run([sys.executable, "-m", "v2l.cli.main", "data", "build", "--out", str(tmp_path / "c"),
-                          "--content", str(tmp_path / "bad"), "--pairs-per-semantic", "1", "--eval-pairs", "1",
-                          "--procedural", "4", "--no-photos", "--size", "32x32"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "v2l.cli.main",
+            "data",
+            "build",
+            "--out",
+            str(tmp_path / "c"),
+            "--content",
+            str(tmp_path / "bad"),
+            "--pairs-per-semantic",
+            "1",
+            "--eval-pairs",
+            "1",
+            "--procedural",
+            "4",
+            "--no-photos",
+            "--size",
+            "32x32",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     m = json.loads((tmp_path / "c" / "manifest.json").read_text())
     c = m["counts"]
@@ -178,8 +208,11 @@ def test_cli_build_with_bad_folder(tmp_path):
     assert len(lines) == c["quarantined"] + c["label_quarantined"]
     s = next(Corpus(tmp_path / "c").samples("train"))
     assert s["tgt"].shape == (3, 9, 32, 32)
-    bad = subprocess.run([sys.executable, "-m", "v2l.cli.main", "data", "build", "--out", str(tmp_path / "d"),
-                          "--size", "47x48"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "v2l.cli.main", "data", "build", "--out", str(tmp_path / "d"), "--size", "47x48"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and bad.stderr.strip().startswith("error:") and "even" in bad.stderr
 
 

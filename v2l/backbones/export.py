@@ -50,12 +50,24 @@ def export_pipeline(out: str | Path, preset: str = "tiny", backbone_weights: str
     from diffusers import CogVideoXImageToVideoPipeline
 
     # The stock class, not the project's subclass: model_index.json must name a class stock diffusers has.
-    pipe = CogVideoXImageToVideoPipeline(tokenizer=backbone.tokenizer, text_encoder=backbone.text_encoder,
-                                         vae=backbone.vae, transformer=backbone.transformer,
-                                         scheduler=backbone.scheduler)
+    pipe = CogVideoXImageToVideoPipeline(
+        tokenizer=backbone.tokenizer,
+        text_encoder=backbone.text_encoder,
+        vae=backbone.vae,
+        transformer=backbone.transformer,
+        scheduler=backbone.scheduler,
+    )
     pipe.save_pretrained(tmp, safe_serialization=True)
-    write_text_atomic(tmp / "README.md", USAGE.format(preset=preset, dir=out, frames=spec.num_frames,
-                                                      height=spec.height, width=spec.width,
-                                                      text_len=spec.max_text_len))
+    write_text_atomic(
+        tmp / "README.md",
+        USAGE.format(
+            preset=preset,
+            dir=out,
+            frames=spec.num_frames,
+            height=spec.height,
+            width=spec.width,
+            text_len=spec.max_text_len,
+        ),
+    )
     swap_dir(tmp, out)
     return out

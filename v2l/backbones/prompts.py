@@ -19,8 +19,11 @@ def note_truncation(tokenizer, prompts: str | list[str], max_len: int) -> None:
             continue
         n = len(tokenizer(prompt, add_special_tokens=True, verbose=False).input_ids)
         if n > max_len:
-            warnings.warn(f"the prompt ({len(prompt):,} characters) is {n - 1:,} tokens long; the text encoder "
-                          f"keeps its first {max_len - 1} and ignores the rest", stacklevel=2)
+            warnings.warn(
+                f"the prompt ({len(prompt):,} characters) is {n - 1:,} tokens long; the text encoder "
+                f"keeps its first {max_len - 1} and ignores the rest",
+                stacklevel=2,
+            )
 
 
 @contextlib.contextmanager
@@ -40,11 +43,11 @@ def i2v_pipeline_class():
     from diffusers import CogVideoXImageToVideoPipeline
 
     class I2VPipeline(CogVideoXImageToVideoPipeline):
-        def _get_t5_prompt_embeds(self, prompt=None, num_videos_per_prompt=1, max_sequence_length=226, device=None,
-                                  dtype=None):
+        def _get_t5_prompt_embeds(
+            self, prompt=None, num_videos_per_prompt=1, max_sequence_length=226, device=None, dtype=None
+        ):
             note_truncation(self.tokenizer, prompt, max_sequence_length)
             with _quiet(CogVideoXImageToVideoPipeline.__module__):
-                return super()._get_t5_prompt_embeds(prompt, num_videos_per_prompt, max_sequence_length, device,
-                                                     dtype)
+                return super()._get_t5_prompt_embeds(prompt, num_videos_per_prompt, max_sequence_length, device, dtype)
 
     return I2VPipeline

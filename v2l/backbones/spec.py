@@ -63,8 +63,9 @@ class BackboneSpec:
     def latent_channels(self) -> int:
         return int(self.vae_config.get("latent_channels", 16))
 
-    def random_init(self, seed: int = 0, dtype: torch.dtype = torch.float32,
-                    device: str | torch.device = "cpu") -> "Backbone":
+    def random_init(
+        self, seed: int = 0, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"
+    ) -> "Backbone":
         """Deterministic random weights: the same seed (and device) gives bit-identical components.
 
         Built directly on `device`, so a 5B backbone on random weights never passes through host memory.
@@ -72,7 +73,11 @@ class BackboneSpec:
         """
         parts = {}
         for i, (key, build) in enumerate(
-            (("transformer", self.build_transformer), ("vae", self.build_vae), ("text_encoder", self.build_text_encoder))
+            (
+                ("transformer", self.build_transformer),
+                ("vae", self.build_vae),
+                ("text_encoder", self.build_text_encoder),
+            )
         ):
             with torch.random.fork_rng(devices=[]), torch.device(device):
                 torch.manual_seed(seed + i)
@@ -82,8 +87,14 @@ class BackboneSpec:
             tokenizer = self.build_tokenizer()
         except NotImplementedError:
             tokenizer = None
-        return Backbone(self, tokenizer=tokenizer, scheduler=self.build_scheduler(), random_weights=True,
-                        source=f"random-init(seed={seed})", **parts)
+        return Backbone(
+            self,
+            tokenizer=tokenizer,
+            scheduler=self.build_scheduler(),
+            random_weights=True,
+            source=f"random-init(seed={seed})",
+            **parts,
+        )
 
     def load(self, path: str | Path, dtype: torch.dtype = torch.float32, device: str = "cpu") -> "Backbone":
         """Load components from a diffusers-layout directory (local only: nothing is downloaded)."""
@@ -103,12 +114,26 @@ class BackboneSpec:
         transformer = CogVideoXTransformer3DModel.from_pretrained(path / "transformer", **kw)
         vae = AutoencoderKLCogVideoX.from_pretrained(path / "vae", **kw)
         text_encoder = T5EncoderModel.from_pretrained(path / "text_encoder", **kw)
-        tokenizer = (AutoTokenizer.from_pretrained(path / "tokenizer", local_files_only=True)
-                     if (path / "tokenizer").is_dir() else self.build_tokenizer())
-        scheduler = (CogVideoXDDIMScheduler.from_pretrained(path / "scheduler", local_files_only=True)
-                     if (path / "scheduler").is_dir() else self.build_scheduler())
-        bb = Backbone(self, transformer=transformer, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-                      scheduler=scheduler, random_weights=False, source=str(path))
+        tokenizer = (
+            AutoTokenizer.from_pretrained(path / "tokenizer", local_files_only=True)
+            if (path / "tokenizer").is_dir()
+            else self.build_tokenizer()
+        )
+        scheduler = (
+            CogVideoXDDIMScheduler.from_pretrained(path / "scheduler", local_files_only=True)
+            if (path / "scheduler").is_dir()
+            else self.build_scheduler()
+        )
+        bb = Backbone(
+            self,
+            transformer=transformer,
+            vae=vae,
+            text_encoder=text_encoder,
+            tokenizer=tokenizer,
+            scheduler=scheduler,
+            random_weights=False,
+            source=str(path),
+        )
         return bb.to(device)
 
     def default(self, dtype: torch.dtype = torch.float32) -> "Backbone":
@@ -120,8 +145,11 @@ class BackboneSpec:
         from diffusers import AutoencoderKLCogVideoX, CogVideoXTransformer3DModel
         from transformers import T5EncoderModel
 
-        loaders = {"transformer": CogVideoXTransformer3DModel, "vae": AutoencoderKLCogVideoX,
-                   "text_encoder": T5EncoderModel}
+        loaders = {
+            "transformer": CogVideoXTransformer3DModel,
+            "vae": AutoencoderKLCogVideoX,
+            "text_encoder": T5EncoderModel,
+        }
         trained = []
         from v2l.cards.card import verify
 
@@ -191,8 +219,13 @@ class Backbone:
     def pipeline(self):
         from v2l.backbones.prompts import i2v_pipeline_class
 
-        return i2v_pipeline_class()(tokenizer=self.tokenizer, text_encoder=self.text_encoder, vae=self.vae,
-                                    transformer=self.transformer, scheduler=self.scheduler)
+        return i2v_pipeline_class()(
+            tokenizer=self.tokenizer,
+            text_encoder=self.text_encoder,
+            vae=self.vae,
+            transformer=self.transformer,
+            scheduler=self.scheduler,
+        )
 
     # -- encoders (all frozen, no grad) -----------------------------------------------------------
     @torch.no_grad()
@@ -203,8 +236,9 @@ class Backbone:
         return latents * self.scaling_factor
 
     @torch.no_grad()
-    def image_latents(self, first_frame: torch.Tensor, latent_frames: int,
-                      generator: torch.Generator | None = None) -> torch.Tensor:
+    def image_latents(
+        self, first_frame: torch.Tensor, latent_frames: int, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """The I2V condition exactly as CogVideoXImageToVideoPipeline builds it: (B, T, C, h, w)."""
         dist = self.vae.encode(first_frame.unsqueeze(2).to(self.device, self.vae.dtype)).latent_dist
         lat = dist.sample(generator).permute(0, 2, 1, 3, 4)
@@ -218,13 +252,21 @@ class Backbone:
         if self.tokenizer is None:
             from v2l.errors import V2LError
 
-            raise V2LError(f"backbone {self.spec.name} ({self.source}) has no tokenizer: load it from a weights "
-                           "directory with a tokenizer/ subfolder, or pass precomputed text embeddings")
+            raise V2LError(
+                f"backbone {self.spec.name} ({self.source}) has no tokenizer: load it from a weights "
+                "directory with a tokenizer/ subfolder, or pass precomputed text embeddings"
+            )
         from v2l.backbones.prompts import note_truncation
 
         note_truncation(self.tokenizer, captions, self.spec.max_text_len)
-        ids = self.tokenizer(captions, padding="max_length", max_length=self.spec.max_text_len, truncation=True,
-                             add_special_tokens=True, return_tensors="pt").input_ids
+        ids = self.tokenizer(
+            captions,
+            padding="max_length",
+            max_length=self.spec.max_text_len,
+            truncation=True,
+            add_special_tokens=True,
+            return_tensors="pt",
+        ).input_ids
         return self.text_encoder(ids.to(self.device))[0]
 
     # -- the transformer forward used in training ------------------------------------------------
@@ -244,15 +286,32 @@ class Backbone:
         base_height, base_width = cfg.sample_height // p, cfg.sample_width // p
         if p_t is None:
             crops = get_resize_crop_region_for_grid(grid, base_width, base_height)
-            return get_3d_rotary_pos_embed(embed_dim=cfg.attention_head_dim, crops_coords=crops, grid_size=grid,
-                                           temporal_size=latent_frames, device=self.device)
+            return get_3d_rotary_pos_embed(
+                embed_dim=cfg.attention_head_dim,
+                crops_coords=crops,
+                grid_size=grid,
+                temporal_size=latent_frames,
+                device=self.device,
+            )
         return get_3d_rotary_pos_embed(
-            embed_dim=cfg.attention_head_dim, crops_coords=None, grid_size=grid,
-            temporal_size=(latent_frames + p_t - 1) // p_t, grid_type="slice", max_size=(base_height, base_width),
-            device=self.device)
+            embed_dim=cfg.attention_head_dim,
+            crops_coords=None,
+            grid_size=grid,
+            temporal_size=(latent_frames + p_t - 1) // p_t,
+            grid_type="slice",
+            max_size=(base_height, base_width),
+            device=self.device,
+        )
 
-    def predict_velocity(self, noisy: torch.Tensor, image_latents: torch.Tensor, timesteps: torch.Tensor,
-                         text: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    def predict_velocity(
+        self,
+        noisy: torch.Tensor,
+        image_latents: torch.Tensor,
+        timesteps: torch.Tensor,
+        text: torch.Tensor,
+        height: int,
+        width: int,
+    ) -> torch.Tensor:
         """Transformer output for (B, T, C, h, w) noisy latents with the I2V image latents on channels."""
         cfg = self.transformer.config
         ofs = None if cfg.ofs_embed_dim is None else noisy.new_full((1,), 2.0)
@@ -265,8 +324,15 @@ class Backbone:
             return_dict=False,
         )[0]
 
-    def diffusion_loss(self, target_latents: torch.Tensor, image_latents: torch.Tensor, text: torch.Tensor,
-                       height: int, width: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def diffusion_loss(
+        self,
+        target_latents: torch.Tensor,
+        image_latents: torch.Tensor,
+        text: torch.Tensor,
+        height: int,
+        width: int,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """v-prediction MSE on the I2V formulation, uniform t over the scheduler's training steps."""
         x0 = target_latents.permute(0, 2, 1, 3, 4)  # (B, T, C, h, w)
         b = x0.shape[0]

@@ -13,17 +13,28 @@ import torch
 import torch.nn.functional as F
 
 from v2l.backbones.latents import i2v_inputs, latent_cache
-from v2l.world.sampler import ClipSampler, WorldConfig, load_content
 from v2l.video.pixels import to_uint8
+from v2l.world.sampler import ClipSampler, WorldConfig, load_content
 
 TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 
 
-def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, batch: int = 16, lr: float = 3e-3,
-               clips: int = 768, world: WorldConfig | None = None, seed: int = 0,
-               progress: Callable[[float, int], None] | None = None,
-               check_every_s: float = 60.0, max_steps: int | None = None, run_dir: str | Path | None = None,
-               checkpoint_every_s: float = 60.0) -> dict:
+def train_lora(
+    backbone,
+    semantic: str,
+    minutes: float = 8.0,
+    rank: int = 4,
+    batch: int = 16,
+    lr: float = 3e-3,
+    clips: int = 768,
+    world: WorldConfig | None = None,
+    seed: int = 0,
+    progress: Callable[[float, int], None] | None = None,
+    check_every_s: float = 60.0,
+    max_steps: int | None = None,
+    run_dir: str | Path | None = None,
+    checkpoint_every_s: float = 60.0,
+) -> dict:
     """Adds adapter `semantic` to the backbone's transformer and trains it with the shared loop (`run_loop`:
     constant learning rate, AdamW); returns timing and losses.
 
@@ -39,8 +50,9 @@ def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, bat
     world = world or WorldConfig()
     torch.manual_seed(seed)
     tr = backbone.transformer
-    tr.add_adapter(LoraConfig(r=rank, lora_alpha=rank, target_modules=TARGETS, init_lora_weights=True),
-                   adapter_name=semantic)
+    tr.add_adapter(
+        LoraConfig(r=rank, lora_alpha=rank, target_modules=TARGETS, init_lora_weights=True), adapter_name=semantic
+    )
     tr.set_adapter(semantic)
     named = {n: p for n, p in tr.named_parameters() if f".{semantic}." in n}
     for p in named.values():
@@ -65,8 +77,12 @@ def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, bat
         noise = torch.randn_like(x0)
         t = torch.randint(0, sched.config.num_train_timesteps, (batch,))
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            pred = tr(hidden_states=torch.cat([sched.add_noise(x0, noise, t), img], dim=2), encoder_hidden_states=emb,
-                      timestep=t, return_dict=False)[0]
+            pred = tr(
+                hidden_states=torch.cat([sched.add_noise(x0, noise, t), img], dim=2),
+                encoder_hidden_states=emb,
+                timestep=t,
+                return_dict=False,
+            )[0]
         loss = F.mse_loss(pred.float(), sched.get_velocity(x0, noise, t))
         loss.backward()
         losses.append(loss.item())
@@ -92,29 +108,51 @@ def train_lora(backbone, semantic: str, minutes: float = 8.0, rank: int = 4, bat
             for n, p in named.items():
                 p.copy_(state[n])
 
-    loop = LoopConfig(minutes=max(0.0, minutes - cache_seconds / 60), max_steps=max_steps, lr=lr, warmup_steps=0,
-                      min_lr_ratio=1.0, checkpoint_every_s=checkpoint_every_s, log_every=50, seed=seed,
-                      threads=torch.get_num_threads())
+    loop = LoopConfig(
+        minutes=max(0.0, minutes - cache_seconds / 60),
+        max_steps=max_steps,
+        lr=lr,
+        warmup_steps=0,
+        min_lr_ratio=1.0,
+        checkpoint_every_s=checkpoint_every_s,
+        log_every=50,
+        seed=seed,
+        threads=torch.get_num_threads(),
+    )
     tr.train()
     with tempfile.TemporaryDirectory(prefix="v2l-lora-") as scratch:
-        result = run_loop(Path(run_dir) if run_dir is not None else Path(scratch), loop, list(named.values()),
-                          step_fn, save, load,
-                          extra_state=lambda: {"rng": rng.bit_generator.state, "losses": losses[-50:],
-                                               "next_check": next_check[0]},
-                          load_extra_state=lambda s: (setattr(rng.bit_generator, "state", s["rng"]),
-                                                      losses.extend(s["losses"]),
-                                                      next_check.__setitem__(0, s["next_check"])),
-                          between_steps=between_steps, label=semantic)
+        result = run_loop(
+            Path(run_dir) if run_dir is not None else Path(scratch),
+            loop,
+            list(named.values()),
+            step_fn,
+            save,
+            load,
+            extra_state=lambda: {"rng": rng.bit_generator.state, "losses": losses[-50:], "next_check": next_check[0]},
+            load_extra_state=lambda s: (
+                setattr(rng.bit_generator, "state", s["rng"]),
+                losses.extend(s["losses"]),
+                next_check.__setitem__(0, s["next_check"]),
+            ),
+            between_steps=between_steps,
+            label=semantic,
+        )
     tr.eval()
     for p in named.values():
         p.requires_grad_(False)
-    return {"semantic": semantic, "steps": result["steps"], "seconds": cache_seconds + result["minutes"] * 60,
-            "final_loss": float(np.mean(losses[-50:])) if losses else None}
+    return {
+        "semantic": semantic,
+        "steps": result["steps"],
+        "seconds": cache_seconds + result["minutes"] * 60,
+        "final_loss": float(np.mean(losses[-50:])) if losses else None,
+    }
 
 
 def adapter_state(backbone, semantic: str) -> dict[str, torch.Tensor]:
     """The trained adapter's tensors (peft names), for saving as safetensors."""
     from peft.utils import get_peft_model_state_dict
 
-    return {k: v.detach().float().contiguous() for k, v in
-            get_peft_model_state_dict(backbone.transformer, adapter_name=semantic).items()}
+    return {
+        k: v.detach().float().contiguous()
+        for k, v in get_peft_model_state_dict(backbone.transformer, adapter_name=semantic).items()
+    }

@@ -37,8 +37,7 @@ def _judge_curve_point(backbone, judge, cfg: PerConditionConfig, semantic: str, 
     from v2l.evaluation.world_bars import judged_accuracy
     from v2l.world.sampler import WorldConfig
 
-    acc = judged_accuracy(backbone, judge, WorldConfig(), semantic, cfg.samples, steps=cfg.sample_steps,
-                          seed=cfg.seed)
+    acc = judged_accuracy(backbone, judge, WorldConfig(), semantic, cfg.samples, steps=cfg.sample_steps, seed=cfg.seed)
     return {"seconds": seconds, "step": step, "judge_accuracy": acc}
 
 
@@ -69,18 +68,36 @@ def train_one(cfg: PerConditionConfig, semantic: str, report=lambda metrics: Non
         write_text_atomic(curve_file, json.dumps(curve) + "\n")
         report({"semantic": semantic, **curve[-1]})
 
-    run = train_lora(backbone, semantic, minutes=cfg.minutes, rank=cfg.rank, clips=cfg.clips, seed=cfg.seed,
-                     progress=progress, check_every_s=cfg.check_every_s,
-                     run_dir=folder / "train", checkpoint_every_s=cfg.check_every_s)
+    run = train_lora(
+        backbone,
+        semantic,
+        minutes=cfg.minutes,
+        rank=cfg.rank,
+        clips=cfg.clips,
+        seed=cfg.seed,
+        progress=progress,
+        check_every_s=cfg.check_every_s,
+        run_dir=folder / "train",
+        checkpoint_every_s=cfg.check_every_s,
+    )
     curve.append(_judge_curve_point(backbone, judge, cfg, semantic, run["seconds"], run["steps"]))
     final = curve[-1]["judge_accuracy"]
     reached = next(p for p in curve if p["judge_accuracy"] >= final)
-    result = {**run, "judge_accuracy": final, "base_judge_accuracy": base, "curve": curve,
-              "seconds_to_final_accuracy": reached["seconds"], "samples": cfg.samples, "rank": cfg.rank}
+    result = {
+        **run,
+        "judge_accuracy": final,
+        "base_judge_accuracy": base,
+        "curve": curve,
+        "seconds_to_final_accuracy": reached["seconds"],
+        "samples": cfg.samples,
+        "rank": cfg.rank,
+    }
     with atomic_path(folder / "adapter.safetensors") as tmp:
-        save_file(adapter_state(backbone, semantic), str(tmp),
-                  metadata={"format": "peft-lora", "semantic": semantic, "rank": str(cfg.rank),
-                            "base": backbone.source})
+        save_file(
+            adapter_state(backbone, semantic),
+            str(tmp),
+            metadata={"format": "peft-lora", "semantic": semantic, "rank": str(cfg.rank), "base": backbone.source},
+        )
     write_text_atomic(folder / "result.json", json.dumps(result, indent=2) + "\n")
     report({"semantic": semantic, "judge_accuracy": final, "seconds": run["seconds"], "done": True})
     return result
@@ -91,18 +108,20 @@ def train_loop_per_worker(config: dict) -> None:
 
     cfg = PerConditionConfig.model_validate(config["cfg"])
     ctx = ray.train.get_context()
-    for semantic in cfg.semantics[ctx.get_world_rank()::ctx.get_world_size()]:
+    for semantic in cfg.semantics[ctx.get_world_rank() :: ctx.get_world_size()]:
         train_one(cfg, semantic, report=lambda metrics: ray.train.report(metrics))
 
 
 def summarise(cfg: PerConditionConfig) -> dict:
     results = {s: json.loads((cfg.out / s / "result.json").read_text()) for s in cfg.semantics}
     n = len(results)
-    return {"per_semantic": results,
-            "mean_judge_accuracy": sum(r["judge_accuracy"] for r in results.values()) / n,
-            "mean_base_judge_accuracy": sum(r["base_judge_accuracy"] for r in results.values()) / n,
-            "mean_train_seconds": sum(r["seconds"] for r in results.values()) / n,
-            "mean_seconds_to_final_accuracy": sum(r["seconds_to_final_accuracy"] for r in results.values()) / n}
+    return {
+        "per_semantic": results,
+        "mean_judge_accuracy": sum(r["judge_accuracy"] for r in results.values()) / n,
+        "mean_base_judge_accuracy": sum(r["base_judge_accuracy"] for r in results.values()) / n,
+        "mean_train_seconds": sum(r["seconds"] for r in results.values()) / n,
+        "mean_seconds_to_final_accuracy": sum(r["seconds_to_final_accuracy"] for r in results.values()) / n,
+    }
 
 
 def fit(cfg: PerConditionConfig, command: str | None = None) -> dict:
@@ -118,21 +137,34 @@ def fit(cfg: PerConditionConfig, command: str | None = None) -> dict:
     cfg = cfg.model_copy(update={"out": cfg.out.resolve()})  # workers do not share our working directory
     cfg.out.mkdir(parents=True, exist_ok=True)
     ray_cluster.connect(None, num_cpus=max(2, cfg.workers))
-    trainer = TorchTrainer(train_loop_per_worker, train_loop_config={"cfg": cfg.model_dump(mode="json")},
-                           torch_config=ray_cluster.torch_config(),
-                           scaling_config=ScalingConfig(num_workers=cfg.workers, resources_per_worker={"CPU": 1}),
-                           run_config=RunConfig(name=f"per-condition-{time.strftime('%Y%m%d-%H%M%S')}",
-                                                storage_path=str(cfg.out / "ray")))
+    trainer = TorchTrainer(
+        train_loop_per_worker,
+        train_loop_config={"cfg": cfg.model_dump(mode="json")},
+        torch_config=ray_cluster.torch_config(),
+        scaling_config=ScalingConfig(num_workers=cfg.workers, resources_per_worker={"CPU": 1}),
+        run_config=RunConfig(name=f"per-condition-{time.strftime('%Y%m%d-%H%M%S')}", storage_path=str(cfg.out / "ray")),
+    )
     result = trainer.fit()
     if result.error is not None:
         raise result.error
     summary = summarise(cfg)
-    tracker = Tracker(absolute_tracking_uri(cfg.tracking_uri or f"sqlite:///{cfg.out / 'mlflow.db'}"),
-                      "v2l-per-condition", f"per-condition-{len(cfg.semantics)}", cfg.out, source=command)
+    tracker = Tracker(
+        absolute_tracking_uri(cfg.tracking_uri or f"sqlite:///{cfg.out / 'mlflow.db'}"),
+        "v2l-per-condition",
+        f"per-condition-{len(cfg.semantics)}",
+        cfg.out,
+        source=command,
+    )
     tracker.params({k: str(v) for k, v in cfg.model_dump(mode="json").items()})
     for i, (name, r) in enumerate(summary["per_semantic"].items()):
-        tracker.metrics({f"{name}.judge_accuracy": r["judge_accuracy"], f"{name}.train_seconds": r["seconds"],
-                         f"{name}.seconds_to_final_accuracy": r["seconds_to_final_accuracy"]}, i)
+        tracker.metrics(
+            {
+                f"{name}.judge_accuracy": r["judge_accuracy"],
+                f"{name}.train_seconds": r["seconds"],
+                f"{name}.seconds_to_final_accuracy": r["seconds_to_final_accuracy"],
+            },
+            i,
+        )
     tracker.metrics({k: v for k, v in summary.items() if k.startswith("mean_")}, len(summary["per_semantic"]))
     for name in summary["per_semantic"]:
         tracker.artifact(cfg.out / name / "adapter.safetensors", f"adapters/{name}")

@@ -7,8 +7,11 @@ BARS = {
     "vae": [("psnr_db", ">=", 25.0)],
     "judge": [("heldout_content_accuracy", ">=", 0.90)],
     "clip": [("heldout_caption_to_frame_top1", ">=", 0.80)],
-    "base_world": [("first_frame_psnr_gap_db", "<=", 0.5), ("judge_mean_max_probability", ">=", 0.5),
-                   ("missing_training_semantics", "none", None)],
+    "base_world": [
+        ("first_frame_psnr_gap_db", "<=", 0.5),
+        ("judge_mean_max_probability", ">=", 0.5),
+        ("missing_training_semantics", "none", None),
+    ],
 }
 
 

@@ -13,9 +13,19 @@ def weight_files(model_dir: Path) -> list[Path]:
     return sorted(p for p in model_dir.rglob("*.safetensors"))
 
 
-def write_card(model_dir: str | Path, name: str, command: str, data_version: str, seed: int, wall_minutes: float,
-               metrics: dict, bars: dict | None = None, notes: str = "",
-               built_on: dict[str, dict[str, str]] | None = None, semantics_seen: list[str] | None = None) -> dict:
+def write_card(
+    model_dir: str | Path,
+    name: str,
+    command: str,
+    data_version: str,
+    seed: int,
+    wall_minutes: float,
+    metrics: dict,
+    bars: dict | None = None,
+    notes: str = "",
+    built_on: dict[str, dict[str, str]] | None = None,
+    semantics_seen: list[str] | None = None,
+) -> dict:
     """`built_on`: {upstream model: {file: sha256}} it was trained on (see v2l.cards.lineage);
     `semantics_seen`: the semantics its training data rendered (the zero-shot tiers depend on it)."""
     model_dir = Path(model_dir)
@@ -33,8 +43,17 @@ def write_card(model_dir: str | Path, name: str, command: str, data_version: str
         **({"semantics_seen": list(semantics_seen)} if semantics_seen is not None else {}),
     }
     write_text_atomic(model_dir / "card.json", json.dumps(card, indent=2) + "\n")
-    lines = [f"# {name}", "", f"- command: `{command}`", f"- data version: `{data_version}`", f"- seed: {seed}",
-             f"- wall time: {card['wall_minutes']} min", "", "## Metrics (measured on held-out content)", ""]
+    lines = [
+        f"# {name}",
+        "",
+        f"- command: `{command}`",
+        f"- data version: `{data_version}`",
+        f"- seed: {seed}",
+        f"- wall time: {card['wall_minutes']} min",
+        "",
+        "## Metrics (measured on held-out content)",
+        "",
+    ]
     lines += [f"- {k}: {v}" for k, v in metrics.items()]
     if bars:
         lines += ["", "## Bars", ""] + [f"- {k}: {v}" for k, v in bars.items()]
@@ -65,9 +84,11 @@ def verify(model_dir: str | Path) -> dict:
             raise V2LError(f"committed weight file {path} is missing; restore it with `git checkout -- {path}`")
         actual = sha256_file(path)
         if actual != expected:
-            raise V2LError(f"committed weight file {path} is corrupted (sha256 {actual[:12]}… but its card says "
-                           f"{expected[:12]}…); restore it with `git checkout -- {path}` or retrain it with: "
-                           f"{card['command']}")
+            raise V2LError(
+                f"committed weight file {path} is corrupted (sha256 {actual[:12]}… but its card says "
+                f"{expected[:12]}…); restore it with `git checkout -- {path}` or retrain it with: "
+                f"{card['command']}"
+            )
     return card
 
 
@@ -92,6 +113,16 @@ def update_metrics(model_dir: str | Path, metrics: dict, section: str | None = N
         card["metrics"][section] = metrics
     else:
         card["metrics"].update(metrics)
-    return write_card(model_dir, card["name"], card["command"], card["data_version"], card["seed"],
-                      card["wall_minutes"], card["metrics"], card["bars"], card.get("notes", ""),
-                      card.get("built_on"), card.get("semantics_seen"))
+    return write_card(
+        model_dir,
+        card["name"],
+        card["command"],
+        card["data_version"],
+        card["seed"],
+        card["wall_minutes"],
+        card["metrics"],
+        card["bars"],
+        card.get("notes", ""),
+        card.get("built_on"),
+        card.get("semantics_seen"),
+    )

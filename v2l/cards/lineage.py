@@ -43,8 +43,10 @@ def stale_upstream(root: str | Path, name: str, card: dict) -> str | None:
     if not changed:
         return None
     detail = ", ".join(f"{up} {_short(built_on[up])} (committed: {_short(now[up])})" for up in changed)
-    return (f"{name} was trained on another {' and '.join(changed)}: {detail}; retrain it on the committed "
-            f"models with: {card.get('command', 'its command')}, or restore the matching {', '.join(changed)}")
+    return (
+        f"{name} was trained on another {' and '.join(changed)}: {detail}; retrain it on the committed "
+        f"models with: {card.get('command', 'its command')}, or restore the matching {', '.join(changed)}"
+    )
 
 
 def differing(a: dict, b: dict) -> list[str]:

@@ -6,6 +6,7 @@ import functools
 import warnings
 
 import typer
+
 # typer 0.29 vendors click: its usage errors are typer._click exceptions, not the click package's.
 from typer._click import Context
 from typer._click.exceptions import ClickException, NoArgsIsHelpError

@@ -12,13 +12,18 @@ import typer
 
 from v2l.cli.options import float_option, number_list_option
 
-lora_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                       help="LoRA files: inspect, scale and mix (compact, diffusers and kohya formats).")
+lora_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="LoRA files: inspect, scale and mix (compact, diffusers and kohya formats).",
+)
 
 
 @lora_app.command("inspect")
-def inspect(file: Path = typer.Argument(..., help="LoRA .safetensors file"),
-            as_json: bool = typer.Option(False, "--json", help="print JSON (every module's norms included)")):
+def inspect(
+    file: Path = typer.Argument(..., help="LoRA .safetensors file"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON (every module's norms included)"),
+):
     """Format, provenance, modules, rank, a/b, per-module norms, and which hypernetwork/aux it needs."""
     from v2l.lora.tools import inspect_lora
 
@@ -35,11 +40,15 @@ def inspect(file: Path = typer.Argument(..., help="LoRA .safetensors file"),
             typer.echo(f"{key:11s} {info['metadata'][key]}")
     match = {True: "yes", False: "NO", None: "unknown (not a tiny-preset v2l file)"}[info["matches_committed"]]
     if needs["aux"]:
-        typer.echo(f"needs       the aux matrices of hypernetwork {str(needs['hypernet_sha256'])[:16]}… "
-                   f"(committed one matches: {match})")
+        typer.echo(
+            f"needs       the aux matrices of hypernetwork {str(needs['hypernet_sha256'])[:16]}… "
+            f"(committed one matches: {match})"
+        )
     else:
-        typer.echo(f"needs       nothing but the {needs.get('backbone') or '?'} backbone (aux folded in); made by "
-                   f"hypernetwork {str(needs.get('hypernet_sha256'))[:16]}… (committed: {match})")
+        typer.echo(
+            f"needs       nothing but the {needs.get('backbone') or '?'} backbone (aux folded in); made by "
+            f"hypernetwork {str(needs.get('hypernet_sha256'))[:16]}… (committed: {match})"
+        )
     typer.echo("norms       " + ("module  |A_pred|  |B_pred|" if needs["aux"] else "module  |dW|_F"))
     for n in info["norms"]:
         if needs["aux"]:
@@ -49,9 +58,11 @@ def inspect(file: Path = typer.Argument(..., help="LoRA .safetensors file"),
 
 
 @lora_app.command("scale")
-def scale(file: Path = typer.Argument(..., help="LoRA .safetensors file"),
-          by: float = float_option(..., "--by", lo=-100.0, hi=100.0, help="factor for the LoRA's effect (dW)"),
-          out: Path = typer.Option(..., "--out", help="file to write (same format)")):
+def scale(
+    file: Path = typer.Argument(..., help="LoRA .safetensors file"),
+    by: float = float_option(..., "--by", lo=-100.0, hi=100.0, help="factor for the LoRA's effect (dW)"),
+    out: Path = typer.Option(..., "--out", help="file to write (same format)"),
+):
     """The same LoRA with its dW multiplied by S, in the same format."""
     from v2l.lora.tools import scale_lora
 
@@ -60,10 +71,13 @@ def scale(file: Path = typer.Argument(..., help="LoRA .safetensors file"),
 
 
 @lora_app.command("mix")
-def mix(files: List[Path] = typer.Argument(..., help="two or more LoRA files of one kind"),
-        weights: str = number_list_option(..., "--weights", lo=-100.0, hi=100.0,
-                                            help="comma-separated, one per file, e.g. 0.5,0.5"),
-        out: Path = typer.Option(..., "--out", help="file to write")):
+def mix(
+    files: List[Path] = typer.Argument(..., help="two or more LoRA files of one kind"),
+    weights: str = number_list_option(
+        ..., "--weights", lo=-100.0, hi=100.0, help="comma-separated, one per file, e.g. 0.5,0.5"
+    ),
+    out: Path = typer.Option(..., "--out", help="file to write"),
+):
     """Compact LoRAs of one hypernetwork version: mixed in the predicted-code space. Standard exports: mixed
     exactly in weight space (ranks concatenated: the result's dW is the weighted sum)."""
     from v2l.lora.tools import mix_loras, parse_weights

@@ -103,8 +103,10 @@ def text_problem(text: str, max_chars: int) -> str | None:
     """Why `text` cannot be used as an option value, or None. Never echoes the text itself."""
     for i, ch in enumerate(text):
         if "\udc80" <= ch <= "\udcff":  # how Python hands over an argv byte that is not UTF-8 (surrogateescape)
-            return (f"the text is not valid UTF-8 (byte 0x{ord(ch) - 0xDC00:02x} at character {i}); pass the text encoded as "
-                    f"UTF-8")
+            return (
+                f"the text is not valid UTF-8 (byte 0x{ord(ch) - 0xDC00:02x} at character {i}); pass the text encoded as "
+                f"UTF-8"
+            )
         if "\ud800" <= ch <= "\udfff":
             return f"the text is not valid Unicode (lone surrogate U+{ord(ch):04X} at character {i}); pass UTF-8 text"
         if unicodedata.category(ch) == "Cc":

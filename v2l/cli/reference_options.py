@@ -14,18 +14,26 @@ START_MAX_S = 86_400.0  # a day: any later start is a typo
 
 
 def start_option():
-    return float_option(None, "--start", lo=0.0, hi=START_MAX_S,
-                        help="reference: take the window from this second (overrides --window)")
+    return float_option(
+        None, "--start", lo=0.0, hi=START_MAX_S, help="reference: take the window from this second (overrides --window)"
+    )
 
 
 def fps_option():
-    return float_option(None, "--fps", lo=0.0, hi=240.0, lo_open=True,
-                        help="reference: frames per second to sample at (default: the preset's, 8)")
+    return float_option(
+        None,
+        "--fps",
+        lo=0.0,
+        hi=240.0,
+        lo_open=True,
+        help="reference: frames per second to sample at (default: the preset's, 8)",
+    )
 
 
 def window_option():
-    return text_option(None, "--window",
-                       help=f"reference: {' | '.join(WINDOWS)} (which stretch of the clip; default {DEFAULT_WINDOW})")
+    return text_option(
+        None, "--window", help=f"reference: {' | '.join(WINDOWS)} (which stretch of the clip; default {DEFAULT_WINDOW})"
+    )
 
 
 def given(start: float | None, fps: float | None, window: str | None) -> bool:

@@ -51,9 +51,12 @@ class Curated:
 
     def counts(self) -> dict:
         c = self.result.counts()
-        c.update(label_rows=self.label_rows, label_accepted=self.label_rows - len(self.label_rejections),
-                 label_quarantined=len(self.label_rejections),
-                 label_quarantined_by_reason=reason_counts(self.label_rejections))
+        c.update(
+            label_rows=self.label_rows,
+            label_accepted=self.label_rows - len(self.label_rejections),
+            label_quarantined=len(self.label_rejections),
+            label_quarantined_by_reason=reason_counts(self.label_rejections),
+        )
         return c
 
 
@@ -88,14 +91,16 @@ def gather(cfg: CorpusConfig) -> Gathered:
 
 def curate_stage(g: Gathered, cfg: CorpusConfig, out: Path) -> Curated:
     """Stage 2 (curated_clips): accept or quarantine every input; writes `curated/items.json`."""
+
     def progress(i, n, name):
         if i == n or i % 25 == 0:
             log.info(f"curate: {i}/{n} inputs")
 
     result = curate(g.inputs, cfg.curation_rules(), out, progress=progress)
     c = Curated(result, g.label_rejections, g.label_rows)
-    write_text_atomic(out / "curated" / "items.json",
-                      json.dumps([i.to_dict() for i in c.items], indent=1, sort_keys=True) + "\n")
+    write_text_atomic(
+        out / "curated" / "items.json", json.dumps([i.to_dict() for i in c.items], indent=1, sort_keys=True) + "\n"
+    )
     return c
 
 
@@ -134,21 +139,44 @@ def shards_stage(c: Curated, p: Planned, cfg: CorpusConfig, out: Path) -> BuildR
         "shards": entries,
         "counts": counts,
         "semantics": [{k: d[k] for k in ("name", "family", "split", "description")} for d in describe(cfg.heldout)],
-        "content": [{"id": i.id, "source": i.source, "kind": i.kind, "caption": i.caption,
-                     "partition": p.partition.get(i.id, "real_reference"), "sha256": i.sha256,
-                     "licence": i.licence, "origin": i.origin} for i in c.items],
+        "content": [
+            {
+                "id": i.id,
+                "source": i.source,
+                "kind": i.kind,
+                "caption": i.caption,
+                "partition": p.partition.get(i.id, "real_reference"),
+                "sha256": i.sha256,
+                "licence": i.licence,
+                "origin": i.origin,
+            }
+            for i in c.items
+        ],
         "quarantine": "quarantine.jsonl",
     }
     path = write_manifest(out, manifest)
     return BuildResult(out, path, out / "shards", quarantine, counts)
 
 
-def build_corpus(out_dir: str | Path, content_dirs: tuple[str | Path, ...] | list = (), pairs_per_semantic: int = 8,
-                 size: tuple[int, int] = (48, 48), frames: int = 9, seed: int = 0,
-                 **options) -> BuildResult:
+def build_corpus(
+    out_dir: str | Path,
+    content_dirs: tuple[str | Path, ...] | list = (),
+    pairs_per_semantic: int = 8,
+    size: tuple[int, int] = (48, 48),
+    frames: int = 9,
+    seed: int = 0,
+    **options,
+) -> BuildResult:
     """Build a corpus end to end. `options` are any further `CorpusConfig` fields (fps, heldout, ...)."""
-    cfg = CorpusConfig(content_dirs=tuple(str(d) for d in content_dirs), pairs_per_semantic=pairs_per_semantic,
-                       height=size[0], width=size[1], frames=frames, seed=seed, **options)
+    cfg = CorpusConfig(
+        content_dirs=tuple(str(d) for d in content_dirs),
+        pairs_per_semantic=pairs_per_semantic,
+        height=size[0],
+        width=size[1],
+        frames=frames,
+        seed=seed,
+        **options,
+    )
     return build_from_config(out_dir, cfg)
 
 

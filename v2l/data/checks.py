@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from v2l.data.curation.quarantine import read_quarantine
 from v2l.data.manifest import read_manifest
 from v2l.data.reader import Corpus, CorruptShardError
 from v2l.data.shard_members import check_shard_members
-from v2l.data.curation.quarantine import read_quarantine
 
 
 def manifest_integrity(root: str | Path) -> tuple[bool, dict]:
@@ -40,14 +40,20 @@ def counts_add_up(root: str | Path) -> tuple[bool, dict]:
     if c["label_rows"] != c["label_accepted"] + c["label_quarantined"]:
         problems.append("labels rows do not add up")
     if len(files) != c["quarantined"] or len(labels) != c["label_quarantined"]:
-        problems.append(f"quarantine log has {len(files)} files and {len(labels)} rows, manifest says "
-                        f"{c['quarantined']} and {c['label_quarantined']}")
+        problems.append(
+            f"quarantine log has {len(files)} files and {len(labels)} rows, manifest says "
+            f"{c['quarantined']} and {c['label_quarantined']}"
+        )
     if len({r.input for r in files}) != len(files):
         problems.append("an input appears twice in the quarantine log")
     if sum(e["samples"] for e in m["shards"]) != sum(c["samples"].values()):
         problems.append("shard sample counts do not sum to the split counts")
-    return not problems, {"problems": problems, "inputs": c["inputs"], "accepted": c["accepted"],
-                          "quarantined": c["quarantined"]}
+    return not problems, {
+        "problems": problems,
+        "inputs": c["inputs"],
+        "accepted": c["accepted"],
+        "quarantined": c["quarantined"],
+    }
 
 
 def no_split_leakage(root: str | Path) -> tuple[bool, dict]:

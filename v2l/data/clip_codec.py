@@ -32,16 +32,51 @@ def encode_mp4(frames: np.ndarray, fps: int, crf: int = 12, pix_fmt: str = "yuv4
     fd, tmp = tempfile.mkstemp(suffix=".mp4", prefix="v2l-enc-")
     os.close(fd)
     try:
-        cmd = [ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-y",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps), "-i", "-",
-               "-c:v", "libx264", "-pix_fmt", pix_fmt, "-crf", str(crf), "-preset", "medium",
-               "-threads", "1", "-x264-params", "threads=1",
-               "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", "-movflags", "+faststart",
-               "-frames:v", str(n), tmp]
+        cmd = [
+            ffmpeg_exe(),
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{w}x{h}",
+            "-r",
+            str(fps),
+            "-i",
+            "-",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            pix_fmt,
+            "-crf",
+            str(crf),
+            "-preset",
+            "medium",
+            "-threads",
+            "1",
+            "-x264-params",
+            "threads=1",
+            "-fflags",
+            "+bitexact",
+            "-flags:v",
+            "+bitexact",
+            "-map_metadata",
+            "-1",
+            "-movflags",
+            "+faststart",
+            "-frames:v",
+            str(n),
+            tmp,
+        ]
         proc = subprocess.run(cmd, input=frames.tobytes(), capture_output=True)
         if proc.returncode != 0:
-            raise EncodeError(f"ffmpeg could not encode a {n}x{h}x{w} clip: "
-                              f"{proc.stderr.decode('utf-8', 'replace').strip()[-300:]}")
+            raise EncodeError(
+                f"ffmpeg could not encode a {n}x{h}x{w} clip: {proc.stderr.decode('utf-8', 'replace').strip()[-300:]}"
+            )
         with open(tmp, "rb") as f:
             return f.read()
     finally:

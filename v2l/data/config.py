@@ -15,9 +15,9 @@ from v2l.errors import V2LError
 @dataclass(frozen=True)  # pydantic's: fields are type-checked, a wrong type is a one-line error
 class CorpusConfig:
     content_dirs: tuple[str, ...] = ()
-    pairs_per_semantic: int = 8            # train pairs per training semantic
+    pairs_per_semantic: int = 8  # train pairs per training semantic
     eval_pairs_per_semantic: int | None = None  # val and heldout pairs per semantic; default max(2, ceil(N / 4))
-    refs_per_target: int = 1               # k references (samples) per target
+    refs_per_target: int = 1  # k references (samples) per target
     frames: int = 9
     height: int = 48
     width: int = 48
@@ -25,10 +25,10 @@ class CorpusConfig:
     content_size: int = 96
     seed: int = 0
     heldout: tuple[str, ...] | None = None  # None: the fixed default zero-shot split
-    val_fraction: float = 0.25             # share of content kept out of training (for val and heldout)
-    photos: bool = True                    # include the scikit-image photos
-    procedural: int = 12                   # number of procedural scenes
-    shard_samples: int = 100               # samples per shard
+    val_fraction: float = 0.25  # share of content kept out of training (for val and heldout)
+    photos: bool = True  # include the scikit-image photos
+    procedural: int = 12  # number of procedural scenes
+    shard_samples: int = 100  # samples per shard
     rules: dict = field(default_factory=dict)  # extra CurationRules fields (bounds)
 
     def __post_init__(self):
@@ -47,8 +47,14 @@ class CorpusConfig:
         return max(2, -(-self.pairs_per_semantic // 4))
 
     def curation_rules(self) -> CurationRules:
-        return CurationRules(frames=self.frames, height=self.height, width=self.width, fps=self.fps,
-                             content_size=self.content_size, **self.rules)
+        return CurationRules(
+            frames=self.frames,
+            height=self.height,
+            width=self.width,
+            fps=self.fps,
+            content_size=self.content_size,
+            **self.rules,
+        )
 
     def to_dict(self) -> dict:
         d = asdict(self)

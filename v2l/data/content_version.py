@@ -19,8 +19,9 @@ def folder_digest(root: str | Path) -> list[tuple[str, str]]:
     root = Path(root)
     if not root.is_dir():
         return []
-    return [(p.relative_to(root).as_posix(), file_sha256(p)) for p in list_files(root)
-            if p.is_file() and not p.is_symlink()]
+    return [
+        (p.relative_to(root).as_posix(), file_sha256(p)) for p in list_files(root) if p.is_file() and not p.is_symlink()
+    ]
 
 
 def content_version(cfg: CorpusConfig) -> str:

@@ -57,14 +57,32 @@ def cache_latents(corpus_dir: str | Path, preset: str = "tiny", batch_size: int 
                 img = backbone.encode_video(tgt_frames[:, :, :1])
                 text = backbone.encode_text([s["caption"] for s in chunk])
                 for j, s in enumerate(chunk):
-                    sink.write({"__key__": s["key"], "ref.npy": _npy(ref[j]), "tgt.npy": _npy(tgt[j]),
-                                "img.npy": _npy(img[j]), "text.npy": _npy(text[j])})
+                    sink.write(
+                        {
+                            "__key__": s["key"],
+                            "ref.npy": _npy(ref[j]),
+                            "tgt.npy": _npy(tgt[j]),
+                            "img.npy": _npy(img[j]),
+                            "text.npy": _npy(text[j]),
+                        }
+                    )
         tmp.replace(dst)
-        entries.append({"file": dst.relative_to(root).as_posix(), "split": e["split"], "samples": len(samples),
-                        "sha256": file_sha256(dst), "video_shard": e["file"]})
+        entries.append(
+            {
+                "file": dst.relative_to(root).as_posix(),
+                "split": e["split"],
+                "samples": len(samples),
+                "sha256": file_sha256(dst),
+                "video_shard": e["file"],
+            }
+        )
         log.info(f"latents: {dst.relative_to(root)} ({len(samples)} samples)")
-    info = {"preset": preset, "backbone_source": backbone.source, "random_weights": bool(backbone.random_weights),
-            "shards": entries}
+    info = {
+        "preset": preset,
+        "backbone_source": backbone.source,
+        "random_weights": bool(backbone.random_weights),
+        "shards": entries,
+    }
     manifest = read_manifest(root)
     manifest.setdefault("latents", {})[preset] = info
     write_manifest(root, manifest)
@@ -92,8 +110,14 @@ def read_latents(corpus_dir: str | Path, preset: str, split: str):
             continue
         path = root / e["file"]
         if not path.is_file() or file_sha256(path) != e["sha256"]:
-            raise CorruptShardError(f"latent shard {path} is missing or corrupt (sha256 mismatch); rebuild the "
-                                    f"latent cache")
+            raise CorruptShardError(
+                f"latent shard {path} is missing or corrupt (sha256 mismatch); rebuild the latent cache"
+            )
         for s in iter_tar(path):
-            yield {"key": s["__key__"], **{k: torch.from_numpy(np.load(io.BytesIO(s[f"{k}.npy"]), allow_pickle=False))
-                                          for k in ("ref", "tgt", "img", "text")}}
+            yield {
+                "key": s["__key__"],
+                **{
+                    k: torch.from_numpy(np.load(io.BytesIO(s[f"{k}.npy"]), allow_pickle=False))
+                    for k in ("ref", "tgt", "img", "text")
+                },
+            }

@@ -33,8 +33,8 @@ class PairSpec:
     split: str
     semantic: str
     family: str
-    target: str            # content id
-    reference: str         # content id
+    target: str  # content id
+    reference: str  # content id
     target_seed: int
     reference_seed: int
     reference_kind: str = "rendered"  # or "real": the reference is the labelled clip itself
@@ -63,9 +63,11 @@ def partition_content(items: list[ContentItem], cfg: CorpusConfig) -> dict[str, 
     n_train = sum(v == "train" for v in part.values())
     n_eval = len(part) - n_train
     if n_train < 2 or n_eval < 2:
-        raise V2LError(f"too little content to split: {n_train} training and {n_eval} held-out items, need at least "
-                       f"2 of each (accepted {len(items)}); add content with --content DIR or keep the built-in "
-                       f"photos and procedural scenes")
+        raise V2LError(
+            f"too little content to split: {n_train} training and {n_eval} held-out items, need at least "
+            f"2 of each (accepted {len(items)}); add content with --content DIR or keep the built-in "
+            f"photos and procedural scenes"
+        )
     return part
 
 
@@ -76,8 +78,10 @@ def plan_pairs(items: list[ContentItem], cfg: CorpusConfig) -> tuple[list[PairSp
     pools = {p: sorted(i for i, v in part.items() if v == p) for p in ("train", "eval")}
     specs: list[PairSpec] = []
     # One target cycle per split, running across semantics, so every item is a target about equally often.
-    cycles = {split: _Cycle(pools["train" if split == "train" else "eval"], derive_seed(cfg.seed, "cycle", split))
-              for split in ("train", "val", "heldout")}
+    cycles = {
+        split: _Cycle(pools["train" if split == "train" else "eval"], derive_seed(cfg.seed, "cycle", split))
+        for split in ("train", "val", "heldout")
+    }
     for sem in all_semantics():
         if split_of[sem.name] == "train":
             specs += _pairs_for(sem.name, sem.family, "train", cycles["train"], cfg.pairs_per_semantic, cfg)
@@ -89,8 +93,19 @@ def plan_pairs(items: list[ContentItem], cfg: CorpusConfig) -> tuple[list[PairSp
     for j, clip in enumerate(real):
         rng = np.random.default_rng(derive_seed(cfg.seed, "real", clip.id))
         target = pools["eval"][int(rng.integers(len(pools["eval"])))]
-        specs.append(PairSpec(f"real-{clip.semantic}-{j:05d}", "real", clip.semantic, family[clip.semantic], target,
-                              clip.id, derive_seed(cfg.seed, "real", clip.id, "target"), 0, "real"))
+        specs.append(
+            PairSpec(
+                f"real-{clip.semantic}-{j:05d}",
+                "real",
+                clip.semantic,
+                family[clip.semantic],
+                target,
+                clip.id,
+                derive_seed(cfg.seed, "real", clip.id, "target"),
+                0,
+                "real",
+            )
+        )
     return specs, part
 
 
@@ -118,6 +133,9 @@ def _pairs_for(name: str, family: str, split: str, cycle: _Cycle, n: int, cfg: C
             while ref == target:
                 ref = pool[int(rng.integers(len(pool)))]
             key = f"{split}-{name}-{i:05d}" + (f"-r{k}" if cfg.refs_per_target > 1 else "")
-            out.append(PairSpec(key, split, name, family, target, ref, t_seed,
-                                derive_seed(cfg.seed, split, name, i, "reference", k)))
+            out.append(
+                PairSpec(
+                    key, split, name, family, target, ref, t_seed, derive_seed(cfg.seed, split, name, i, "reference", k)
+                )
+            )
     return out

@@ -13,7 +13,6 @@ import tarfile
 from pathlib import Path
 from typing import Iterator
 
-
 from v2l.data.clip_codec import decode_mp4
 from v2l.data.manifest import read_manifest
 from v2l.data.shard_members import CorruptShardError, check_member, check_shard_members
@@ -27,11 +26,18 @@ def decode_sample(sample: dict) -> dict:
     key = sample.get("__key__", "?")
     try:
         meta = json.loads(sample["json"])
-        return {"key": key, "ref": frames_to_video(decode_mp4(sample["ref.mp4"])),
-                "tgt": frames_to_video(decode_mp4(sample["tgt.mp4"])), "caption": meta["caption"], "meta": meta}
+        return {
+            "key": key,
+            "ref": frames_to_video(decode_mp4(sample["ref.mp4"])),
+            "tgt": frames_to_video(decode_mp4(sample["tgt.mp4"])),
+            "caption": meta["caption"],
+            "meta": meta,
+        }
     except Exception as exc:  # a missing member, bad JSON or an undecodable mp4
-        raise CorruptShardError(f"sample {key} ({sample.get('__url__', 'shard')}) cannot be decoded "
-                                f"({type(exc).__name__}: {exc}); rebuild the corpus") from None
+        raise CorruptShardError(
+            f"sample {key} ({sample.get('__url__', 'shard')}) cannot be decoded "
+            f"({type(exc).__name__}: {exc}); rebuild the corpus"
+        ) from None
 
 
 class Corpus:
@@ -58,17 +64,23 @@ class Corpus:
             if e["file"] not in self._verified:
                 root = self.root.resolve()
                 if not path.resolve().is_relative_to(root):  # a `..` entry or a symlink leaving the corpus folder
-                    raise CorruptShardError(f"shard {e['file']!r} listed in {self.root / 'manifest.json'} lies "
-                                            f"outside the corpus folder {root}; a corpus holds its own shards: "
-                                            f"rebuild with `v2l data build --out {self.root}`")
+                    raise CorruptShardError(
+                        f"shard {e['file']!r} listed in {self.root / 'manifest.json'} lies "
+                        f"outside the corpus folder {root}; a corpus holds its own shards: "
+                        f"rebuild with `v2l data build --out {self.root}`"
+                    )
                 if not path.is_file():
-                    raise CorruptShardError(f"shard {path} listed in {self.root / 'manifest.json'} is missing; "
-                                            f"restore it or rebuild with `v2l data build --out {self.root}`")
+                    raise CorruptShardError(
+                        f"shard {path} listed in {self.root / 'manifest.json'} is missing; "
+                        f"restore it or rebuild with `v2l data build --out {self.root}`"
+                    )
                 digest = file_sha256(path)
                 if digest != e["sha256"]:
-                    raise CorruptShardError(f"shard {path} is corrupt: sha256 {digest[:16]}... does not match the "
-                                            f"manifest's {e['sha256'][:16]}...; restore the file or rebuild with "
-                                            f"`v2l data build --out {self.root}`")
+                    raise CorruptShardError(
+                        f"shard {path} is corrupt: sha256 {digest[:16]}... does not match the "
+                        f"manifest's {e['sha256'][:16]}...; restore the file or rebuild with "
+                        f"`v2l data build --out {self.root}`"
+                    )
                 check_shard_members(path)  # a matching hash only says the file is the one listed, not that it is safe
                 self._verified.add(e["file"])
             paths.append(path)
@@ -105,8 +117,12 @@ class Corpus:
 
         def read(row):
             for s in iter_tar(Path(row["path"])):
-                yield {"key": s["__key__"], "ref": decode_mp4(s["ref.mp4"]), "tgt": decode_mp4(s["tgt.mp4"]),
-                       "meta": s["json"].decode("utf-8")}
+                yield {
+                    "key": s["__key__"],
+                    "ref": decode_mp4(s["ref.mp4"]),
+                    "tgt": decode_mp4(s["tgt.mp4"]),
+                    "meta": s["json"].decode("utf-8"),
+                }
 
         return ray.data.from_items([{"path": p} for p in paths]).flat_map(read)
 
@@ -130,12 +146,14 @@ def iter_tar(path: Path) -> Iterator[dict]:
                     seen.add(key)
                     current = {"__key__": key}
                 if ext in current:
-                    raise CorruptShardError(f"shard {path} is corrupt: member {member.name!r} appears twice; "
-                                            f"rebuild it")
+                    raise CorruptShardError(
+                        f"shard {path} is corrupt: member {member.name!r} appears twice; rebuild it"
+                    )
                 current[ext] = data
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise CorruptShardError(f"shard {path} cannot be read as a tar ({type(exc).__name__}: {exc}); restore it "
-                                f"or rebuild the corpus") from None
+        raise CorruptShardError(
+            f"shard {path} cannot be read as a tar ({type(exc).__name__}: {exc}); restore it or rebuild the corpus"
+        ) from None
     if current is not None:
         yield current
 

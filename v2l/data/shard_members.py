@@ -38,20 +38,30 @@ def check_member_name(name: str, shard: str | Path = "shard") -> tuple[str, str]
             why = "has an empty part between dots"
         else:
             return key, member
-    raise CorruptShardError(f"{_corrupt(shard)}: member {name!r} {why} (members must be named <key>.<member>, the "
-                            f"key without dots or slashes); rebuild it and do not use files from unknown sources")
+    raise CorruptShardError(
+        f"{_corrupt(shard)}: member {name!r} {why} (members must be named <key>.<member>, the "
+        f"key without dots or slashes); rebuild it and do not use files from unknown sources"
+    )
 
 
 def check_member(member: tarfile.TarInfo, shard: str | Path = "shard") -> tuple[str, str]:
     """A tar member must be a regular file of bounded size with a valid name."""
     key, ext = check_member_name(member.name, shard)
     if not member.isfile():
-        kind = "symlink" if member.issym() else "hard link" if member.islnk() else "folder" if member.isdir() else \
-            "special file"
+        kind = (
+            "symlink"
+            if member.issym()
+            else "hard link"
+            if member.islnk()
+            else "folder"
+            if member.isdir()
+            else "special file"
+        )
         raise CorruptShardError(f"{_corrupt(shard)}: member {member.name!r} is a {kind}, not a file; rebuild it")
     if member.size > MAX_MEMBER_BYTES:
-        raise CorruptShardError(f"{_corrupt(shard)}: member {member.name!r} is {member.size:,} bytes, too large for "
-                                f"a sample; rebuild it")
+        raise CorruptShardError(
+            f"{_corrupt(shard)}: member {member.name!r} is {member.size:,} bytes, too large for a sample; rebuild it"
+        )
     return key, ext
 
 
@@ -63,6 +73,7 @@ def check_shard_members(path: str | Path) -> int:
             for member in tar:
                 keys.add(check_member(member, path)[0])
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise CorruptShardError(f"shard {path} cannot be read as a tar ({type(exc).__name__}: {exc}); restore it "
-                                f"or rebuild the corpus") from None
+        raise CorruptShardError(
+            f"shard {path} cannot be read as a tar ({type(exc).__name__}: {exc}); restore it or rebuild the corpus"
+        ) from None
     return len(keys)

@@ -23,18 +23,35 @@ SHARD_PATTERN = "shard-%06d.tar"
 def sample_json(spec: PairSpec, items: dict[str, ContentItem], cfg: CorpusConfig, r_params, t_params) -> dict:
     tgt, ref = items[spec.target], items[spec.reference]
     return {
-        "key": spec.key, "semantic": spec.semantic, "family": spec.family, "split": spec.split,
-        "content_id": tgt.id, "caption": tgt.caption, "reference_content_id": ref.id,
-        "reference_caption": ref.caption, "reference_kind": spec.reference_kind,
+        "key": spec.key,
+        "semantic": spec.semantic,
+        "family": spec.family,
+        "split": spec.split,
+        "content_id": tgt.id,
+        "caption": tgt.caption,
+        "reference_content_id": ref.id,
+        "reference_caption": ref.caption,
+        "reference_kind": spec.reference_kind,
         "source_hashes": {"target": tgt.sha256, "reference": ref.sha256},
-        "target_seed": spec.target_seed, "reference_seed": spec.reference_seed,
-        "target_params": t_params, "reference_params": r_params,
-        "frames": cfg.frames, "height": cfg.height, "width": cfg.width, "fps": cfg.fps,
+        "target_seed": spec.target_seed,
+        "reference_seed": spec.reference_seed,
+        "target_params": t_params,
+        "reference_params": r_params,
+        "frames": cfg.frames,
+        "height": cfg.height,
+        "width": cfg.width,
+        "fps": cfg.fps,
     }
 
 
-def write_split_shards(specs: list[PairSpec], items: dict[str, ContentItem], corpus: Path, out_dir: Path,
-                       cfg: CorpusConfig, progress: Callable[[int], None] | None = None) -> list[dict]:
+def write_split_shards(
+    specs: list[PairSpec],
+    items: dict[str, ContentItem],
+    corpus: Path,
+    out_dir: Path,
+    cfg: CorpusConfig,
+    progress: Callable[[int], None] | None = None,
+) -> list[dict]:
     """Render, encode and write one split's samples; returns manifest entries (file relative to out_dir.parent)."""
     import webdataset as wds
 
@@ -51,8 +68,14 @@ def write_split_shards(specs: list[PairSpec], items: dict[str, ContentItem], cor
             if tgt_key not in cache:  # k references share one target: encode it once
                 cache = {tgt_key: encode_mp4(tgt, cfg.fps)}
             meta = sample_json(spec, items, cfg, r_params, t_params)
-            sink.write({"__key__": spec.key, "ref.mp4": encode_mp4(ref, cfg.fps), "tgt.mp4": cache[tgt_key],
-                        "json": json.dumps(meta, sort_keys=True).encode("utf-8")})
+            sink.write(
+                {
+                    "__key__": spec.key,
+                    "ref.mp4": encode_mp4(ref, cfg.fps),
+                    "tgt.mp4": cache[tgt_key],
+                    "json": json.dumps(meta, sort_keys=True).encode("utf-8"),
+                }
+            )
             name = Path(sink.fname).name
             counts[name] = counts.get(name, 0) + 1
             if progress:
@@ -60,13 +83,26 @@ def write_split_shards(specs: list[PairSpec], items: dict[str, ContentItem], cor
     entries = []
     for name in sorted(counts):
         path = out_dir / name
-        entries.append({"file": f"{out_dir.name}/{name}", "split": out_dir.name, "samples": counts[name],
-                        "bytes": path.stat().st_size, "sha256": file_sha256(path)})
+        entries.append(
+            {
+                "file": f"{out_dir.name}/{name}",
+                "split": out_dir.name,
+                "samples": counts[name],
+                "bytes": path.stat().st_size,
+                "sha256": file_sha256(path),
+            }
+        )
     return entries
 
 
-def write_all_shards(specs: list[PairSpec], items: dict[str, ContentItem], corpus: Path, shards_dir: Path,
-                     cfg: CorpusConfig, progress: Callable[[int], None] | None = None) -> list[dict]:
+def write_all_shards(
+    specs: list[PairSpec],
+    items: dict[str, ContentItem],
+    corpus: Path,
+    shards_dir: Path,
+    cfg: CorpusConfig,
+    progress: Callable[[int], None] | None = None,
+) -> list[dict]:
     entries = []
     with single_threaded_torch():
         for split in SPLITS:

@@ -115,8 +115,9 @@ def synthetic_targets(world_cfg, split: str, names: list[str], per_semantic: int
 
     content = load_content(world_cfg)["heldout"]
     offset = SPLIT_SEED_OFFSET[split]
-    clips, labels, captions, content_ids = balanced_eval_set(world_cfg, content, names, per_semantic, seed + offset,
-                                                             with_content_ids=True)
+    clips, labels, captions, content_ids = balanced_eval_set(
+        world_cfg, content, names, per_semantic, seed + offset, with_content_ids=True
+    )
     sampler = ClipSampler(world_cfg, content, names, seed=seed + offset + 1)
     rng = np.random.default_rng(seed + offset + 1)
     targets = []
@@ -127,10 +128,23 @@ def synthetic_targets(world_cfg, split: str, names: list[str], per_semantic: int
         other = int(rng.choice([s for s in range(len(names)) if s != label])) if len(names) > 1 else label
         wrong_ci = int(rng.choice(others))
         wrong_ref = sampler.clip(wrong_ci, other, int(rng.integers(2**31 - 1)))
-        targets.append(Target(split, i, captions[i], content[ci].id, clips[i][:, 0], true_ref, wrong_ref,
-                              names[label], family_of(names[label]), names[other], clips[i],
-                              f"rendered {names[label]} on {content[true_ci].id}",
-                              f"rendered {names[other]} on {content[wrong_ci].id}"))
+        targets.append(
+            Target(
+                split,
+                i,
+                captions[i],
+                content[ci].id,
+                clips[i][:, 0],
+                true_ref,
+                wrong_ref,
+                names[label],
+                family_of(names[label]),
+                names[other],
+                clips[i],
+                f"rendered {names[label]} on {content[true_ci].id}",
+                f"rendered {names[other]} on {content[wrong_ci].id}",
+            )
+        )
     return targets
 
 
@@ -138,13 +152,16 @@ def real_clip_files(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES) if folder.is_dir() else []
     if len(files) < 2:
-        raise V2LError(f"split 'real' needs at least 2 clips in {folder} (found {len(files)}); run "
-                       f"`v2l content fetch --dest {folder}` or pass --real-clips DIR")
+        raise V2LError(
+            f"split 'real' needs at least 2 clips in {folder} (found {len(files)}); run "
+            f"`v2l content fetch --dest {folder}` or pass --real-clips DIR"
+        )
     return files
 
 
-def real_targets(world_cfg, model, folder: str | Path, seed: int, limit: int | None = None,
-                 sampling=None) -> list[Target]:
+def real_targets(
+    world_cfg, model, folder: str | Path, seed: int, limit: int | None = None, sampling=None
+) -> list[Target]:
     """Each real clip is the true reference of one held-out first frame; the next clip is its wrong reference.
     Clips are sampled in time as `sampling` (a ReferenceSampling; default: the default window) says, as
     `v2l predict` samples a user's clip."""
@@ -163,8 +180,19 @@ def real_targets(world_cfg, model, folder: str | Path, seed: int, limit: int | N
         ci = int(rng.integers(len(content)))
         image = _content_frame(world_cfg, content[ci], spec.height, spec.width)
         j = (i + 1) % len(files)
-        targets.append(Target("real", i, content[ci].caption, content[ci].id, image, ref, clips[j],
-                              true_ref_source=path.name, wrong_ref_source=files[j].name))
+        targets.append(
+            Target(
+                "real",
+                i,
+                content[ci].caption,
+                content[ci].id,
+                image,
+                ref,
+                clips[j],
+                true_ref_source=path.name,
+                wrong_ref_source=files[j].name,
+            )
+        )
     return targets
 
 
@@ -186,8 +214,10 @@ def load_per_condition(folder: str | Path | None) -> dict[str, PerConditionLoRA]
         return {}
     folder = Path(folder)
     if not folder.is_dir():
-        raise V2LError(f"--per-condition {folder}: not a folder; pass the --out folder of `v2l evaluate steer` or a "
-                       f"LoRA library (`v2l library build`)")
+        raise V2LError(
+            f"--per-condition {folder}: not a folder; pass the --out folder of `v2l evaluate steer` or a "
+            f"LoRA library (`v2l library build`)"
+        )
     from v2l.library.index import INFO
 
     if (folder / INFO).is_file():
@@ -196,11 +226,14 @@ def load_per_condition(folder: str | Path | None) -> dict[str, PerConditionLoRA]
     for adapter in sorted(folder.glob("*/adapter.safetensors")):
         result_file = adapter.parent / "result.json"
         result = json.loads(result_file.read_text()) if result_file.is_file() else {}
-        found[adapter.parent.name] = PerConditionLoRA(adapter.parent.name, adapter.parent,
-                                                      result.get("seconds"), int(result.get("rank", 4)))
+        found[adapter.parent.name] = PerConditionLoRA(
+            adapter.parent.name, adapter.parent, result.get("seconds"), int(result.get("rank", 4))
+        )
     if not found:
-        raise V2LError(f"--per-condition {folder}: no <semantic>/adapter.safetensors inside; pass the --out folder "
-                       f"of `v2l evaluate steer` or a LoRA library")
+        raise V2LError(
+            f"--per-condition {folder}: no <semantic>/adapter.safetensors inside; pass the --out folder "
+            f"of `v2l evaluate steer` or a LoRA library"
+        )
     return found
 
 
@@ -214,11 +247,14 @@ def _library_loras(root: Path) -> dict[str, PerConditionLoRA]:
         label, rel = row.get("label"), row.get("compact_path")
         if label and rel and label not in found:
             seconds = row.get("seconds")
-            found[label] = PerConditionLoRA(label, root / rel, float(seconds) if seconds is not None else None,
-                                            0, format="compact")
+            found[label] = PerConditionLoRA(
+                label, root / rel, float(seconds) if seconds is not None else None, 0, format="compact"
+            )
     if not found:
-        raise V2LError(f"--per-condition {root}: the library has no labelled entry with a compact LoRA; build it "
-                       f"with `v2l library build --labels CSV --formats compact`")
+        raise V2LError(
+            f"--per-condition {root}: the library has no labelled entry with a compact LoRA; build it "
+            f"with `v2l library build --labels CSV --formats compact`"
+        )
     return found
 
 
@@ -231,9 +267,14 @@ def check_per_condition(per_condition: dict[str, PerConditionLoRA], model) -> No
             check_compatible(load_compact(lora.adapter), model, f"--per-condition LoRA {lora.adapter}")
 
 
-def plan_tasks(plan: SplitPlan, arms: list[str], seed: int, batch: int,
-               codes: dict[str, torch.Tensor] | None = None,
-               per_condition: dict[str, PerConditionLoRA] | None = None) -> SplitPlan:
+def plan_tasks(
+    plan: SplitPlan,
+    arms: list[str],
+    seed: int,
+    batch: int,
+    codes: dict[str, torch.Tensor] | None = None,
+    per_condition: dict[str, PerConditionLoRA] | None = None,
+) -> SplitPlan:
     """The generation chunks of every arm that applies to this split."""
     targets = plan.targets
     images = torch.stack([t.image for t in targets])
@@ -245,10 +286,20 @@ def plan_tasks(plan: SplitPlan, arms: list[str], seed: int, batch: int,
             for name, lora in (per_condition or {}).items():
                 idx = [t.index for t in targets if t.semantic == name]
                 for i in range(0, len(idx), batch):
-                    chunk = idx[i:i + batch]
-                    plan.tasks.append(GenerationTask(plan.split, arm, chunk, images[chunk], [captions[k] for k in chunk],
-                                                     seed + chunk[0], adapter=str(lora.adapter), semantic=name,
-                                                     adapter_format=lora.format))
+                    chunk = idx[i : i + batch]
+                    plan.tasks.append(
+                        GenerationTask(
+                            plan.split,
+                            arm,
+                            chunk,
+                            images[chunk],
+                            [captions[k] for k in chunk],
+                            seed + chunk[0],
+                            adapter=str(lora.adapter),
+                            semantic=name,
+                            adapter_format=lora.format,
+                        )
+                    )
             continue
         for i in range(0, len(targets), batch):
             chunk = list(range(i, min(i + batch, len(targets))))

@@ -12,8 +12,17 @@ import torch.nn.functional as F
 
 from v2l.saved_model import SavedModel
 
-DEFAULT_CFG = dict(embed_dim=64, image_size=48, vision_layers=4, vision_width=128, patch_size=8,
-                   text_layers=4, text_width=128, text_heads=4, context_length=16)
+DEFAULT_CFG = dict(
+    embed_dim=64,
+    image_size=48,
+    vision_layers=4,
+    vision_width=128,
+    patch_size=8,
+    text_layers=4,
+    text_width=128,
+    text_heads=4,
+    context_length=16,
+)
 
 
 class TinyClip(SavedModel, torch.nn.Module):
@@ -31,15 +40,27 @@ class TinyClip(SavedModel, torch.nn.Module):
         self.tokenizer = TinySpec().build_tokenizer()
         self.model = open_clip.CLIP(
             embed_dim=c["embed_dim"],
-            vision_cfg=dict(image_size=c["image_size"], layers=c["vision_layers"], width=c["vision_width"],
-                            patch_size=c["patch_size"], head_width=32),
-            text_cfg=dict(context_length=c["context_length"], vocab_size=len(self.tokenizer),
-                          width=c["text_width"], heads=c["text_heads"], layers=c["text_layers"], pool_type="last"),
+            vision_cfg=dict(
+                image_size=c["image_size"],
+                layers=c["vision_layers"],
+                width=c["vision_width"],
+                patch_size=c["patch_size"],
+                head_width=32,
+            ),
+            text_cfg=dict(
+                context_length=c["context_length"],
+                vocab_size=len(self.tokenizer),
+                width=c["text_width"],
+                heads=c["text_heads"],
+                layers=c["text_layers"],
+                pool_type="last",
+            ),
         )
 
     def tokenize(self, captions: list[str]) -> torch.Tensor:
-        return self.tokenizer(captions, padding="max_length", max_length=self.cfg["context_length"], truncation=True,
-                              return_tensors="pt").input_ids
+        return self.tokenizer(
+            captions, padding="max_length", max_length=self.cfg["context_length"], truncation=True, return_tensors="pt"
+        ).input_ids
 
     def encode_image(self, frames: torch.Tensor) -> torch.Tensor:
         """frames (N, 3, H, W) in [-1, 1] -> unit embeddings."""

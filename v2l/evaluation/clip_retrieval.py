@@ -10,8 +10,9 @@ from v2l.world.sampler import ClipSampler, WorldConfig, semantics_for
 
 
 @torch.no_grad()
-def retrieval_top1(clip: TinyClip, content, world: WorldConfig, per_item: int, seed: int,
-                   semantics: list[str] | None = None) -> dict:
+def retrieval_top1(
+    clip: TinyClip, content, world: WorldConfig, per_item: int, seed: int, semantics: list[str] | None = None
+) -> dict:
     """Caption -> frame retrieval among the distinct captions of `content`: top-1 over every frame. The frames are
     of random semantics of `semantics` (default: every registered one; a card's `semantics_seen` reproduces it)."""
     sampler = ClipSampler(world, content, list(semantics or semantics_for("all")), seed=seed)
@@ -30,5 +31,9 @@ def retrieval_top1(clip: TinyClip, content, world: WorldConfig, per_item: int, s
     # For each caption, is its best frame one of its own? And for each frame, is its best caption its own?
     text_to_frame = float(np.mean([owners[int(sims[:, j].argmax())] == j for j in range(len(captions))]))
     frame_to_text = float((sims.argmax(-1) == owners_t).float().mean())
-    return {"caption_to_frame_top1": text_to_frame, "frame_to_caption_top1": frame_to_text,
-            "captions": len(captions), "frames": len(frames)}
+    return {
+        "caption_to_frame_top1": text_to_frame,
+        "frame_to_caption_top1": frame_to_text,
+        "captions": len(captions),
+        "frames": len(frames),
+    }

@@ -92,8 +92,10 @@ class OpenClipScorer(ClipScorer):
         import open_clip
 
         if weights is None or not Path(weights).is_file():
-            raise V2LError(f"--clip-model {name} needs --clip-weights FILE, a local open_clip weights file "
-                           f"(got {weights}); nothing is downloaded")
+            raise V2LError(
+                f"--clip-model {name} needs --clip-weights FILE, a local open_clip weights file "
+                f"(got {weights}); nothing is downloaded"
+            )
         if name not in open_clip.list_models():
             raise V2LError(f"--clip-model {name!r} is not an open_clip architecture; see open_clip.list_models()")
         self.name = name

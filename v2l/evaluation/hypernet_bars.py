@@ -40,15 +40,31 @@ def release_split(summary: dict, split: str) -> dict:
     return out
 
 
-def measure_hypernet(checkpoint=None, per_semantic: int = 4, zero_shot_per_semantic: int = 8, steps: int = 25,
-                     seed: int = 0, codes: bool = False, out: str | Path = "runs/evaluate-hypernet") -> dict:
+def measure_hypernet(
+    checkpoint=None,
+    per_semantic: int = 4,
+    zero_shot_per_semantic: int = 8,
+    steps: int = 25,
+    seed: int = 0,
+    codes: bool = False,
+    out: str | Path = "runs/evaluate-hypernet",
+) -> dict:
     """The release measurement: the evaluation job on the seen and zero-shot splits with the true, wrong and
     no-LoRA arms (and the staged codes' arm with `codes`), in-process, summarised in the card's format."""
     from v2l.evaluation.job import EvalConfig, evaluate
 
     arms = RELEASE_ARMS + (["semantic_code"] if codes else [])
-    cfg = EvalConfig(split="seen,zeroshot", out=Path(out), checkpoint=checkpoint, per_semantic=per_semantic,
-                     zeroshot_per_semantic=zero_shot_per_semantic, arms=arms, steps=steps, seed=seed, mlflow=False)
+    cfg = EvalConfig(
+        split="seen,zeroshot",
+        out=Path(out),
+        checkpoint=checkpoint,
+        per_semantic=per_semantic,
+        zeroshot_per_semantic=zero_shot_per_semantic,
+        arms=arms,
+        steps=steps,
+        seed=seed,
+        mlflow=False,
+    )
     summary = evaluate(cfg)
     return release_metrics(summary)
 
@@ -56,9 +72,12 @@ def measure_hypernet(checkpoint=None, per_semantic: int = 4, zero_shot_per_seman
 def release_metrics(summary: dict) -> dict:
     """The card's metrics from an evaluation summary that holds the seen and zero-shot splits."""
     seen, zero = release_split(summary, "seen"), release_split(summary, "zeroshot")
-    return {"seen_semantics": seen, "zero_shot": zero,
-            "bar_true_ref_at_least_0.40": seen["judge_acc_true_ref"] >= 0.40,
-            "bar_true_minus_wrong_at_least_0.25": seen["true_minus_wrong"] >= 0.25}
+    return {
+        "seen_semantics": seen,
+        "zero_shot": zero,
+        "bar_true_ref_at_least_0.40": seen["judge_acc_true_ref"] >= 0.40,
+        "bar_true_minus_wrong_at_least_0.25": seen["true_minus_wrong"] >= 0.25,
+    }
 
 
 def checkpoint_codes(checkpoint) -> dict[str, torch.Tensor] | None:
@@ -85,9 +104,11 @@ def per_condition_comparison(per_condition: dict, hypernet_per_semantic: dict) -
     """The old way beside the hypernetwork: per-condition LoRAs' accuracy (a transformer card's
     `per_condition_lora`) and the hypernetwork's true-reference accuracy on the same semantics."""
     per_lora = per_condition.get("per_semantic", {})
-    return {**{k: per_condition[k] for k in ("mean_judge_accuracy", "mean_train_seconds") if k in per_condition},
-            "per_semantic": {n: r["judge_accuracy"] for n, r in per_lora.items()},
-            "hypernet_true_ref_same_semantics": {n: hypernet_per_semantic.get(n) for n in per_lora}}
+    return {
+        **{k: per_condition[k] for k in ("mean_judge_accuracy", "mean_train_seconds") if k in per_condition},
+        "per_semantic": {n: r["judge_accuracy"] for n, r in per_lora.items()},
+        "hypernet_true_ref_same_semantics": {n: hypernet_per_semantic.get(n) for n in per_lora},
+    }
 
 
 def refresh_committed_comparison(root) -> bool:

@@ -18,16 +18,35 @@ import torch
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from v2l.errors import V2LError
-from v2l.evaluation.arms import (ARMS, SplitPlan, check_per_condition, load_per_condition, plan_tasks, real_targets,
-                                 split_semantics, synthetic_targets)
+from v2l.evaluation.arms import (
+    ARMS,
+    SplitPlan,
+    check_per_condition,
+    load_per_condition,
+    plan_tasks,
+    real_targets,
+    split_semantics,
+    synthetic_targets,
+)
 from v2l.evaluation.runner import TaskResult
 from v2l.video.reference_sampling import ReferenceSampling
 
 log = logging.getLogger(__name__)
 
 SPLIT_CHOICES = ("seen", "zeroshot", "novel", "real", "all")
-METRICS = ("judge_acc", "judge_agreement", "psnr", "ssim", "clip_t", "clip_i_adjacent", "clip_i_first",
-           "motion_sim", "flow_epe", "seconds_per_video", "seconds_per_lora")
+METRICS = (
+    "judge_acc",
+    "judge_agreement",
+    "psnr",
+    "ssim",
+    "clip_t",
+    "clip_i_adjacent",
+    "clip_i_first",
+    "motion_sim",
+    "flow_epe",
+    "seconds_per_video",
+    "seconds_per_lora",
+)
 REAL_METRICS = ("judge_agreement", "motion_sim", "seconds_per_video", "seconds_per_lora")
 
 
@@ -87,9 +106,11 @@ def unjudgeable(cfg: EvalConfig, judge_classes: list[str]) -> dict[str, list[str
                 missing[split] = lost
     named = [s for s in missing if s in cfg.split.split(",")]
     if named:
-        raise V2LError(f"split {named[0]}: the judge does not know {', '.join(missing[named[0]])} (it was trained "
-                       f"before they were registered); retrain it with `v2l pretrain judge --install`, or leave "
-                       f"the split out")
+        raise V2LError(
+            f"split {named[0]}: the judge does not know {', '.join(missing[named[0]])} (it was trained "
+            f"before they were registered); retrain it with `v2l pretrain judge --install`, or leave "
+            f"the split out"
+        )
     return missing
 
 
@@ -105,8 +126,7 @@ def build_plans(cfg: EvalConfig, model, codes: dict | None, skip: tuple[str, ...
     plans = []
     for split in [s for s in cfg.splits() if s not in skip]:
         if split == "real":
-            plan = SplitPlan(split, real_targets(world, model, cfg.real_clips, cfg.seed, cfg.real_limit,
-                                                   cfg.reference))
+            plan = SplitPlan(split, real_targets(world, model, cfg.real_clips, cfg.seed, cfg.real_limit, cfg.reference))
         else:
             names = split_semantics(split, cfg.semantics)
             if not names:
@@ -148,9 +168,18 @@ def score(plans: list[SplitPlan], results: list[TaskResult], judge, scorer, per_
         clip_scores = scorer.score(videos, [plan.targets[i].caption for i in indices]) if split != "real" else None
         for k, (i, video) in enumerate(zip(indices, videos)):
             t = plan.targets[i]
-            row = {"split": split, "arm": arm, "index": i, "semantic": t.semantic, "family": t.family,
-                   "caption": t.caption, "content": t.content_id, "reference": t.true_ref_source,
-                   "judge_pred": judge.classes[pred[k]], "reference_judged": judge.classes[ref_label[(split, "true")][i]]}
+            row = {
+                "split": split,
+                "arm": arm,
+                "index": i,
+                "semantic": t.semantic,
+                "family": t.family,
+                "caption": t.caption,
+                "content": t.content_id,
+                "reference": t.true_ref_source,
+                "judge_pred": judge.classes[pred[k]],
+                "reference_judged": judge.classes[ref_label[(split, "true")][i]],
+            }
             if arm == "wrong_ref":
                 row.update(reference=t.wrong_ref_source, wrong_semantic=t.wrong_semantic)
                 if t.wrong_semantic is not None:  # does it follow the wrong reference instead of the target?
@@ -193,8 +222,8 @@ def aggregate(rows: list[dict], plans: list[SplitPlan], seed: int = 0) -> dict:
             for group in ("family", "semantic"):
                 keys = sorted({r[group] for r in arm_rows if r[group] is not None})
                 entry[f"per_{group}"] = {
-                    key: {m: mean_ci([r[m] for r in arm_rows if r[group] == key], seed) for m in names}
-                    for key in keys}
+                    key: {m: mean_ci([r[m] for r in arm_rows if r[group] == key], seed) for m in names} for key in keys
+                }
             result["arms"][arm] = entry
         guard = {}
         if "true_ref" in arms and "wrong_ref" in arms:
@@ -204,8 +233,11 @@ def aggregate(rows: list[dict], plans: list[SplitPlan], seed: int = 0) -> dict:
             for m in ("judge_acc", "judge_agreement", "motion_sim"):
                 diff = np.array([true[i][m] - wrong[i][m] for i in common], dtype=float)
                 if np.isfinite(diff).any():
-                    guard[f"true_minus_wrong_{m}"] = {"mean": float(np.nanmean(diff)), "ci95": bootstrap_ci(diff, seed),
-                                                      "n": int(np.isfinite(diff).sum())}
+                    guard[f"true_minus_wrong_{m}"] = {
+                        "mean": float(np.nanmean(diff)),
+                        "ci95": bootstrap_ci(diff, seed),
+                        "n": int(np.isfinite(diff).sum()),
+                    }
         follows = [r["follows_wrong_semantic"] for r in split_rows if "follows_wrong_semantic" in r]
         if follows:
             guard["wrong_ref_follows_its_semantic"] = mean_ci(follows, seed)
@@ -252,15 +284,21 @@ def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None) -> dict:
     scorer = clip_scorer(cfg.clip_model, cfg.clip_weights)
     plans = build_plans(cfg, model, codes, tuple(skipped))
     tasks = [t for p in plans for t in p.tasks]
-    log.info(f"evaluating {model.source}: {sum(len(p.targets) for p in plans)} targets, {len(tasks)} chunks, "
-             f"{sum(len(t.indices) for t in tasks)} videos, {cfg.workers or 'in-process'} worker(s)")
+    log.info(
+        f"evaluating {model.source}: {sum(len(p.targets) for p in plans)} targets, {len(tasks)} chunks, "
+        f"{sum(len(t.indices) for t in tasks)} videos, {cfg.workers or 'in-process'} worker(s)"
+    )
     t_gen = time.perf_counter()
     if run_tasks is None:
         from v2l.evaluation.runner import run_in_process
 
-        results = run_in_process(tasks, checkpoint, cfg.steps, cfg.threads,
-                                 progress=lambda r: log.info(f"  {r.split}/{r.arm}: {len(r.indices)} videos "
-                                                             f"in {r.generate_seconds:.1f} s"))
+        results = run_in_process(
+            tasks,
+            checkpoint,
+            cfg.steps,
+            cfg.threads,
+            progress=lambda r: log.info(f"  {r.split}/{r.arm}: {len(r.indices)} videos in {r.generate_seconds:.1f} s"),
+        )
     else:
         results = run_tasks(tasks, checkpoint, cfg)
     generation_seconds = time.perf_counter() - t_gen
@@ -268,8 +306,12 @@ def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None) -> dict:
     rows = score(plans, results, judge, scorer, per_condition)
     videos = sum(len(r.indices) for r in results)
     summary = {
-        "model": {"source": model.source, "spec": cfg.model, "version": model.version(),
-                  "checkpoint": str(checkpoint) if checkpoint is not None else None},
+        "model": {
+            "source": model.source,
+            "spec": cfg.model,
+            "version": model.version(),
+            "checkpoint": str(checkpoint) if checkpoint is not None else None,
+        },
         "config": cfg.model_dump(mode="json"),
         "clip_scorer": scorer.name,
         "judge_classes": len(judge.classes),
@@ -277,9 +319,12 @@ def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None) -> dict:
         "splits_left_out": {s: f"the judge does not know {', '.join(lost)}" for s, lost in skipped.items()},
         "reference_clip_judge_accuracy": reference_judge_accuracy(plans, judge),
         "per_condition_train_seconds": {k: v.train_seconds for k, v in per_condition.items()},
-        "throughput": {"videos": videos, "generation_wall_seconds": generation_seconds,
-                       "videos_per_second": videos / generation_seconds if generation_seconds > 0 else None,
-                       "workers": cfg.workers},
+        "throughput": {
+            "videos": videos,
+            "generation_wall_seconds": generation_seconds,
+            "videos_per_second": videos / generation_seconds if generation_seconds > 0 else None,
+            "workers": cfg.workers,
+        },
     }
     summary["wall_seconds"] = time.perf_counter() - t_start
     write_outputs(cfg, summary, rows, plans, results)

@@ -24,8 +24,10 @@ class VideoJudge(SavedModel, nn.Module):
         super().__init__()
         self.classes, self.width = list(classes), width
         self.features = nn.Sequential(
-            _block(6, width, (1, 2, 2)), _block(width, 2 * width, (1, 2, 2)),
-            _block(2 * width, 4 * width, (2, 2, 2)), _block(4 * width, 4 * width, (2, 2, 2)),
+            _block(6, width, (1, 2, 2)),
+            _block(width, 2 * width, (1, 2, 2)),
+            _block(2 * width, 4 * width, (2, 2, 2)),
+            _block(4 * width, 4 * width, (2, 2, 2)),
         )
         self.head = nn.Linear(4 * width, len(self.classes))
 

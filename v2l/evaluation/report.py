@@ -15,11 +15,17 @@ from v2l.evaluation.arms import ARMS
 
 # How each metric is shown: label and a format for one number.
 METRIC_LABELS = {
-    "judge_acc": ("judge accuracy", "{:.1%}"), "judge_agreement": ("judge agreement", "{:.1%}"),
-    "psnr": ("PSNR dB", "{:.2f}"), "ssim": ("SSIM", "{:.3f}"), "clip_t": ("CLIP-T", "{:.3f}"),
-    "clip_i_adjacent": ("CLIP-I adjacent", "{:.3f}"), "clip_i_first": ("CLIP-I to first", "{:.3f}"),
-    "motion_sim": ("motion sim.", "{:.2f}"), "flow_epe": ("flow EPE px", "{:.2f}"),
-    "seconds_per_video": ("s / video", "{:.3f}"), "seconds_per_lora": ("s / LoRA", "{:.4f}"),
+    "judge_acc": ("judge accuracy", "{:.1%}"),
+    "judge_agreement": ("judge agreement", "{:.1%}"),
+    "psnr": ("PSNR dB", "{:.2f}"),
+    "ssim": ("SSIM", "{:.3f}"),
+    "clip_t": ("CLIP-T", "{:.3f}"),
+    "clip_i_adjacent": ("CLIP-I adjacent", "{:.3f}"),
+    "clip_i_first": ("CLIP-I to first", "{:.3f}"),
+    "motion_sim": ("motion sim.", "{:.2f}"),
+    "flow_epe": ("flow EPE px", "{:.2f}"),
+    "seconds_per_video": ("s / video", "{:.3f}"),
+    "seconds_per_lora": ("s / LoRA", "{:.4f}"),
 }
 SHEET_SCALE = 2  # contact sheets show frames at twice their size
 
@@ -59,35 +65,68 @@ def split_tables(name: str, split: dict) -> list[str]:
     arms = list(split["arms"])
     if not arms:
         return []
-    metrics = [m for m in METRIC_LABELS if m in split["arms"][arms[0]]["all"]
-               and any(split["arms"][a]["all"][m]["n"] for a in arms)]
-    lines = [f"### {name} ({split['targets']} targets" + (f", {len(split['semantics'])} semantics, chance "
-                                                          f"{split['chance']:.1%})" if split.get("chance") else ")"), ""]
-    lines += _table(["arm"] + [METRIC_LABELS[m][0] for m in metrics],
-                    [[a] + [fmt(split["arms"][a]["all"][m], m) for m in metrics] for a in arms])
+    metrics = [
+        m
+        for m in METRIC_LABELS
+        if m in split["arms"][arms[0]]["all"] and any(split["arms"][a]["all"][m]["n"] for a in arms)
+    ]
+    lines = [
+        f"### {name} ({split['targets']} targets"
+        + (f", {len(split['semantics'])} semantics, chance {split['chance']:.1%})" if split.get("chance") else ")"),
+        "",
+    ]
+    lines += _table(
+        ["arm"] + [METRIC_LABELS[m][0] for m in metrics],
+        [[a] + [fmt(split["arms"][a]["all"][m], m) for m in metrics] for a in arms],
+    )
     for key, g in split.get("guard", {}).items():
         lo, hi = g["ci95"]
         if key == "wrong_ref_follows_its_semantic":
-            lines.append(f"\nWrong-reference generations judged as the wrong reference's semantic: "
-                         f"{g['mean']:.1%} [{lo * 100:.0f}, {hi * 100:.0f}]")
+            lines.append(
+                f"\nWrong-reference generations judged as the wrong reference's semantic: "
+                f"{g['mean']:.1%} [{lo * 100:.0f}, {hi * 100:.0f}]"
+            )
             continue
-        value = f"{g['mean'] * 100:+.1f} pts [{lo * 100:.0f}, {hi * 100:.0f}]" if "judge" in key else \
-            f"{g['mean']:+.3f} [{lo:.3f}, {hi:.3f}]"
-        lines.append(f"\nGuard, {key.replace('true_minus_wrong_', '').replace('_', ' ')} (true minus wrong reference, paired): {value}")
+        value = (
+            f"{g['mean'] * 100:+.1f} pts [{lo * 100:.0f}, {hi * 100:.0f}]"
+            if "judge" in key
+            else f"{g['mean']:+.3f} [{lo:.3f}, {hi:.3f}]"
+        )
+        lines.append(
+            f"\nGuard, {key.replace('true_minus_wrong_', '').replace('_', ' ')} (true minus wrong reference, paired): {value}"
+        )
     key = "judge_acc" if name != "real" else "judge_agreement"
     families = sorted({f for a in arms for f in split["arms"][a].get("per_family", {})})
     if families:
         lines += ["", f"{METRIC_LABELS[key][0]} per family:", ""]
-        lines += _table(["arm"] + families, [[a] + [fmt(split["arms"][a]["per_family"][f][key], key)
-                                                    if f in split["arms"][a]["per_family"] else "-" for f in families]
-                                             for a in arms])
+        lines += _table(
+            ["arm"] + families,
+            [
+                [a]
+                + [
+                    fmt(split["arms"][a]["per_family"][f][key], key) if f in split["arms"][a]["per_family"] else "-"
+                    for f in families
+                ]
+                for a in arms
+            ],
+        )
     lines += family_metric_tables(split, metrics)
     semantics = split.get("semantics") or []
     if semantics:
         lines += ["", f"{METRIC_LABELS[key][0]} per semantic:", ""]
-        lines += _table(["semantic"] + arms, [[s] + [f"{split['arms'][a]['per_semantic'][s][key]['mean']:.0%}"
-                                                     if s in split["arms"][a]["per_semantic"] else "-" for a in arms]
-                                              for s in semantics])
+        lines += _table(
+            ["semantic"] + arms,
+            [
+                [s]
+                + [
+                    f"{split['arms'][a]['per_semantic'][s][key]['mean']:.0%}"
+                    if s in split["arms"][a]["per_semantic"]
+                    else "-"
+                    for a in arms
+                ]
+                for s in semantics
+            ],
+        )
     return lines + [""]
 
 
@@ -97,10 +136,16 @@ def family_metric_tables(split: dict, metrics: list[str], heading: str = "") -> 
     families = sorted({f for a in arms for f in split["arms"][a].get("per_family", {})})
     lines = []
     for family in families:
-        rows = [[a] + [fmt(split["arms"][a]["per_family"][family][m], m) for m in metrics]
-                for a in arms if family in split["arms"][a].get("per_family", {})]
-        n = max(split["arms"][a]["per_family"][family][metrics[0]]["n"] for a in arms
-                if family in split["arms"][a].get("per_family", {}))
+        rows = [
+            [a] + [fmt(split["arms"][a]["per_family"][family][m], m) for m in metrics]
+            for a in arms
+            if family in split["arms"][a].get("per_family", {})
+        ]
+        n = max(
+            split["arms"][a]["per_family"][family][metrics[0]]["n"]
+            for a in arms
+            if family in split["arms"][a].get("per_family", {})
+        )
         lines += ["", f"{heading}family `{family}` ({n} targets), every metric:", ""]
         lines += _table(["arm"] + [METRIC_LABELS[m][0] for m in metrics], rows)
     return lines
@@ -108,16 +153,22 @@ def family_metric_tables(split: dict, metrics: list[str], heading: str = "") -> 
 
 def report_markdown(summary: dict) -> str:
     cfg = summary["config"]
-    lines = [f"# Evaluation of {summary['model']['source']}", "",
-             f"hypernetwork version `{summary['model']['version'][:16]}`, {cfg['steps']} sampling steps, seed "
-             f"{cfg['seed']}, CLIP scorer `{summary['clip_scorer']}`, {summary['throughput']['videos']} videos in "
-             f"{summary['throughput']['generation_wall_seconds']:.0f} s ({cfg['workers'] or 'in-process'} worker(s)). "
-             f"Brackets: bootstrap 95 % intervals.", ""]
+    lines = [
+        f"# Evaluation of {summary['model']['source']}",
+        "",
+        f"hypernetwork version `{summary['model']['version'][:16]}`, {cfg['steps']} sampling steps, seed "
+        f"{cfg['seed']}, CLIP scorer `{summary['clip_scorer']}`, {summary['throughput']['videos']} videos in "
+        f"{summary['throughput']['generation_wall_seconds']:.0f} s ({cfg['workers'] or 'in-process'} worker(s)). "
+        f"Brackets: bootstrap 95 % intervals.",
+        "",
+    ]
     for name, split in summary["splits"].items():
         lines += split_tables(name, split)
     if summary.get("reference_clip_judge_accuracy"):
-        lines.append("Judge accuracy on the true reference clips themselves: " + ", ".join(
-            f"{k} {v:.1%}" for k, v in summary["reference_clip_judge_accuracy"].items()))
+        lines.append(
+            "Judge accuracy on the true reference clips themselves: "
+            + ", ".join(f"{k} {v:.1%}" for k, v in summary["reference_clip_judge_accuracy"].items())
+        )
     if summary.get("registry"):
         r = summary["registry"]
         lines += ["", f"Registry: version {r['version']} of `{r['name']}` -> **{r['alias']}** ({r['reason']})"]
@@ -156,8 +207,10 @@ def bar_chart(path: Path, metric: str, splits: dict) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    series = {name: {a: e["all"][metric] for a, e in s["arms"].items() if metric in e["all"] and e["all"][metric]["n"]}
-              for name, s in splits.items()}
+    series = {
+        name: {a: e["all"][metric] for a, e in s["arms"].items() if metric in e["all"] and e["all"][metric]["n"]}
+        for name, s in splits.items()
+    }
     series = {k: v for k, v in series.items() if v}
     if not series:
         return None
@@ -167,8 +220,13 @@ def bar_chart(path: Path, metric: str, splits: dict) -> Path | None:
     for k, (name, values) in enumerate(series.items()):
         xs = [i + k * width for i, a in enumerate(arms) if a in values]
         means = [values[a]["mean"] for a in arms if a in values]
-        err = np.array([[values[a]["mean"] - values[a]["ci95"][0], values[a]["ci95"][1] - values[a]["mean"]]
-                        for a in arms if a in values]).T.clip(min=0)
+        err = np.array(
+            [
+                [values[a]["mean"] - values[a]["ci95"][0], values[a]["ci95"][1] - values[a]["mean"]]
+                for a in arms
+                if a in values
+            ]
+        ).T.clip(min=0)
         ax.bar(xs, means, width, yerr=err, capsize=3, label=name)
     ax.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(arms))], arms, rotation=15)
     ax.set_ylabel(METRIC_LABELS[metric][0])

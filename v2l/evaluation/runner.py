@@ -75,20 +75,35 @@ class Generator:
 
             lora = load_compact(task.adapter)
             check_compatible(lora, self.model, f"per-condition LoRA {task.adapter}")
-            videos = generate(self.model, task.images, task.captions, lora.A_pred[None].float(),
-                              lora.B_pred[None].float(), scale=lora.scale, steps=self.steps, seed=task.seed)
+            videos = generate(
+                self.model,
+                task.images,
+                task.captions,
+                lora.A_pred[None].float(),
+                lora.B_pred[None].float(),
+                scale=lora.scale,
+                steps=self.steps,
+                seed=task.seed,
+            )
         elif task.adapter is not None:
-            videos = sample(self._per_condition_backbone(task.adapter, task.semantic), task.images, task.captions,
-                            steps=self.steps, seed=task.seed)
+            videos = sample(
+                self._per_condition_backbone(task.adapter, task.semantic),
+                task.images,
+                task.captions,
+                steps=self.steps,
+                seed=task.seed,
+            )
         else:
             videos = generate(self.model, task.images, task.captions, A, B, steps=self.steps, seed=task.seed)
         t2 = time.perf_counter()
-        return TaskResult(task.split, task.arm, task.indices, videos,
-                          (t1 - t0) if task.references is not None else 0.0, t2 - t1)
+        return TaskResult(
+            task.split, task.arm, task.indices, videos, (t1 - t0) if task.references is not None else 0.0, t2 - t1
+        )
 
 
-def run_in_process(tasks: list[GenerationTask], checkpoint: str | Path | None, steps: int,
-                   threads: int | None = None, progress=None) -> list[TaskResult]:
+def run_in_process(
+    tasks: list[GenerationTask], checkpoint: str | Path | None, steps: int, threads: int | None = None, progress=None
+) -> list[TaskResult]:
     generator = Generator(checkpoint, steps, threads)
     results = []
     for task in tasks:

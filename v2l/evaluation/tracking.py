@@ -19,8 +19,9 @@ def tracking_uri_for(out: Path, tracking_uri: str | None) -> str:
 
     from v2l.mlflow_store import absolute_tracking_uri
 
-    return absolute_tracking_uri(tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-                                 or f"sqlite:///{(Path(out) / 'mlflow.db').resolve()}")
+    return absolute_tracking_uri(
+        tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(Path(out) / 'mlflow.db').resolve()}"
+    )
 
 
 def _metric_name(*parts: str) -> str:
@@ -75,11 +76,21 @@ def _log_run(client, info, cfg, summary: dict, checkpoint: Path | None) -> str:
     from v2l.evaluation.report import write_summary
 
     out, run_id, uri = Path(cfg.out), info.run_id, client.tracking_uri
-    params = {"checkpoint_sha256": summary["model"]["version"], "source": summary["model"]["source"],
-              "split": cfg.split, "seed": cfg.seed, "steps": cfg.steps, "batch": cfg.batch,
-              "per_semantic": cfg.per_semantic, "zeroshot_per_semantic": cfg.zeroshot_per_semantic,
-              "arms": ",".join(cfg.arms), "clip_scorer": summary["clip_scorer"], "workers": cfg.workers,
-              "semantics": ",".join(cfg.semantics or []) or "all", "model_spec": cfg.model or ""}
+    params = {
+        "checkpoint_sha256": summary["model"]["version"],
+        "source": summary["model"]["source"],
+        "split": cfg.split,
+        "seed": cfg.seed,
+        "steps": cfg.steps,
+        "batch": cfg.batch,
+        "per_semantic": cfg.per_semantic,
+        "zeroshot_per_semantic": cfg.zeroshot_per_semantic,
+        "arms": ",".join(cfg.arms),
+        "clip_scorer": summary["clip_scorer"],
+        "workers": cfg.workers,
+        "semantics": ",".join(cfg.semantics or []) or "all",
+        "model_spec": cfg.model or "",
+    }
     for k, v in params.items():
         client.log_param(run_id, k, str(v)[:6000])
     metrics = flat_metrics(summary)
@@ -88,14 +99,16 @@ def _log_run(client, info, cfg, summary: dict, checkpoint: Path | None) -> str:
     stamp = int(info.start_time)
     items = [Metric(k, v, stamp, 0) for k, v in sorted(metrics.items())]
     for i in range(0, len(items), 900):  # the store takes at most 1,000 metrics per batch
-        client.log_batch(run_id, metrics=items[i:i + 900])
+        client.log_batch(run_id, metrics=items[i : i + 900])
     summary["mlflow"] = {"tracking_uri": uri, "experiment_id": info.experiment_id, "run_id": run_id}
     if cfg.register_model:
         from v2l.registry import register_evaluation
 
         summary["registry"] = register_evaluation(client, run_id, summary, checkpoint)
-        log.info(f"registry: {summary['registry']['name']} version {summary['registry']['version']} -> "
-                 f"{summary['registry']['alias']} ({summary['registry']['reason']})")
+        log.info(
+            f"registry: {summary['registry']['name']} version {summary['registry']['version']} -> "
+            f"{summary['registry']['alias']} ({summary['registry']['reason']})"
+        )
         from v2l.evaluation.report import report_markdown
 
         write_text_atomic(out / "report.md", report_markdown(summary))

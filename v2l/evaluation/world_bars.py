@@ -21,8 +21,9 @@ def vae_image_ceiling(backbone, images: torch.Tensor) -> np.ndarray:
 
 
 @torch.no_grad()
-def measure_backbone(backbone, judge, world_cfg, per_semantic: int = 4, steps: int = 25, seed: int = 0,
-                     batch: int = 48) -> dict:
+def measure_backbone(
+    backbone, judge, world_cfg, per_semantic: int = 4, steps: int = 25, seed: int = 0, batch: int = 48
+) -> dict:
     """Base generations (no LoRA) from held-out first frames with content-only captions."""
     from v2l.world.sampler import load_content, semantics_for
 
@@ -30,8 +31,12 @@ def measure_backbone(backbone, judge, world_cfg, per_semantic: int = 4, steps: i
     content = load_content(world_cfg)["heldout"]
     clips, labels, captions = balanced_eval_set(world_cfg, content, names, per_semantic, seed + 30_000)
     images = clips[:, :, 0]
-    videos = torch.cat([sample(backbone, images[i : i + batch], captions[i : i + batch], steps=steps, seed=seed + i)
-                        for i in range(0, len(images), batch)])
+    videos = torch.cat(
+        [
+            sample(backbone, images[i : i + batch], captions[i : i + batch], steps=steps, seed=seed + i)
+            for i in range(0, len(images), batch)
+        ]
+    )
     first = psnr_each(videos[:, :, 0], images)
     ceiling = vae_image_ceiling(backbone, images)
     probs = judge.probabilities(videos)
@@ -57,8 +62,9 @@ def measure_backbone(backbone, judge, world_cfg, per_semantic: int = 4, steps: i
 
 
 @torch.no_grad()
-def judged_accuracy(backbone, judge, world_cfg, semantic: str, samples: int = 16, steps: int = 25,
-                    seed: int = 0) -> float:
+def judged_accuracy(
+    backbone, judge, world_cfg, semantic: str, samples: int = 16, steps: int = 25, seed: int = 0
+) -> float:
     """Generate from held-out first frames with whatever adapter/LoRA is active; how often the judge names `semantic`."""
     from v2l.world.sampler import load_content
 
@@ -69,21 +75,31 @@ def judged_accuracy(backbone, judge, world_cfg, semantic: str, samples: int = 16
     return float((pred == judge.classes.index(semantic)).float().mean())
 
 
-def measure_world(weights: str | Path | None = None, judge_dir: str | Path | None = None, per_semantic: int = 4,
-                  steps: int = 25, write: bool = True) -> dict:
+def measure_world(
+    weights: str | Path | None = None,
+    judge_dir: str | Path | None = None,
+    per_semantic: int = 4,
+    steps: int = 25,
+    write: bool = True,
+) -> dict:
     """The base-world bars for a backbone folder (default: the committed one) judged by a judge folder
     (default: the committed one); with `write`, recorded in that backbone's transformer card."""
     from v2l.backbones import get_spec
     from v2l.backbones.tiny import TINY_WEIGHTS
-    from v2l.evaluation.judge import VideoJudge
     from v2l.cards.card import update_metrics
+    from v2l.evaluation.judge import VideoJudge
     from v2l.world.sampler import WorldConfig
 
     spec = get_spec("tiny")
     backbone = spec.load(weights) if weights is not None else spec.default()
     torch.manual_seed(0)
-    metrics = measure_backbone(backbone, VideoJudge.load(judge_dir or TINY_WEIGHTS / "judge"), WorldConfig(),
-                               per_semantic=per_semantic, steps=steps)
+    metrics = measure_backbone(
+        backbone,
+        VideoJudge.load(judge_dir or TINY_WEIGHTS / "judge"),
+        WorldConfig(),
+        per_semantic=per_semantic,
+        steps=steps,
+    )
     card_dir = Path(weights or TINY_WEIGHTS) / "transformer"
     if write and (card_dir / "card.json").is_file():
         update_metrics(card_dir, metrics, section="base_world")

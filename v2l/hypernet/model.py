@@ -6,7 +6,6 @@ self-attends over module tokens and cross-attends to the reference's VAE latent 
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -18,8 +18,15 @@ def _to_pil(image: torch.Tensor) -> Image.Image:
 
 
 @torch.no_grad()
-def sample(backbone, images: torch.Tensor, prompts: list[str], num_frames: int | None = None, steps: int = 25,
-           guidance: float = 1.0, seed: int = 0) -> torch.Tensor:
+def sample(
+    backbone,
+    images: torch.Tensor,
+    prompts: list[str],
+    num_frames: int | None = None,
+    steps: int = 25,
+    guidance: float = 1.0,
+    seed: int = 0,
+) -> torch.Tensor:
     """The stock I2V pipeline: images (B, 3, H, W) in [-1, 1] -> videos (B, 3, F, H, W) in [-1, 1].
 
     Whatever LoRA is set on the transformer's LightLoRA modules applies (none by default)."""
@@ -30,17 +37,35 @@ def sample(backbone, images: torch.Tensor, prompts: list[str], num_frames: int |
     height, width = images.shape[-2:]
     pipe = backbone.pipeline()
     pipe.set_progress_bar_config(disable=True)
-    out = pipe(image=[_to_pil(im) for im in images], prompt=list(prompts), num_frames=num_frames, height=height,
-               width=width, num_inference_steps=steps, guidance_scale=guidance,
-               generator=torch.Generator().manual_seed(seed), output_type="pt",
-               max_sequence_length=spec.max_text_len, use_dynamic_cfg=False).frames
+    out = pipe(
+        image=[_to_pil(im) for im in images],
+        prompt=list(prompts),
+        num_frames=num_frames,
+        height=height,
+        width=width,
+        num_inference_steps=steps,
+        guidance_scale=guidance,
+        generator=torch.Generator().manual_seed(seed),
+        output_type="pt",
+        max_sequence_length=spec.max_text_len,
+        use_dynamic_cfg=False,
+    ).frames
     return (out.permute(0, 2, 1, 3, 4).float() * 2 - 1).clamp(-1, 1)
 
 
 @torch.no_grad()
-def generate(model, images: torch.Tensor, prompts: list[str], A_pred: torch.Tensor | None = None,
-             B_pred: torch.Tensor | None = None, scale: float | None = None, num_frames: int | None = None,
-             steps: int = 25, guidance: float = 1.0, seed: int = 0) -> torch.Tensor:
+def generate(
+    model,
+    images: torch.Tensor,
+    prompts: list[str],
+    A_pred: torch.Tensor | None = None,
+    B_pred: torch.Tensor | None = None,
+    scale: float | None = None,
+    num_frames: int | None = None,
+    steps: int = 25,
+    guidance: float = 1.0,
+    seed: int = 0,
+) -> torch.Tensor:
     """`sample` with a predicted LoRA per video (fixed for all steps and both CFG branches); none if A_pred is None."""
     if A_pred is None:
         return sample(model.backbone, images, prompts, num_frames, steps, guidance, seed)
@@ -54,7 +79,10 @@ def shared_lora(A_pred: torch.Tensor, B_pred: torch.Tensor) -> tuple[torch.Tenso
     """A batch of LoRAs that are all the same one (one reference repeated, one semantic's code for a whole
     chunk) as that one LoRA, batch 1, so that it is merged into the weights once instead of run as per-sample
     factors; any other batch unchanged."""
-    if A_pred.shape[0] > 1 and torch.equal(A_pred, A_pred[:1].expand_as(A_pred)) \
-            and torch.equal(B_pred, B_pred[:1].expand_as(B_pred)):
+    if (
+        A_pred.shape[0] > 1
+        and torch.equal(A_pred, A_pred[:1].expand_as(A_pred))
+        and torch.equal(B_pred, B_pred[:1].expand_as(B_pred))
+    ):
         return A_pred[:1], B_pred[:1]
     return A_pred, B_pred

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from v2l.lora.files import (CompactLoRA, FORMATS, compact_metadata, save_compact, save_standard, standard_pairs)
+from v2l.lora.files import FORMATS, CompactLoRA, compact_metadata, save_compact, save_standard, standard_pairs
 from v2l.video.io import file_sha256, load_video
 from v2l.video.timing import ReferenceSampling
 
@@ -24,13 +24,15 @@ def load_reference(model, path: str | Path, sampling: ReferenceSampling | None =
     says otherwise), taken from a window of the clip by timestamps (see `v2l.video.timing`), then normalised
     like targets at the preset's resolution. What was taken is warned about when it is not the whole clip."""
     spec = model.backbone.spec
-    return load_video(path, num_frames=spec.num_frames, height=spec.height, width=spec.width, fps=spec.fps,
-                      sampling=sampling)
+    return load_video(
+        path, num_frames=spec.num_frames, height=spec.height, width=spec.width, fps=spec.fps, sampling=sampling
+    )
 
 
 @torch.no_grad()
-def predict_lora(model, reference: str | Path, scale: float | None = None,
-                 sampling: ReferenceSampling | None = None) -> CompactLoRA:
+def predict_lora(
+    model, reference: str | Path, scale: float | None = None, sampling: ReferenceSampling | None = None
+) -> CompactLoRA:
     """The hypernetwork's LoRA for one reference, in full precision (see `stored_lora` for the one to apply)."""
     frames = load_reference(model, reference, sampling)
     A_pred, B_pred = model.predict_factors(frames[None])
@@ -42,14 +44,16 @@ def as_stored(lora: CompactLoRA) -> CompactLoRA:
     return CompactLoRA(lora.A_pred.to(STORED_DTYPE).float(), lora.B_pred.to(STORED_DTYPE).float(), lora.metadata)
 
 
-def stored_lora(model, reference: str | Path, scale: float | None = None,
-                sampling: ReferenceSampling | None = None) -> CompactLoRA:
+def stored_lora(
+    model, reference: str | Path, scale: float | None = None, sampling: ReferenceSampling | None = None
+) -> CompactLoRA:
     """The one LoRA a reference gives: `predict_lora` rounded as its compact file stores it."""
     return as_stored(predict_lora(model, reference, scale, sampling))
 
 
-def write_lora(path: str | Path, lora: CompactLoRA, model, fmt: str = "compact",
-               dtype: torch.dtype | None = None) -> Path:
+def write_lora(
+    path: str | Path, lora: CompactLoRA, model, fmt: str = "compact", dtype: torch.dtype | None = None
+) -> Path:
     """compact: bf16 by default (its size claim); standard exports: fp32 by default (exact)."""
     if fmt == "compact":
         return save_compact(path, lora.A_pred, lora.B_pred, lora.metadata, dtype or STORED_DTYPE)

@@ -22,8 +22,20 @@ import numpy as np
 from v2l.data.curation.quarantine import Rejection, read_quarantine, reason_counts, write_quarantine
 from v2l.data.curation.validate import Reject
 from v2l.errors import V2LError
-from v2l.library.index import (INDEX, INFO, LORAS, QUARANTINE, Library, check_same_hypernet, check_same_sampling,
-                               model_identity, now, read_library, write_index, write_info)
+from v2l.library.index import (
+    INDEX,
+    INFO,
+    LORAS,
+    QUARANTINE,
+    Library,
+    check_same_hypernet,
+    check_same_sampling,
+    model_identity,
+    now,
+    read_library,
+    write_index,
+    write_info,
+)
 from v2l.library.inputs import list_inputs
 from v2l.library.plan import Plan, make_plan
 from v2l.lora.files import FORMATS
@@ -48,8 +60,17 @@ def parse_formats(text: str | list[str]) -> list[str]:
 def task_rows(plan: Plan, sampling: ReferenceSampling | None = None) -> list[Row]:
     """One row per reference to build; `sampling` (how the reference is sampled in time) travels as JSON."""
     how = (sampling or ReferenceSampling()).model_dump_json()
-    return [{"sha256": t.first.sha256, "name": t.first.name, "path": t.first.path or "",
-             "data": t.first.data or b"", "formats": ",".join(t.formats), "sampling": how} for t in plan.tasks]
+    return [
+        {
+            "sha256": t.first.sha256,
+            "name": t.first.name,
+            "path": t.first.path or "",
+            "data": t.first.data or b"",
+            "formats": ",".join(t.formats),
+            "sampling": how,
+        }
+        for t in plan.tasks
+    ]
 
 
 def decode_task(row: Row, preset: str) -> Row:
@@ -62,10 +83,17 @@ def decode_task(row: Row, preset: str) -> Row:
     out.update(frames=b"", shape="", reason="", detail="", source_frames=0, width=0, height=0, fps=0.0)
     try:
         sampling = ReferenceSampling.model_validate_json(row["sampling"]) if row.get("sampling") else None
-        ref = validate_and_decode(Path(row["path"]) if row["path"] else None, row["data"] or None, get_spec(preset),
-                                  sampling)
-        out.update(frames=ref.frames.tobytes(), shape=json.dumps(list(ref.frames.shape)),
-                   source_frames=ref.source_frames, width=ref.width, height=ref.height, fps=ref.fps)
+        ref = validate_and_decode(
+            Path(row["path"]) if row["path"] else None, row["data"] or None, get_spec(preset), sampling
+        )
+        out.update(
+            frames=ref.frames.tobytes(),
+            shape=json.dumps(list(ref.frames.shape)),
+            source_frames=ref.source_frames,
+            width=ref.width,
+            height=ref.height,
+            fps=ref.fps,
+        )
     except Reject as r:
         out.update(reason=r.reason, detail=r.detail)
     except Exception as exc:  # never let one input stop the build: it is quarantined as unreadable
@@ -88,9 +116,11 @@ def write_task(writer, row: Row) -> Row:
 
 def local_executor(writer) -> Callable[[list[Row], str], Iterator[dict]]:
     """The same work as the Ray job, one reference after another in this process."""
+
     def run(rows: list[Row], preset: str) -> Iterator[dict]:
         for row in rows:
             yield write_task(writer, decode_task(row, preset))
+
     return run
 
 
@@ -103,13 +133,17 @@ class BuildResult:
 
     def summary(self) -> str:
         c = self.counts
-        lines = [f"inputs {c['inputs']} = built {c['built']} + duplicates {c['duplicates']} + skipped (already built) "
-                 f"{c['skipped']} + quarantined {c['quarantined']}",
-                 f"files written {c['files_written']}, verified {c['verified']}, repaired {c['repaired']}"]
+        lines = [
+            f"inputs {c['inputs']} = built {c['built']} + duplicates {c['duplicates']} + skipped (already built) "
+            f"{c['skipped']} + quarantined {c['quarantined']}",
+            f"files written {c['files_written']}, verified {c['verified']}, repaired {c['repaired']}",
+        ]
         lines += [f"repaired (failed its sha256, rebuilt): {p}" for p in self.repaired]
         if c["quarantined"] or c["label_quarantined"]:
-            lines.append(f"quarantine {self.root / QUARANTINE}: " + ", ".join(
-                f"{k} {v}" for k, v in c["quarantined_by_reason"].items()))
+            lines.append(
+                f"quarantine {self.root / QUARANTINE}: "
+                + ", ".join(f"{k} {v}" for k, v in c["quarantined_by_reason"].items())
+            )
         lines.append(f"index {self.root / INDEX}, {self.root / INFO}")
         return "\n".join(lines)
 
@@ -123,8 +157,13 @@ def _clean_partial(root: Path) -> None:
 
 def _update_row(lib: Library, result: dict, names: list[str], label: str | None, identity: dict) -> None:
     sha = result["sha256"]
-    row = lib.rows.get(sha) or {"reference_sha256": sha, "inputs": [], "label": None, "created_at": now(),
-                                **{f"{f}_{k}": None for f in FORMATS for k in ("path", "bytes", "sha256")}}
+    row = lib.rows.get(sha) or {
+        "reference_sha256": sha,
+        "inputs": [],
+        "label": None,
+        "created_at": now(),
+        **{f"{f}_{k}": None for f in FORMATS for k in ("path", "bytes", "sha256")},
+    }
     row["inputs"] = list(dict.fromkeys([*row["inputs"], *names]))
     row["label"] = row["label"] or label
     row.update({k: result[k] for k in ("source_frames", "width", "height", "fps")})
@@ -133,9 +172,16 @@ def _update_row(lib: Library, result: dict, names: list[str], label: str | None,
     lib.rows[sha] = row
 
 
-def build_library(references: str | Path, out: str | Path, model, execute: Callable[[list[Row], str], Iterable[dict]],
-                  formats: list[str] | str = ("compact",), labels: str | Path | None = None, progress: bool = True,
-                  sampling: ReferenceSampling | None = None) -> BuildResult:
+def build_library(
+    references: str | Path,
+    out: str | Path,
+    model,
+    execute: Callable[[list[Row], str], Iterable[dict]],
+    formats: list[str] | str = ("compact",),
+    labels: str | Path | None = None,
+    progress: bool = True,
+    sampling: ReferenceSampling | None = None,
+) -> BuildResult:
     """Plan against LIB's index, run the tasks through `execute`, index the results. `model` gives the identity
     (the hypernetwork version) the library must have; `execute` must predict with the same model. `sampling`
     (how each reference is sampled in time, as `v2l predict --start/--fps/--window`) is part of the library's
@@ -152,8 +198,9 @@ def build_library(references: str | Path, out: str | Path, model, execute: Calla
     lib.info = lib.info or {**identity, "reference_sampling": sampling.model_dump()}
     inputs, label_rejections = list_inputs(references, labels)
     if not inputs:
-        raise V2LError(f"--references {references} holds no inputs; pass a folder of videos, a list file or a "
-                       f"corpus manifest.json")
+        raise V2LError(
+            f"--references {references} holds no inputs; pass a folder of videos, a list file or a corpus manifest.json"
+        )
     _clean_partial(out)
     previous = read_quarantine(out / QUARANTINE) if (out / QUARANTINE).is_file() else []
     plan = make_plan(lib, inputs, formats, previous)
@@ -168,17 +215,27 @@ def build_library(references: str | Path, out: str | Path, model, execute: Calla
     tasks = {t.first.sha256: t for t in plan.tasks}
     quarantined = list(plan.quarantined)
     built, files_written, last_index, pending = 0, 0, time.monotonic(), False
-    log.info(f"{len(inputs)} inputs: {len(plan.tasks)} to check and build, {len(plan.skipped)} already built, "
-             f"{len(plan.duplicates)} duplicates, {len(plan.quarantined)} rejected before decoding")
-    bar = tqdm(total=len(plan.tasks), desc="building LoRAs", unit="ref", disable=not progress or not plan.tasks,
-               file=sys.stderr)
+    log.info(
+        f"{len(inputs)} inputs: {len(plan.tasks)} to check and build, {len(plan.skipped)} already built, "
+        f"{len(plan.duplicates)} duplicates, {len(plan.quarantined)} rejected before decoding"
+    )
+    bar = tqdm(
+        total=len(plan.tasks),
+        desc="building LoRAs",
+        unit="ref",
+        disable=not progress or not plan.tasks,
+        file=sys.stderr,
+    )
     try:
         for result in execute(task_rows(plan, sampling), identity["backbone"]):
             task = tasks[result["sha256"]]
             if result.get("reason"):
                 for name in task.names:  # the duplicates of a rejected reference share its fate
-                    why = result["detail"] if name == task.first.name else \
-                        f"has the same bytes as {task.first.name}, which {result['detail']}"
+                    why = (
+                        result["detail"]
+                        if name == task.first.name
+                        else f"has the same bytes as {task.first.name}, which {result['detail']}"
+                    )
                     quarantined.append(Rejection(name, "file", result["reason"], f"{name} {why}", result["sha256"]))
             else:
                 _update_row(lib, result, task.names, task.label, identity)
@@ -191,19 +248,33 @@ def build_library(references: str | Path, out: str | Path, model, execute: Calla
                 last_index, pending = time.monotonic(), False
     finally:
         bar.close()
-    rejected_dups = sum(len(tasks[r.sha256].names) - 1 for r in quarantined
-                        if r.sha256 in tasks and r.input == tasks[r.sha256].first.name)
-    counts = {"inputs": len(inputs), "built": built, "duplicates": len(plan.duplicates) - rejected_dups,
-              "skipped": len(plan.skipped), "quarantined": len(quarantined),
-              "quarantined_by_reason": reason_counts(quarantined + label_rejections),
-              "label_quarantined": len(label_rejections), "files_written": files_written,
-              "repaired": len(plan.repaired),
-              "verified": plan.verified}
-    assert counts["inputs"] == counts["built"] + counts["duplicates"] + counts["skipped"] + counts["quarantined"], counts
+    rejected_dups = sum(
+        len(tasks[r.sha256].names) - 1
+        for r in quarantined
+        if r.sha256 in tasks and r.input == tasks[r.sha256].first.name
+    )
+    counts = {
+        "inputs": len(inputs),
+        "built": built,
+        "duplicates": len(plan.duplicates) - rejected_dups,
+        "skipped": len(plan.skipped),
+        "quarantined": len(quarantined),
+        "quarantined_by_reason": reason_counts(quarantined + label_rejections),
+        "label_quarantined": len(label_rejections),
+        "files_written": files_written,
+        "repaired": len(plan.repaired),
+        "verified": plan.verified,
+    }
+    assert counts["inputs"] == counts["built"] + counts["duplicates"] + counts["skipped"] + counts["quarantined"], (
+        counts
+    )
     if dirty or not (out / INDEX).is_file():
         write_index(lib)
     order = {inp.name: i for i, inp in enumerate(inputs)}
     quarantined.sort(key=lambda r: order.get(r.input, len(order)))
     write_quarantine(out / QUARANTINE, quarantined + label_rejections)
-    write_info(lib, {**counts, "formats": formats, "references": str(Path(references).resolve()), "finished_at": now().isoformat()})
+    write_info(
+        lib,
+        {**counts, "formats": formats, "references": str(Path(references).resolve()), "finished_at": now().isoformat()},
+    )
     return BuildResult(out, counts, plan.repaired, quarantined + label_rejections)

@@ -13,19 +13,19 @@ from v2l.video.reference_sampling import ReferenceSampling
 class LibraryBuildConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    references: Path                 # a folder of videos, a list file (one path per line) or a corpus manifest.json
-    out: Path                        # the library folder (on a cluster: a path every node sees)
+    references: Path  # a folder of videos, a list file (one path per line) or a corpus manifest.json
+    out: Path  # the library folder (on a cluster: a path every node sees)
     formats: list[str] = ["compact"]  # any of compact, diffusers, kohya
-    labels: Path | None = None       # CSV `path,semantic` (paths relative to it); a folder's own labels.csv otherwise
-    checkpoint: Path | None = None   # None: the committed tiny hypernetwork
-    model: str | None = None         # or a registered one: models:/v2l-hypernet@champion, models:/v2l-hypernet/3
+    labels: Path | None = None  # CSV `path,semantic` (paths relative to it); a folder's own labels.csv otherwise
+    checkpoint: Path | None = None  # None: the committed tiny hypernetwork
+    model: str | None = None  # or a registered one: models:/v2l-hypernet@champion, models:/v2l-hypernet/3
     preset: str = "tiny"
     backbone_weights: Path | None = None
-    workers: int = 1                 # actors, each holding the model once
-    batch: int = 4                   # references per actor call
+    workers: int = 1  # actors, each holding the model once
+    batch: int = 4  # references per actor call
     cpus_per_worker: float = 1.0
-    torch_threads: int = 1           # per actor
-    address: str | None = None       # None: RAY_ADDRESS if set, else a private local cluster
+    torch_threads: int = 1  # per actor
+    address: str | None = None  # None: RAY_ADDRESS if set, else a private local cluster
     reference: ReferenceSampling = ReferenceSampling()  # how each reference is sampled in time (start, fps, window)
 
     @field_validator("workers", "batch", "torch_threads")
@@ -45,7 +45,6 @@ class LibraryBuildConfig(BaseModel):
         except V2LError as exc:
             raise ValueError(str(exc)) from None
 
-
     def resolved(self) -> "LibraryBuildConfig":
         """This config with `model` (a registry spec) resolved to its local checkpoint folder, which the driver and
         every actor load (`v2l.registry.checkpoint_for`: at most one of checkpoint and model)."""
@@ -59,5 +58,6 @@ class LibraryBuildConfig(BaseModel):
 def load_build_config(path: str | Path, **overrides) -> LibraryBuildConfig:
     from v2l.config import load_config_file
 
-    return load_config_file(LibraryBuildConfig, path, "library config", "pipelines/configs/library_tiny.yaml",
-                            **overrides)
+    return load_config_file(
+        LibraryBuildConfig, path, "library config", "pipelines/configs/library_tiny.yaml", **overrides
+    )

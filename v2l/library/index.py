@@ -28,13 +28,24 @@ def schema():
     import pyarrow as pa
 
     fields = [
-        ("reference_sha256", pa.string()), ("inputs", pa.list_(pa.string())), ("label", pa.string()),
-        ("source_frames", pa.int64()), ("width", pa.int64()), ("height", pa.int64()), ("fps", pa.float64()),
+        ("reference_sha256", pa.string()),
+        ("inputs", pa.list_(pa.string())),
+        ("label", pa.string()),
+        ("source_frames", pa.int64()),
+        ("width", pa.int64()),
+        ("height", pa.int64()),
+        ("fps", pa.float64()),
     ]
     for fmt in FORMATS:
         fields += [(f"{fmt}_path", pa.string()), (f"{fmt}_bytes", pa.int64()), (f"{fmt}_sha256", pa.string())]
-    fields += [("hypernet_sha256", pa.string()), ("hypernet_source", pa.string()), ("modules_sha256", pa.string()),
-               ("backbone", pa.string()), ("seconds", pa.float64()), ("created_at", pa.timestamp("us", tz="UTC"))]
+    fields += [
+        ("hypernet_sha256", pa.string()),
+        ("hypernet_source", pa.string()),
+        ("modules_sha256", pa.string()),
+        ("backbone", pa.string()),
+        ("seconds", pa.float64()),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+    ]
     return pa.schema(fields)
 
 
@@ -54,13 +65,17 @@ def entry_file(lib: "Library", row: dict, fmt: str) -> Path | None:
         return None
     sha = str(row.get("reference_sha256"))
     if rel != lora_path(sha, fmt):
-        raise LibraryError(f"library {lib.root}: the index names {str(rel)[:120]!r} as the {fmt} file of entry "
-                           f"{sha[:12]}, not {lora_path(sha, fmt)}; the index was altered: delete index.parquet "
-                           f"and re-run the build")
+        raise LibraryError(
+            f"library {lib.root}: the index names {str(rel)[:120]!r} as the {fmt} file of entry "
+            f"{sha[:12]}, not {lora_path(sha, fmt)}; the index was altered: delete index.parquet "
+            f"and re-run the build"
+        )
     path = lib.root / rel
     if path.is_symlink() and not Path(os.path.realpath(path)).is_relative_to(Path(os.path.realpath(lib.root))):
-        raise LibraryError(f"library {lib.root}: {rel} is a symbolic link to {os.path.realpath(path)}, outside the "
-                           f"library; delete the link and re-run the build")
+        raise LibraryError(
+            f"library {lib.root}: {rel} is a symbolic link to {os.path.realpath(path)}, outside the "
+            f"library; delete the link and re-run the build"
+        )
     return path
 
 
@@ -71,7 +86,7 @@ def now() -> dt.datetime:
 @dataclass
 class Library:
     root: Path
-    info: dict | None = None                             # library.json, None for a new library
+    info: dict | None = None  # library.json, None for a new library
     rows: dict[str, dict] = field(default_factory=dict)  # reference sha256 -> index row
 
     @property
@@ -86,12 +101,15 @@ def read_library(root: str | Path, must_exist: bool = False) -> Library:
     info_path, index_path = root / INFO, root / INDEX
     if not info_path.is_file():
         if must_exist:
-            raise LibraryError(f"{root} is not a LoRA library (no {INFO}); build one with `v2l library build "
-                               f"--references DIR --out {root}`")
+            raise LibraryError(
+                f"{root} is not a LoRA library (no {INFO}); build one with `v2l library build "
+                f"--references DIR --out {root}`"
+            )
         if root.exists() and any(p.name != QUARANTINE for p in root.iterdir()):
             if not (root / LORAS).is_dir():
-                raise LibraryError(f"--out {root} is a non-empty folder that is not a LoRA library; pass a new "
-                                   f"or empty folder")
+                raise LibraryError(
+                    f"--out {root} is a non-empty folder that is not a LoRA library; pass a new or empty folder"
+                )
         return Library(root)
     try:
         info = json.loads(info_path.read_text("utf-8"))
@@ -101,8 +119,11 @@ def read_library(root: str | Path, must_exist: bool = False) -> Library:
         raise LibraryError(f"{info_path} is not valid JSON ({exc}); restore it or rebuild into a new folder") from None
     if info.get("format") != LIBRARY_FORMAT:
         raise LibraryError(f"{info_path} has format {info.get('format')!r}, expected {LIBRARY_FORMAT!r}")
-    missing = [k for k in ("hypernet_sha256", "hypernet_source", "modules_sha256", "backbone")
-               if not isinstance(info.get(k), str)]
+    missing = [
+        k
+        for k in ("hypernet_sha256", "hypernet_source", "modules_sha256", "backbone")
+        if not isinstance(info.get(k), str)
+    ]
     if missing:
         raise LibraryError(f"{info_path} lacks {', '.join(missing)}; restore it or rebuild into a new folder")
     rows: dict[str, dict] = {}
@@ -110,8 +131,10 @@ def read_library(root: str | Path, must_exist: bool = False) -> Library:
         try:
             table = pq.read_table(index_path)
         except Exception as exc:
-            raise LibraryError(f"{index_path} cannot be read as parquet ({type(exc).__name__}: {exc}); delete it and "
-                               f"re-run the build to re-index the library") from None
+            raise LibraryError(
+                f"{index_path} cannot be read as parquet ({type(exc).__name__}: {exc}); delete it and "
+                f"re-run the build to re-index the library"
+            ) from None
         rows = {r["reference_sha256"]: r for r in table.to_pylist()}
     return Library(root, info, rows)
 
@@ -146,8 +169,13 @@ def write_info(lib: Library, last_build: dict) -> Path:
 
 
 def model_identity(model) -> dict:
-    return {"format": LIBRARY_FORMAT, "hypernet_sha256": model.version(), "hypernet_source": model.source,
-            "modules_sha256": model.network.modules_sha256(), "backbone": model.cfg.preset}
+    return {
+        "format": LIBRARY_FORMAT,
+        "hypernet_sha256": model.version(),
+        "hypernet_source": model.source,
+        "modules_sha256": model.network.modules_sha256(),
+        "backbone": model.cfg.preset,
+    }
 
 
 def library_sampling(lib: Library):
@@ -165,11 +193,14 @@ def check_same_sampling(lib: Library, sampling) -> None:
         return
     mine = library_sampling(lib)
     if mine != sampling:
+
         def opts(s):
             return " ".join(f"--{k} {v}" for k, v in s.model_dump().items() if v is not None)
 
-        raise LibraryError(f"library {lib.root} sampled its references with {opts(mine)}; this build asks for "
-                           f"{opts(sampling)}: pass the same options, or build into a new --out folder")
+        raise LibraryError(
+            f"library {lib.root} sampled its references with {opts(mine)}; this build asks for "
+            f"{opts(sampling)}: pass the same options, or build into a new --out folder"
+        )
 
 
 def check_same_hypernet(lib: Library, model) -> None:
@@ -183,4 +214,5 @@ def check_same_hypernet(lib: Library, model) -> None:
                 f"library {lib.root} holds LoRAs of hypernetwork {lib.info.get('hypernet_sha256', '?')[:12]}… "
                 f"({lib.info.get('hypernet_source')}, backbone {lib.info.get('backbone')}); this build uses "
                 f"{mine['hypernet_sha256'][:12]}… ({mine['hypernet_source']}, backbone {mine['backbone']}): pass "
-                f"the --checkpoint that made the library, or build into a new --out folder")
+                f"the --checkpoint that made the library, or build into a new --out folder"
+            )

@@ -21,9 +21,9 @@ from v2l.video.io import file_sha256
 
 @dataclass
 class ReferenceInput:
-    name: str                      # what is recorded: the absolute path, or "<shard>#<member>" for a corpus sample
-    path: str | None = None        # a file on disk
-    data: bytes | None = None      # a shard member's bytes (read once, while hashing)
+    name: str  # what is recorded: the absolute path, or "<shard>#<member>" for a corpus sample
+    path: str | None = None  # a file on disk
+    data: bytes | None = None  # a shard member's bytes (read once, while hashing)
     sha256: str | None = None
     label: str | None = None
     rejection: Rejection | None = None
@@ -96,8 +96,14 @@ def read_labels(path: Path) -> tuple[dict[str, str], list[Rejection]]:
         rel, label = row.get("path"), row.get("semantic") or row.get("label")
         why = _bad_caption(label) if isinstance(rel, str) and rel.strip() else "has no path"
         if why:
-            rejected.append(Rejection(where, "label", "label_malformed", f"{where} label {why}; give each row a path "
-                                      f"and a short plain-text semantic"))
+            rejected.append(
+                Rejection(
+                    where,
+                    "label",
+                    "label_malformed",
+                    f"{where} label {why}; give each row a path and a short plain-text semantic",
+                )
+            )
             continue
         full = os.path.abspath(path.parent / rel.strip())
         if full in labels:
@@ -121,8 +127,10 @@ def list_inputs(source: str | Path, labels: str | Path | None = None) -> tuple[l
     elif source.is_file():
         inputs = _from_list_file(source)
     else:
-        raise V2LError(f"--references {source} does not exist; pass a folder of videos, a list file (one path per "
-                       f"line) or a corpus manifest.json")
+        raise V2LError(
+            f"--references {source} does not exist; pass a folder of videos, a list file (one path per "
+            f"line) or a corpus manifest.json"
+        )
     label_rejections: list[Rejection] = []
     if labels is not None:
         by_path, label_rejections = read_labels(Path(labels))
@@ -131,6 +139,12 @@ def list_inputs(source: str | Path, labels: str | Path | None = None) -> tuple[l
                 inp.label = by_path[inp.path]
         known = {inp.path for inp in inputs}
         for full in sorted(set(by_path) - known):
-            label_rejections.append(Rejection(f"{labels}", "label", "label_unknown_path",
-                                              f"{labels} labels {full}, which is not an input; fix the path"))
+            label_rejections.append(
+                Rejection(
+                    f"{labels}",
+                    "label",
+                    "label_unknown_path",
+                    f"{labels} labels {full}, which is not an input; fix the path",
+                )
+            )
     return inputs, label_rejections

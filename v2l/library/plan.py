@@ -22,9 +22,9 @@ from v2l.video.io import file_sha256
 
 @dataclass
 class Task:
-    first: ReferenceInput         # the input whose bytes are decoded
-    formats: list[str]            # what to (re)write
-    names: list[str]              # every input of this run with these bytes, the first first
+    first: ReferenceInput  # the input whose bytes are decoded
+    formats: list[str]  # what to (re)write
+    names: list[str]  # every input of this run with these bytes, the first first
     label: str | None
 
 
@@ -32,10 +32,10 @@ class Task:
 class Plan:
     tasks: list[Task] = field(default_factory=list)
     duplicates: list[ReferenceInput] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)          # sha256 of entries already complete
+    skipped: list[str] = field(default_factory=list)  # sha256 of entries already complete
     quarantined: list[Rejection] = field(default_factory=list)
-    repaired: list[str] = field(default_factory=list)         # library-relative paths that failed verification
-    verified: int = 0                                         # existing files that matched their sha256
+    repaired: list[str] = field(default_factory=list)  # library-relative paths that failed verification
+    verified: int = 0  # existing files that matched their sha256
     new_names: dict[str, list[str]] = field(default_factory=dict)  # sha256 -> this run's input names
 
 
@@ -49,8 +49,7 @@ def file_ok(lib: Library, row: dict, fmt: str) -> bool:
     return bool(path and path.is_file() and file_sha256(path) == row.get(f"{fmt}_sha256"))
 
 
-def make_plan(lib: Library, inputs: list[ReferenceInput], formats: list[str],
-              previous: list[Rejection] = ()) -> Plan:
+def make_plan(lib: Library, inputs: list[ReferenceInput], formats: list[str], previous: list[Rejection] = ()) -> Plan:
     """`previous`: the last build's quarantine; bytes it rejected after decoding are not decoded again."""
     plan = Plan()
     first: dict[str, Task | None] = {}
@@ -58,8 +57,11 @@ def make_plan(lib: Library, inputs: list[ReferenceInput], formats: list[str],
     for inp in inputs:
         if inp.rejection is None and inp.sha256 in rejected and inp.sha256 not in lib.rows:
             prev = rejected[inp.sha256]
-            detail = prev.detail if prev.input == inp.name else \
-                f"{inp.name} has the same bytes as {prev.input}, rejected before: {prev.detail}"
+            detail = (
+                prev.detail
+                if prev.input == inp.name
+                else f"{inp.name} has the same bytes as {prev.input}, rejected before: {prev.detail}"
+            )
             inp.rejection = Rejection(inp.name, "file", prev.reason, detail, inp.sha256)
         if inp.rejection is not None:
             plan.quarantined.append(inp.rejection)

@@ -49,14 +49,15 @@ class _Predictor:
 
 def ray_executor(cfg: LibraryBuildConfig):
     """An executor for `build_library`: the rows through Ray Data, results yielded as they complete."""
+
     def run(rows: list[dict], preset: str):
         import json
 
         import ray
         import ray.data
 
-        from v2l.ray_cluster import connect
         from v2l.library.build import decode_task
+        from v2l.ray_cluster import connect
 
         if not rows:
             return
@@ -70,14 +71,23 @@ def ray_executor(cfg: LibraryBuildConfig):
         # driver got nothing until the end (measured: 12 references, every result at the last second).
         ds = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), MAX_BLOCKS)))
         ds = ds.map(decode_task, fn_kwargs={"preset": preset}, num_cpus=0.5)
-        ds = ds.map_batches(_Predictor, batch_size=cfg.batch, batch_format="numpy",
-                            compute=ray.data.ActorPoolStrategy(size=cfg.workers), num_cpus=cfg.cpus_per_worker,
-                            fn_constructor_kwargs={"root": absolute(cfg.out), "checkpoint": absolute(cfg.checkpoint),
-                                                   "preset": cfg.preset,
-                                                   "backbone_weights": absolute(cfg.backbone_weights),
-                                                   "threads": cfg.torch_threads})
+        ds = ds.map_batches(
+            _Predictor,
+            batch_size=cfg.batch,
+            batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=cfg.workers),
+            num_cpus=cfg.cpus_per_worker,
+            fn_constructor_kwargs={
+                "root": absolute(cfg.out),
+                "checkpoint": absolute(cfg.checkpoint),
+                "preset": cfg.preset,
+                "backbone_weights": absolute(cfg.backbone_weights),
+                "threads": cfg.torch_threads,
+            },
+        )
         for row in ds.iter_rows():
             yield json.loads(row["result"])
+
     return run
 
 
@@ -88,5 +98,13 @@ def build(cfg: LibraryBuildConfig, progress: bool = True):
 
     cfg = cfg.resolved()  # --model models:/v2l-hypernet@champion -> its checkpoint folder, for driver and actors
     model = default_model(cfg.checkpoint, cfg.preset, cfg.backbone_weights)
-    return build_library(cfg.references, cfg.out, model, ray_executor(cfg), cfg.formats, cfg.labels,
-                         progress=progress, sampling=cfg.reference)
+    return build_library(
+        cfg.references,
+        cfg.out,
+        model,
+        ray_executor(cfg),
+        cfg.formats,
+        cfg.labels,
+        progress=progress,
+        sampling=cfg.reference,
+    )

@@ -29,18 +29,28 @@ def search(root: str | Path, reference: str | Path, k: int = 5, model=None) -> l
     lib = read_library(root, must_exist=True)
     rows = [r for r in lib.rows.values() if r.get("compact_path")]
     if not rows:
-        raise V2LError(f"library {lib.root} has no compact LoRAs to compare codes with; build it with "
-                       f"--formats compact")
-    model = model or default_model(lib.info["hypernet_source"] if Path(lib.info["hypernet_source"]).is_dir() else None,
-                                   lib.info["backbone"])
+        raise V2LError(
+            f"library {lib.root} has no compact LoRAs to compare codes with; build it with --formats compact"
+        )
+    model = model or default_model(
+        lib.info["hypernet_source"] if Path(lib.info["hypernet_source"]).is_dir() else None, lib.info["backbone"]
+    )
     check_same_hypernet(lib, model)
     # The entries' files first (each checked: in its place, no link out, finite), then the one hypernetwork pass.
-    codes = torch.stack([code_of(c.A_pred, c.B_pred) for c in (load_compact(entry_file(lib, r, "compact"))
-                                                                for r in rows)])
+    codes = torch.stack(
+        [code_of(c.A_pred, c.B_pred) for c in (load_compact(entry_file(lib, r, "compact")) for r in rows)]
+    )
     query = predict_lora(model, reference, sampling=library_sampling(lib))  # sampled as the entries were
     q = code_of(query.A_pred, query.B_pred)
     cosine = torch.nn.functional.cosine_similarity(codes, q[None], dim=1)
     order = torch.argsort(cosine, descending=True)[:k]
-    return [{"reference_sha256": rows[i]["reference_sha256"], "label": rows[i]["label"], "cosine": float(cosine[i]),
-             "input": rows[i]["inputs"][0] if rows[i]["inputs"] else None, "compact_path": rows[i]["compact_path"]}
-            for i in order.tolist()]
+    return [
+        {
+            "reference_sha256": rows[i]["reference_sha256"],
+            "label": rows[i]["label"],
+            "cosine": float(cosine[i]),
+            "input": rows[i]["inputs"][0] if rows[i]["inputs"] else None,
+            "compact_path": rows[i]["compact_path"],
+        }
+        for i in order.tolist()
+    ]

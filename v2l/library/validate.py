@@ -33,19 +33,22 @@ def check_file(path: Path, root: Path | None) -> None:
         raise Reject("unsupported_type", "is not a regular file (a device, socket or pipe?); remove it")
     ext = path.suffix.lower()
     if ext in IMAGE_EXTS:
-        raise Reject("unsupported_type", f"is a picture ({ext}); a reference must be a video "
-                     f"({', '.join(sorted(VIDEO_EXTS))})")
+        raise Reject(
+            "unsupported_type", f"is a picture ({ext}); a reference must be a video ({', '.join(sorted(VIDEO_EXTS))})"
+        )
     if ext not in VIDEO_EXTS:
-        raise Reject("unsupported_type", f"has extension {ext or '(none)'!r}; references are videos "
-                     f"({', '.join(sorted(VIDEO_EXTS))})")
+        raise Reject(
+            "unsupported_type",
+            f"has extension {ext or '(none)'!r}; references are videos ({', '.join(sorted(VIDEO_EXTS))})",
+        )
     if path.stat().st_size == 0:
         raise Reject("empty_file", "has zero bytes; copy it again or remove it")
 
 
 @dataclass
 class DecodedReference:
-    frames: np.ndarray   # float32 (3, F, H, W) in [-1, 1], what the hypernetwork reads
-    source_frames: int   # decoded frames of the input
+    frames: np.ndarray  # float32 (3, F, H, W) in [-1, 1], what the hypernetwork reads
+    source_frames: int  # decoded frames of the input
     width: int
     height: int
     fps: float
@@ -73,7 +76,13 @@ def validate_and_decode(path: Path | None, data: bytes | None, spec, sampling=No
             warnings.simplefilter("ignore")  # frame-count resampling is expected for references of any length
             frames = load_reference(_spec_only(spec), path, sampling)
     except Exception as exc:  # a file curation accepts but the model's decoder refuses
-        raise Reject("unreadable", f"cannot be decoded for the model ({type(exc).__name__}: {exc}); re-encode it "
-                     f"with ffmpeg") from None
-    return DecodedReference(frames.numpy().astype(np.float32), checked.decoded_frames, checked.info.width,
-                            checked.info.height, checked.info.fps)
+        raise Reject(
+            "unreadable", f"cannot be decoded for the model ({type(exc).__name__}: {exc}); re-encode it with ffmpeg"
+        ) from None
+    return DecodedReference(
+        frames.numpy().astype(np.float32),
+        checked.decoded_frames,
+        checked.info.width,
+        checked.info.height,
+        checked.info.fps,
+    )

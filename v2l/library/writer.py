@@ -22,8 +22,14 @@ from v2l.video.io import file_sha256
 class LoRAWriter:
     """Holds the model (loaded once); `write` turns decoded frames into files and their records."""
 
-    def __init__(self, root: str | Path, model=None, checkpoint: str | None = None, preset: str = "tiny",
-                 backbone_weights: str | None = None):
+    def __init__(
+        self,
+        root: str | Path,
+        model=None,
+        checkpoint: str | None = None,
+        preset: str = "tiny",
+        backbone_weights: str | None = None,
+    ):
         from v2l.model import default_model
 
         self.root = Path(root)
@@ -41,7 +47,6 @@ class LoRAWriter:
         for fmt in formats:
             rel = lora_path(sha256, fmt)
             path = write_lora(self.root / rel, lora, self.model, fmt)
-            record.update({f"{fmt}_path": rel, f"{fmt}_bytes": path.stat().st_size,
-                           f"{fmt}_sha256": file_sha256(path)})
+            record.update({f"{fmt}_path": rel, f"{fmt}_bytes": path.stat().st_size, f"{fmt}_sha256": file_sha256(path)})
         record["seconds"] = time.perf_counter() - t0
         return record

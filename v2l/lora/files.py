@@ -43,23 +43,33 @@ def compact_metadata(model, reference_sha256: str, scale: float | None = None) -
         "backbone": model.cfg.preset,
         "hypernet_sha256": model.version(),
         "modules_sha256": model.network.modules_sha256(),
-        "r": str(cfg.r), "a": str(cfg.a), "b": str(cfg.b),
+        "r": str(cfg.r),
+        "a": str(cfg.a),
+        "b": str(cfg.b),
         "scale": repr(float(cfg.scale if scale is None else scale)),
         "reference_sha256": reference_sha256,
     }
 
 
-def save_compact(path: str | Path, A_pred: torch.Tensor, B_pred: torch.Tensor, metadata: dict[str, str],
-                 dtype: torch.dtype = torch.bfloat16) -> Path:
+def save_compact(
+    path: str | Path,
+    A_pred: torch.Tensor,
+    B_pred: torch.Tensor,
+    metadata: dict[str, str],
+    dtype: torch.dtype = torch.bfloat16,
+) -> Path:
     """One reference's LoRA: A_pred (N, r, a), B_pred (N, b, r), written atomically."""
-    tensors = {"A_pred": A_pred.detach().to("cpu", dtype).contiguous(),
-               "B_pred": B_pred.detach().to("cpu", dtype).contiguous()}
+    tensors = {
+        "A_pred": A_pred.detach().to("cpu", dtype).contiguous(),
+        "B_pred": B_pred.detach().to("cpu", dtype).contiguous(),
+    }
     save_file_canonical(tensors, path, metadata)
     return Path(path)
 
 
-def compact_bytes(A_pred: torch.Tensor, B_pred: torch.Tensor, metadata: dict[str, str],
-                  dtype: torch.dtype = torch.bfloat16) -> bytes:
+def compact_bytes(
+    A_pred: torch.Tensor, B_pred: torch.Tensor, metadata: dict[str, str], dtype: torch.dtype = torch.bfloat16
+) -> bytes:
     from safetensors.torch import save
 
     return save({"A_pred": A_pred.to(dtype).contiguous(), "B_pred": B_pred.to(dtype).contiguous()}, metadata=metadata)
@@ -75,8 +85,9 @@ def load_compact(path: str | Path) -> CompactLoRA:
     fmt = meta.get("format")
     if fmt != COMPACT_FORMAT:
         hint = " (it is a standard export: load it with diffusers or `load_standard`)" if fmt == STANDARD_FORMAT else ""
-        raise BadLoRAFileError(f"LoRA file {path} is not a compact v2l LoRA (format={fmt!r}, expected "
-                               f"{COMPACT_FORMAT!r}){hint}")
+        raise BadLoRAFileError(
+            f"LoRA file {path} is not a compact v2l LoRA (format={fmt!r}, expected {COMPACT_FORMAT!r}){hint}"
+        )
     missing = {"A_pred", "B_pred"} - tensors.keys()
     if missing:
         raise BadLoRAFileError(f"LoRA file {path} lacks tensors {sorted(missing)}; re-create it with `v2l predict`")
@@ -84,11 +95,15 @@ def load_compact(path: str | Path) -> CompactLoRA:
         r, a, b = int(meta["r"]), int(meta["a"]), int(meta["b"])
         float(meta["scale"])
     except (KeyError, ValueError) as exc:
-        raise BadLoRAFileError(f"LoRA file {path} has broken metadata ({exc}); re-create it with `v2l predict`") from None
+        raise BadLoRAFileError(
+            f"LoRA file {path} has broken metadata ({exc}); re-create it with `v2l predict`"
+        ) from None
     A, B = tensors["A_pred"], tensors["B_pred"]
     if A.ndim != 3 or B.ndim != 3 or A.shape[1:] != (r, a) or B.shape[1:] != (b, r) or A.shape[0] != B.shape[0]:
-        raise BadLoRAFileError(f"LoRA file {path} has tensor shapes A_pred {tuple(A.shape)}, B_pred {tuple(B.shape)} "
-                               f"that do not match its metadata r={r}, a={a}, b={b}")
+        raise BadLoRAFileError(
+            f"LoRA file {path} has tensor shapes A_pred {tuple(A.shape)}, B_pred {tuple(B.shape)} "
+            f"that do not match its metadata r={r}, a={a}, b={b}"
+        )
     return CompactLoRA(A, B, meta)
 
 
@@ -96,20 +111,28 @@ def check_compatible(lora: CompactLoRA, model, source: str = "the LoRA") -> None
     """A compact LoRA only means something with the hypernetwork version and module list that made it."""
     meta = lora.metadata
     if meta.get("backbone") != model.cfg.preset:
-        raise IncompatibleLoRAError(f"{source} was made for backbone {meta.get('backbone')!r}, this model is "
-                                    f"{model.cfg.preset!r}; use a checkpoint for that backbone")
+        raise IncompatibleLoRAError(
+            f"{source} was made for backbone {meta.get('backbone')!r}, this model is "
+            f"{model.cfg.preset!r}; use a checkpoint for that backbone"
+        )
     if meta.get("modules_sha256") != model.network.modules_sha256():
-        raise IncompatibleLoRAError(f"{source} was made for another LoRA module list (modules_sha256 "
-                                    f"{meta.get('modules_sha256', '?')[:12]}…, this model "
-                                    f"{model.network.modules_sha256()[:12]}…); predict it again with this model")
+        raise IncompatibleLoRAError(
+            f"{source} was made for another LoRA module list (modules_sha256 "
+            f"{meta.get('modules_sha256', '?')[:12]}…, this model "
+            f"{model.network.modules_sha256()[:12]}…); predict it again with this model"
+        )
     if meta.get("hypernet_sha256") != model.version():
-        raise IncompatibleLoRAError(f"{source} was made by hypernetwork version {meta.get('hypernet_sha256', '?')[:12]}…, "
-                                    f"this checkpoint is {model.version()[:12]}…; pass the --checkpoint that made it, "
-                                    f"or predict it again from its reference")
+        raise IncompatibleLoRAError(
+            f"{source} was made by hypernetwork version {meta.get('hypernet_sha256', '?')[:12]}…, "
+            f"this checkpoint is {model.version()[:12]}…; pass the --checkpoint that made it, "
+            f"or predict it again from its reference"
+        )
 
 
 # -- standard rank-r exports ---------------------------------------------------------------------
-def standard_pairs(lora: CompactLoRA, model, scale: float | None = None) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+def standard_pairs(
+    lora: CompactLoRA, model, scale: float | None = None
+) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """Compose the compact LoRA with the model's aux matrices: module -> (down (r, in), up (out, r))."""
     check_compatible(lora, model)
     scale = lora.scale if scale is None else scale
@@ -121,8 +144,14 @@ def standard_pairs(lora: CompactLoRA, model, scale: float | None = None) -> dict
 # Linear layers as below; its LoRA loader (comfy/lora.py, model_lora_keys_unet) accepts `lora_unet_` + a native
 # weight's module path with dots as underscores. Diffusers module -> ComfyUI native module, inside a block:
 COMFY_COGVIDEOX_BLOCK_NAMES = {
-    "attn1.to_q": "q", "attn1.to_k": "k", "attn1.to_v": "v", "attn1.to_out.0": "attn_out",
-    "ff.net.0.proj": "ff_proj", "ff.net.2": "ff_out", "norm1.linear": "norm1.linear", "norm2.linear": "norm2.linear",
+    "attn1.to_q": "q",
+    "attn1.to_k": "k",
+    "attn1.to_v": "v",
+    "attn1.to_out.0": "attn_out",
+    "ff.net.0.proj": "ff_proj",
+    "ff.net.2": "ff_out",
+    "norm1.linear": "norm1.linear",
+    "norm2.linear": "norm2.linear",
 }
 
 
@@ -131,8 +160,10 @@ def comfy_module_name(module_name: str) -> str:
     prefix, _, rest = module_name.partition(".")
     index, _, inner = rest.partition(".")
     if prefix != "transformer_blocks" or not index.isdigit() or inner not in COMFY_COGVIDEOX_BLOCK_NAMES:
-        raise ValueError(f"LoRA module {module_name!r} has no ComfyUI CogVideoX name; export it in the diffusers "
-                         f"format (--format diffusers) instead")
+        raise ValueError(
+            f"LoRA module {module_name!r} has no ComfyUI CogVideoX name; export it in the diffusers "
+            f"format (--format diffusers) instead"
+        )
     return f"blocks.{index}.{COMFY_COGVIDEOX_BLOCK_NAMES[inner]}"
 
 
@@ -141,8 +172,13 @@ def kohya_key(module_name: str) -> str:
     return "lora_unet_" + comfy_module_name(module_name).replace(".", "_")
 
 
-def save_standard(path: str | Path, pairs: dict[str, tuple[torch.Tensor, torch.Tensor]], style: str,
-                  metadata: dict[str, str], dtype: torch.dtype = torch.float32) -> Path:
+def save_standard(
+    path: str | Path,
+    pairs: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    style: str,
+    metadata: dict[str, str],
+    dtype: torch.dtype = torch.float32,
+) -> Path:
     tensors: dict[str, torch.Tensor] = {}
     for name, (down, up) in pairs.items():
         down, up = down.detach().to("cpu", dtype).contiguous(), up.detach().to("cpu", dtype).contiguous()
@@ -165,6 +201,7 @@ def load_standard(path: str | Path) -> dict[str, tuple[torch.Tensor, torch.Tenso
     """Read a diffusers- or kohya-style rank-r LoRA back into module -> (down, up) with alpha folded in."""
     tensors, meta = _open(path)
     pairs: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
     def member(key: str) -> torch.Tensor:
         if key not in tensors:
             raise BadLoRAFileError(f"LoRA file {path} lacks tensor {key!r}; re-create it with `v2l predict`")
@@ -174,7 +211,7 @@ def load_standard(path: str | Path) -> dict[str, tuple[torch.Tensor, torch.Tenso
         for key in tensors:
             if key.endswith(".lora_A.weight"):
                 name = key[: -len(".lora_A.weight")].removeprefix("transformer.")
-                pairs[name] = (tensors[key], member(f"{key[:-len('.lora_A.weight')]}.lora_B.weight"))
+                pairs[name] = (tensors[key], member(f"{key[: -len('.lora_A.weight')]}.lora_B.weight"))
         return pairs
     if any(k.endswith(".lora_down.weight") for k in tensors):
         try:
@@ -182,8 +219,10 @@ def load_standard(path: str | Path) -> dict[str, tuple[torch.Tensor, torch.Tenso
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                 raise ValueError("not a list of module names")
         except (KeyError, ValueError):
-            raise BadLoRAFileError(f"kohya LoRA {path} has no module list in its metadata; it was not written by v2l "
-                                   f"and its key names cannot be mapped back unambiguously") from None
+            raise BadLoRAFileError(
+                f"kohya LoRA {path} has no module list in its metadata; it was not written by v2l "
+                f"and its key names cannot be mapped back unambiguously"
+            ) from None
         for name in names:
             try:
                 key = kohya_key(name)

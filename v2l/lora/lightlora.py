@@ -119,7 +119,11 @@ class LightLoRANetwork:
         return [p for m in self.modules_list for p in (m.A_aux, m.B_aux)]
 
     def aux_state_dict(self) -> dict[str, torch.Tensor]:
-        return {f"{n}.{k}": getattr(m, k).detach() for n, m in zip(self.names, self.modules_list) for k in ("A_aux", "B_aux")}
+        return {
+            f"{n}.{k}": getattr(m, k).detach()
+            for n, m in zip(self.names, self.modules_list)
+            for k in ("A_aux", "B_aux")
+        }
 
     def load_aux_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         for n, m in zip(self.names, self.modules_list):
@@ -150,16 +154,26 @@ class LightLoRANetwork:
             out.append((down, up))
         return out
 
-    def set(self, A_pred: torch.Tensor, B_pred: torch.Tensor, scale: float | None = None,
-            merge: bool | None = None, shared: bool = False) -> None:
+    def set(
+        self,
+        A_pred: torch.Tensor,
+        B_pred: torch.Tensor,
+        scale: float | None = None,
+        merge: bool | None = None,
+        shared: bool = False,
+    ) -> None:
         """merge=None merges when no gradient is needed (inference): every layer when the LoRA is `shared`
         (A_pred/B_pred hold one reference's LoRA, batch 1, used by every sample of the forwards), else only
         small layers (per-sample merged weights); otherwise it keeps factors."""
         if shared and A_pred.shape[0] != 1:
-            raise ValueError(f"a shared LoRA is one reference's (batch 1), got a batch of {A_pred.shape[0]}; "
-                             "pass A_pred[:1], B_pred[:1]")
-        no_grad = not (torch.is_grad_enabled() and (A_pred.requires_grad or B_pred.requires_grad
-                                                    or any(p.requires_grad for p in self.aux_parameters())))
+            raise ValueError(
+                f"a shared LoRA is one reference's (batch 1), got a batch of {A_pred.shape[0]}; "
+                "pass A_pred[:1], B_pred[:1]"
+            )
+        no_grad = not (
+            torch.is_grad_enabled()
+            and (A_pred.requires_grad or B_pred.requires_grad or any(p.requires_grad for p in self.aux_parameters()))
+        )
         for m, (down, up) in zip(self.modules_list, self.compose(A_pred, B_pred, scale)):
             small = down.shape[0] * m.in_features * m.out_features <= MERGE_LIMIT
             m.set(down, up, merge if merge is not None else (no_grad and (shared or small)), shared)
@@ -196,14 +210,24 @@ class LightLoRANetwork:
 
         def checkpointed(block: nn.Module, *args):
             state = self.snapshot()
-            return checkpoint(block.__call__, *args, use_reentrant=False,
-                              context_fn=lambda: (contextlib.nullcontext(), self.restored(state)))
+            return checkpoint(
+                block.__call__,
+                *args,
+                use_reentrant=False,
+                context_fn=lambda: (contextlib.nullcontext(), self.restored(state)),
+            )
 
         transformer.enable_gradient_checkpointing(checkpointed)
 
     @contextlib.contextmanager
-    def applied(self, A_pred: torch.Tensor, B_pred: torch.Tensor, scale: float | None = None,
-                merge: bool | None = None, shared: bool = False) -> Iterator[None]:
+    def applied(
+        self,
+        A_pred: torch.Tensor,
+        B_pred: torch.Tensor,
+        scale: float | None = None,
+        merge: bool | None = None,
+        shared: bool = False,
+    ) -> Iterator[None]:
         """Within the block, sample i of every forward uses LoRA i (batch-tiled for CFG); `shared`: see `set`."""
         self.set(A_pred, B_pred, scale, merge, shared)
         try:

@@ -17,8 +17,16 @@ from pathlib import Path
 import torch
 
 from v2l.errors import BadLoRAFileError, IncompatibleLoRAError, V2LError
-from v2l.lora.files import (COMPACT_FORMAT, STANDARD_FORMAT, CompactLoRA, _open, load_compact, load_standard,
-                            save_compact, save_standard)
+from v2l.lora.files import (
+    COMPACT_FORMAT,
+    STANDARD_FORMAT,
+    CompactLoRA,
+    _open,
+    load_compact,
+    load_standard,
+    save_compact,
+    save_standard,
+)
 
 # Metadata `save_standard` sets itself.
 _STANDARD_OWN = ("format", "style", "modules")
@@ -33,8 +41,10 @@ def kind_of(path: str | Path) -> tuple[str, dict[str, str]]:
         return "diffusers", meta
     if any(k.endswith(".lora_down.weight") for k in tensors):
         return "kohya", meta
-    raise BadLoRAFileError(f"{path} holds no LoRA tensors (no A_pred/B_pred, lora_A/lora_B or lora_down/lora_up "
-                           f"keys); pass a file written by `v2l predict` or a diffusers/kohya LoRA")
+    raise BadLoRAFileError(
+        f"{path} holds no LoRA tensors (no A_pred/B_pred, lora_A/lora_B or lora_down/lora_up "
+        f"keys); pass a file written by `v2l predict` or a diffusers/kohya LoRA"
+    )
 
 
 def _standard(path: str | Path, meta: dict[str, str]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
@@ -58,24 +68,45 @@ def inspect_lora(path: str | Path, model=None) -> dict:
 
     `model` (default: the committed tiny model, for tiny files) is what "matches" is checked against."""
     kind, meta = kind_of(path)
-    info: dict = {"file": str(path), "bytes": Path(path).stat().st_size, "kind": kind,
-                  "format": meta.get("format"), "metadata": {k: v for k, v in meta.items() if k != "modules"}}
+    info: dict = {
+        "file": str(path),
+        "bytes": Path(path).stat().st_size,
+        "kind": kind,
+        "format": meta.get("format"),
+        "metadata": {k: v for k, v in meta.items() if k != "modules"},
+    }
     if kind == "compact":
         lora = load_compact(path)
         A, B = lora.A_pred.float(), lora.B_pred.float()
-        info.update(modules=A.shape[0], r=int(meta["r"]), a=int(meta["a"]), b=int(meta["b"]), scale=lora.scale,
-                    dtype=str(lora.A_pred.dtype).removeprefix("torch."),
-                    norms=[{"module": i, "A_pred": float(A[i].norm()), "B_pred": float(B[i].norm())}
-                           for i in range(A.shape[0])])
-        needs = {"aux": True, "hypernet_sha256": meta.get("hypernet_sha256"),
-                 "modules_sha256": meta.get("modules_sha256"), "backbone": meta.get("backbone")}
+        info.update(
+            modules=A.shape[0],
+            r=int(meta["r"]),
+            a=int(meta["a"]),
+            b=int(meta["b"]),
+            scale=lora.scale,
+            dtype=str(lora.A_pred.dtype).removeprefix("torch."),
+            norms=[
+                {"module": i, "A_pred": float(A[i].norm()), "B_pred": float(B[i].norm())} for i in range(A.shape[0])
+            ],
+        )
+        needs = {
+            "aux": True,
+            "hypernet_sha256": meta.get("hypernet_sha256"),
+            "modules_sha256": meta.get("modules_sha256"),
+            "backbone": meta.get("backbone"),
+        }
     else:
         pairs = _standard(path, meta)
         first = next(iter(pairs.values()))
-        info.update(modules=len(pairs), r=int(first[0].shape[0]), a=_int(meta.get("a")), b=_int(meta.get("b")),
-                    scale=float(meta["scale"]) if "scale" in meta else None,
-                    dtype=str(first[0].dtype).removeprefix("torch."),
-                    norms=[{"module": name, "delta_w": _delta_norm(d, u)} for name, (d, u) in pairs.items()])
+        info.update(
+            modules=len(pairs),
+            r=int(first[0].shape[0]),
+            a=_int(meta.get("a")),
+            b=_int(meta.get("b")),
+            scale=float(meta["scale"]) if "scale" in meta else None,
+            dtype=str(first[0].dtype).removeprefix("torch."),
+            norms=[{"module": name, "delta_w": _delta_norm(d, u)} for name, (d, u) in pairs.items()],
+        )
         needs = {"aux": False, "hypernet_sha256": meta.get("hypernet_sha256"), "backbone": meta.get("backbone")}
     info["needs"] = needs
     info["matches_committed"] = _matches(needs, model)
@@ -107,8 +138,7 @@ def scale_lora(path: str | Path, by: float, out: str | Path) -> Path:
     kind, meta = kind_of(path)
     if kind == "compact":
         lora = load_compact(path)
-        return save_compact(out, lora.A_pred, lora.B_pred, {**meta, "scale": repr(lora.scale * by)},
-                            lora.A_pred.dtype)
+        return save_compact(out, lora.A_pred, lora.B_pred, {**meta, "scale": repr(lora.scale * by)}, lora.A_pred.dtype)
     pairs = _standard(path, meta)
     dtype = next(iter(pairs.values()))[0].dtype
     scaled = {name: (down, up * by) for name, (down, up) in pairs.items()}
@@ -121,8 +151,10 @@ def scale_lora(path: str | Path, by: float, out: str | Path) -> Path:
 def _same(values: list, what: str, paths: list) -> None:
     if len(set(values)) > 1:
         detail = ", ".join(f"{Path(p).name}: {str(v)[:12]}" for p, v in zip(paths, values))
-        raise IncompatibleLoRAError(f"cannot mix LoRAs of different {what} ({detail}); mix files made by one "
-                                    f"hypernetwork for one backbone (re-predict them with the same --checkpoint)")
+        raise IncompatibleLoRAError(
+            f"cannot mix LoRAs of different {what} ({detail}); mix files made by one "
+            f"hypernetwork for one backbone (re-predict them with the same --checkpoint)"
+        )
 
 
 def mix_loras(paths: list[str | Path], weights: list[float], out: str | Path) -> Path:
@@ -134,14 +166,17 @@ def mix_loras(paths: list[str | Path], weights: list[float], out: str | Path) ->
     kinds = [kind_of(p) for p in paths]
     names = {k for k, _ in kinds}
     if len(names) > 1:
-        raise IncompatibleLoRAError(f"cannot mix compact and standard LoRAs ({', '.join(sorted(names))}); export the "
-                                    f"compact ones with `v2l predict --format diffusers` first")
+        raise IncompatibleLoRAError(
+            f"cannot mix compact and standard LoRAs ({', '.join(sorted(names))}); export the "
+            f"compact ones with `v2l predict --format diffusers` first"
+        )
     metas = [m for _, m in kinds]
     _same([m.get("backbone") for m in metas], "backbones", paths)
     _same([m.get("hypernet_sha256") for m in metas], "hypernetwork versions", paths)
     _same([m.get("modules_sha256") for m in metas], "module lists", paths)
-    provenance = json.dumps([{"reference_sha256": m.get("reference_sha256"), "weight": w} for m, w in
-                             zip(metas, weights)])
+    provenance = json.dumps(
+        [{"reference_sha256": m.get("reference_sha256"), "weight": w} for m, w in zip(metas, weights)]
+    )
     mixed_id = "mix-" + hashlib.sha256(provenance.encode()).hexdigest()[:16]
     if names == {"compact"}:
         loras = [load_compact(p) for p in paths]
@@ -156,11 +191,17 @@ def mix_loras(paths: list[str | Path], weights: list[float], out: str | Path) ->
     modules = list(all_pairs[0])
     for p, pairs in zip(paths, all_pairs):
         if set(pairs) != set(modules):
-            raise IncompatibleLoRAError(f"cannot mix {paths[0]} and {p}: they adapt different modules; mix LoRAs "
-                                        f"of one backbone and module list")
-    mixed = {name: (torch.cat([pairs[name][0].float() for pairs in all_pairs], dim=0),
-                    torch.cat([w * pairs[name][1].float() for w, pairs in zip(weights, all_pairs)], dim=1))
-             for name in modules}
+            raise IncompatibleLoRAError(
+                f"cannot mix {paths[0]} and {p}: they adapt different modules; mix LoRAs "
+                f"of one backbone and module list"
+            )
+    mixed = {
+        name: (
+            torch.cat([pairs[name][0].float() for pairs in all_pairs], dim=0),
+            torch.cat([w * pairs[name][1].float() for w, pairs in zip(weights, all_pairs)], dim=1),
+        )
+        for name in modules
+    }
     extra = {k: v for k, v in metas[0].items() if k not in _STANDARD_OWN}
     extra.update(reference_sha256=mixed_id, mix=provenance)
     return save_standard(out, mixed, kinds[0][0], extra, torch.float32)

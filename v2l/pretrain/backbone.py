@@ -17,11 +17,11 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 
-from v2l.training.loop import LoopConfig, run_loop
-from v2l.world.version import data_version
-from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
-from v2l.video.pixels import to_uint8
 from v2l.backbones.latents import i2v_inputs, latent_cache
+from v2l.training.loop import LoopConfig, run_loop
+from v2l.video.pixels import to_uint8
+from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
+from v2l.world.version import data_version
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,9 @@ def pretrain_backbone(out_dir: str | Path, vae_dir: str | Path, cfg: BackbonePre
         noisy = scheduler.add_noise(x0, noise, t)
         target = scheduler.get_velocity(x0, noise, t)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.autocast_bf16):
-            pred = transformer(hidden_states=torch.cat([noisy, img], dim=2), encoder_hidden_states=emb,
-                               timestep=t, return_dict=False)[0]
+            pred = transformer(
+                hidden_states=torch.cat([noisy, img], dim=2), encoder_hidden_states=emb, timestep=t, return_dict=False
+            )[0]
         loss = F.mse_loss(pred.float(), target)
         loss.backward()
         with torch.no_grad():
@@ -100,14 +101,31 @@ def pretrain_backbone(out_dir: str | Path, vae_dir: str | Path, cfg: BackbonePre
         transformer.load_state_dict(cls.from_pretrained(d / "transformer").state_dict())
         ema.load_state_dict(cls.from_pretrained(d / "transformer_ema").state_dict())
 
-    result = run_loop(out_dir, cfg.loop, list(transformer.parameters()), step_fn, save, load,
-                      extra_state=lambda: {"order": order.bit_generator.state, "drop": list(drop.getstate()[1]),
-                                           "drop_v": drop.getstate()[0]},
-                      load_extra_state=lambda s: (setattr(order.bit_generator, "state", s["order"]),
-                                                  drop.setstate((s["drop_v"], tuple(s["drop"]), None))))
+    result = run_loop(
+        out_dir,
+        cfg.loop,
+        list(transformer.parameters()),
+        step_fn,
+        save,
+        load,
+        extra_state=lambda: {
+            "order": order.bit_generator.state,
+            "drop": list(drop.getstate()[1]),
+            "drop_v": drop.getstate()[0],
+        },
+        load_extra_state=lambda s: (
+            setattr(order.bit_generator, "state", s["order"]),
+            drop.setstate((s["drop_v"], tuple(s["drop"]), None)),
+        ),
+    )
     model_dir = out_dir / "model"
     bb.transformer = ema.eval()
     bb.save(model_dir)  # transformer (EMA), vae, text_encoder, tokenizer, scheduler in diffusers layout
-    return {"minutes": result["minutes"], "steps": result["steps"], "data_version": data_version(cfg.world),
-            "model_dir": str(model_dir), "vae_dir": str(vae_dir),
-            "final_loss": result["history"][-1]["loss"] if result["history"] else None}
+    return {
+        "minutes": result["minutes"],
+        "steps": result["steps"],
+        "data_version": data_version(cfg.world),
+        "model_dir": str(model_dir),
+        "vae_dir": str(vae_dir),
+        "final_loss": result["history"][-1]["loss"] if result["history"] else None,
+    }

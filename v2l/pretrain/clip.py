@@ -25,11 +25,11 @@ from pydantic import BaseModel, ConfigDict
 
 from v2l.errors import V2LError
 from v2l.evaluation.clip_model import TinyClip
-from v2l.training.loop import LoopConfig, run_loop
-from v2l.world.version import data_version
-from v2l.world.sampler import ClipSampler, Content, WorldConfig, load_content, semantics_for
-from v2l.video.pixels import to_float, to_uint8
 from v2l.evaluation.clip_retrieval import retrieval_top1
+from v2l.training.loop import LoopConfig, run_loop
+from v2l.video.pixels import to_float, to_uint8
+from v2l.world.sampler import ClipSampler, Content, WorldConfig, load_content, semantics_for
+from v2l.world.version import data_version
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +75,11 @@ def split_dev(train: list, dev_procedural: int) -> tuple[list, list]:
     """(training items, dev items): the last `dev_procedural` procedural training items form the dev set."""
     procedural = [i for i, c in enumerate(train) if c.id.startswith("proc-")]
     if dev_procedural >= len(procedural):
-        raise V2LError(f"--dev-procedural {dev_procedural} leaves no procedural training content "
-                       f"(there are {len(procedural)}); pass a smaller number")
-    dev = set(procedural[len(procedural) - dev_procedural:]) if dev_procedural else set()
+        raise V2LError(
+            f"--dev-procedural {dev_procedural} leaves no procedural training content "
+            f"(there are {len(procedural)}); pass a smaller number"
+        )
+    dev = set(procedural[len(procedural) - dev_procedural :]) if dev_procedural else set()
     return [c for i, c in enumerate(train) if i not in dev], [c for i, c in enumerate(train) if i in dev]
 
 
@@ -89,8 +91,11 @@ def extra_procedural_content(world: WorldConfig, count: int, exclude_captions: s
     from v2l.data.content.builtin import render_builtin
     from v2l.data.content.procedural import procedural_inputs
 
-    return [Content(f"extra-{item.id_hint}", item.caption, render_builtin(item.builtin, world.source_size))
-            for item in procedural_inputs(count, seed=EXTRA_PROCEDURAL_SEED) if item.caption not in exclude_captions]
+    return [
+        Content(f"extra-{item.id_hint}", item.caption, render_builtin(item.builtin, world.source_size))
+        for item in procedural_inputs(count, seed=EXTRA_PROCEDURAL_SEED)
+        if item.caption not in exclude_captions
+    ]
 
 
 @torch.no_grad()
@@ -116,7 +121,9 @@ def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None) ->
     content = load_content(cfg.world)
     train_content, dev_content = split_dev(content["train"], cfg.dev_procedural)
     heldout_captions = {c.caption for c in content["heldout"]}
-    extra = extra_procedural_content(cfg.world, cfg.extra_procedural, heldout_captions | {c.caption for c in dev_content})
+    extra = extra_procedural_content(
+        cfg.world, cfg.extra_procedural, heldout_captions | {c.caption for c in dev_content}
+    )
     train_content = train_content + extra
     frames, captions = sample_frame_pool(cfg.world, train_content, cfg.pool_clips, cfg.loop.seed + 11)
     unique = sorted(set(captions))
@@ -139,7 +146,7 @@ def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None) ->
         idx = torch.from_numpy(order.integers(0, len(frames), cfg.batch))
         # One frame per distinct caption in the batch, so no positive is ever treated as a negative.
         caps = cap_index[idx]
-        keep = torch.tensor([int((caps[: i] == caps[i]).sum()) == 0 for i in range(len(caps))])
+        keep = torch.tensor([int((caps[:i] == caps[i]).sum()) == 0 for i in range(len(caps))])
         idx, caps = idx[keep], caps[keep]
         with torch.autocast("cpu", dtype=torch.bfloat16):
             img = F.normalize(clip.model.encode_image(to_float(frames[idx])), dim=-1)
@@ -150,26 +157,41 @@ def pretrain_clip(out_dir: str | Path, cfg: ClipPretrainConfig | None = None) ->
         loss.backward()
         return {"loss": loss.item()}
 
-    result = run_loop(out_dir, cfg.loop, list(clip.model.parameters()), step_fn,
-                      save_weights=lambda d: clip.save(d / "clip"),
-                      load_weights=lambda d: clip.model.load_state_dict(TinyClip.load(d / "clip").model.state_dict()),
-                      extra_state=lambda: {"order": order.bit_generator.state, "best": best.state()},
-                      load_extra_state=lambda s: (setattr(order.bit_generator, "state", s["order"]),
-                                                  best.load_state(s.get("best"))))
+    result = run_loop(
+        out_dir,
+        cfg.loop,
+        list(clip.model.parameters()),
+        step_fn,
+        save_weights=lambda d: clip.save(d / "clip"),
+        load_weights=lambda d: clip.model.load_state_dict(TinyClip.load(d / "clip").model.state_dict()),
+        extra_state=lambda: {"order": order.bit_generator.state, "best": best.state()},
+        load_extra_state=lambda s: (setattr(order.bit_generator, "state", s["order"]), best.load_state(s.get("best"))),
+    )
     clip.eval()
     selection = {}
     if dev_content:
         select(result["steps"])
         best.restore(clip.model)
         clip.eval()
-        selection = {"selected_step": best.step, "dev_retrieval_top1": best.score,
-                     "dev_items": len(dev_content), "train_items": len(train_content)}
-    metrics = {"heldout_" + k: v for k, v in
-               retrieval_top1(clip, content["heldout"], cfg.world, cfg.eval_frames_per_item, 40_000).items()}
+        selection = {
+            "selected_step": best.step,
+            "dev_retrieval_top1": best.score,
+            "dev_items": len(dev_content),
+            "train_items": len(train_content),
+        }
+    metrics = {
+        "heldout_" + k: v
+        for k, v in retrieval_top1(clip, content["heldout"], cfg.world, cfg.eval_frames_per_item, 40_000).items()
+    }
     metrics["train_" + "caption_to_frame_top1"] = retrieval_top1(clip, train_content, cfg.world, 1, 41_000)[
-        "caption_to_frame_top1"]
+        "caption_to_frame_top1"
+    ]
     metrics.update(selection)
     metrics.update({"extra_procedural_items": len(extra), "train_captions": len({c.caption for c in train_content})})
     clip.save(out_dir / "model" / "clip")
-    return {"metrics": metrics, "minutes": result["minutes"], "steps": result["steps"],
-            "data_version": data_version(cfg.world) + (f"+extra-procedural-{cfg.extra_procedural}" if extra else "")}
+    return {
+        "metrics": metrics,
+        "minutes": result["minutes"],
+        "steps": result["steps"],
+        "data_version": data_version(cfg.world) + (f"+extra-procedural-{cfg.extra_procedural}" if extra else ""),
+    }

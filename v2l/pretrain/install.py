@@ -13,9 +13,11 @@ BARS = {
     "vae": {"psnr_db": ">= 25 dB on held-out content"},
     "judge": {"heldout_content_accuracy": ">= 0.90 over all semantics"},
     "clip": {"heldout_caption_to_frame_top1": ">= 0.80"},
-    "backbone": {"first_frame_psnr_gap_db": "<= 0.5 (VAE reconstruction of the image minus generated first frame)",
-                 "judge_mean_max_probability": ">= 0.5 on base generations",
-                 "missing_training_semantics": "none"},
+    "backbone": {
+        "first_frame_psnr_gap_db": "<= 0.5 (VAE reconstruction of the image minus generated first frame)",
+        "judge_mean_max_probability": ">= 0.5 on base generations",
+        "missing_training_semantics": "none",
+    },
 }
 
 
@@ -30,8 +32,17 @@ def semantics_seen(name: str) -> list[str]:
 
 
 def install_model(name: str, model_dir: Path, result: dict, command: str, seed: int, install: bool) -> dict:
-    card = write_card(model_dir, f"tiny {name}", command, result["data_version"], seed, result["minutes"],
-                      result["metrics"], BARS.get(name), semantics_seen=semantics_seen(name))
+    card = write_card(
+        model_dir,
+        f"tiny {name}",
+        command,
+        result["data_version"],
+        seed,
+        result["minutes"],
+        result["metrics"],
+        BARS.get(name),
+        semantics_seen=semantics_seen(name),
+    )
     location = model_dir
     if install:
         location = TINY_WEIGHTS / name
@@ -52,13 +63,29 @@ def install_backbone(model_dir: Path, result: dict, command: str, seed: int, ins
     from v2l.cards.lineage import files_of
 
     metrics = {k: v for k, v in result.items() if k in ("steps", "final_loss")}
-    write_card(model_dir / "text_encoder", "tiny frozen T5 text encoder", command, result["data_version"], seed,
-               result["minutes"], metrics)
+    write_card(
+        model_dir / "text_encoder",
+        "tiny frozen T5 text encoder",
+        command,
+        result["data_version"],
+        seed,
+        result["minutes"],
+        metrics,
+    )
     # The transformer only fits the VAE latents and text embeddings it was trained on: its card names both.
     built_on = {"vae": files_of(result["vae_dir"]), "text_encoder": files_of(model_dir / "text_encoder")}
-    card = write_card(model_dir / "transformer", "tiny I2V transformer", command, result["data_version"], seed,
-                      result["minutes"], metrics, BARS["backbone"], built_on=built_on,
-                      semantics_seen=semantics_seen("backbone"))
+    card = write_card(
+        model_dir / "transformer",
+        "tiny I2V transformer",
+        command,
+        result["data_version"],
+        seed,
+        result["minutes"],
+        metrics,
+        BARS["backbone"],
+        built_on=built_on,
+        semantics_seen=semantics_seen("backbone"),
+    )
     location = model_dir
     if install:
         for part in ("transformer", "text_encoder", "tokenizer", "scheduler"):

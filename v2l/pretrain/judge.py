@@ -14,11 +14,11 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 
 from v2l.evaluation.judge import VideoJudge
-from v2l.training.loop import LoopConfig, run_loop
-from v2l.world.version import data_version
-from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
-from v2l.video.pixels import to_float, to_uint8
 from v2l.evaluation.judge_bars import measure_judge
+from v2l.training.loop import LoopConfig, run_loop
+from v2l.video.pixels import to_float, to_uint8
+from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
+from v2l.world.version import data_version
 
 
 class JudgePretrainConfig(BaseModel):
@@ -74,13 +74,22 @@ def pretrain_judge(out_dir: str | Path, vae_dir: str | Path | None, cfg: JudgePr
         loss.backward()
         return {"loss": loss.item(), "acc": float((logits.argmax(-1) == labels[idx]).float().mean())}
 
-    result = run_loop(out_dir, cfg.loop, list(judge.parameters()), step_fn,
-                      save_weights=lambda d: judge.save(d / "judge"),
-                      load_weights=lambda d: judge.load_state_dict(VideoJudge.load(d / "judge").state_dict()),
-                      extra_state=lambda: {"order": order.bit_generator.state},
-                      load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]))
+    result = run_loop(
+        out_dir,
+        cfg.loop,
+        list(judge.parameters()),
+        step_fn,
+        save_weights=lambda d: judge.save(d / "judge"),
+        load_weights=lambda d: judge.load_state_dict(VideoJudge.load(d / "judge").state_dict()),
+        extra_state=lambda: {"order": order.bit_generator.state},
+        load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]),
+    )
     judge.eval()
     metrics = measure_judge(judge, cfg.world, cfg.eval_per_semantic, vae)
     judge.save(out_dir / "model" / "judge")
-    return {"metrics": metrics, "minutes": result["minutes"], "steps": result["steps"],
-            "data_version": data_version(cfg.world)}
+    return {
+        "metrics": metrics,
+        "minutes": result["minutes"],
+        "steps": result["steps"],
+        "data_version": data_version(cfg.world),
+    }

@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict
 
 from v2l.evaluation.lit_clip import DEFAULT_CFG, FrozenTowers, LitClip, LitHeads
 from v2l.pretrain.clip import sample_frame_pool
-from v2l.world.sampler import WorldConfig, load_content
 from v2l.video.pixels import to_float
+from v2l.world.sampler import WorldConfig, load_content
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,9 @@ def cache_key(cfg: LitClipConfig) -> str:
     return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def cached_features(out_dir: Path, cfg: LitClipConfig, towers: FrozenTowers,
-                    train: list) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
+def cached_features(
+    out_dir: Path, cfg: LitClipConfig, towers: FrozenTowers, train: list
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
     """(image features, text features of the distinct captions, caption index per frame, captions), run once per
     config and kept in the run directory (`features-KEY.pt`), so head recipes retrain in seconds."""
     from v2l.atomic import atomic_path
@@ -98,14 +99,21 @@ def cached_features(out_dir: Path, cfg: LitClipConfig, towers: FrozenTowers,
     return image_feats, text_feats, owner, unique
 
 
-def train_heads(image_feats: torch.Tensor, text_feats: torch.Tensor, owner: torch.Tensor,
-                cfg: LitClipConfig) -> LitHeads:
+def train_heads(
+    image_feats: torch.Tensor, text_feats: torch.Tensor, owner: torch.Tensor, cfg: LitClipConfig
+) -> LitHeads:
     """Contrastive training of the heads: image_feats (N, 2096), text_feats (C, 384), owner (N,) caption index."""
     from open_clip.loss import ClipLoss
 
     torch.manual_seed(cfg.seed)
-    heads = LitHeads({"image_size": cfg.image_size, "embed_dim": cfg.embed_dim,
-                      "image_dim": image_feats.shape[1], "text_dim": text_feats.shape[1]})
+    heads = LitHeads(
+        {
+            "image_size": cfg.image_size,
+            "embed_dim": cfg.embed_dim,
+            "image_dim": image_feats.shape[1],
+            "text_dim": text_feats.shape[1],
+        }
+    )
     heads.image_mean.copy_(image_feats.mean(0))
     heads.image_std.copy_(image_feats.std(0).clamp_min(1e-4))
     loss_fn = ClipLoss()
@@ -143,14 +151,32 @@ def pretrain_lit_clip(out_dir: str | Path, cfg: LitClipConfig | None = None) -> 
     train_seconds = time.time() - start - cache_seconds
     model = LitClip(heads, towers)
     heads.save(out_dir / "model" / "lit_clip")
-    metrics = {"heldout_" + k: v for k, v in
-               retrieval_top1(model, heldout, cfg.world, cfg.eval_frames_per_item, 40_000).items()}
+    metrics = {
+        "heldout_" + k: v
+        for k, v in retrieval_top1(model, heldout, cfg.world, cfg.eval_frames_per_item, 40_000).items()
+    }
     metrics["train_caption_to_frame_top1"] = retrieval_top1(model, train, cfg.world, 1, 41_000)["caption_to_frame_top1"]
     if dev:
         r = retrieval_top1(model, dev, cfg.world, cfg.dev_frames_per_item, 42_000)
-        metrics.update({"dev_caption_to_frame_top1": r["caption_to_frame_top1"],
-                        "dev_frame_to_caption_top1": r["frame_to_caption_top1"], "dev_items": len(dev)})
-    metrics.update({"train_items": len(train), "train_captions": len(unique), "pool_frames": len(owner),
-                    "cache_seconds": round(cache_seconds, 1), "head_training_seconds": round(train_seconds, 1)})
-    return {"metrics": metrics, "minutes": (time.time() - start) / 60, "steps": cfg.steps,
-            "data_version": data_version(cfg.world) + "-minus-heldout-captions"}
+        metrics.update(
+            {
+                "dev_caption_to_frame_top1": r["caption_to_frame_top1"],
+                "dev_frame_to_caption_top1": r["frame_to_caption_top1"],
+                "dev_items": len(dev),
+            }
+        )
+    metrics.update(
+        {
+            "train_items": len(train),
+            "train_captions": len(unique),
+            "pool_frames": len(owner),
+            "cache_seconds": round(cache_seconds, 1),
+            "head_training_seconds": round(train_seconds, 1),
+        }
+    )
+    return {
+        "metrics": metrics,
+        "minutes": (time.time() - start) / 60,
+        "steps": cfg.steps,
+        "data_version": data_version(cfg.world) + "-minus-heldout-captions",
+    }

@@ -23,8 +23,8 @@ from tqdm import tqdm
 
 from v2l.evaluation.metrics import psnr_each
 from v2l.training.loop import LoopConfig, run_loop
-from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
 from v2l.video.pixels import to_float, to_uint8
+from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
 from v2l.world.version import data_version
 
 log = logging.getLogger(__name__)
@@ -68,11 +68,15 @@ def psnr(vae, clips: torch.Tensor, batch: int = 16) -> dict[str, float]:
 def _vae_loop(vae, run_dir: Path, loop: LoopConfig, params: list, step_fn, order: np.random.Generator) -> dict:
     """`run_loop` with the whole VAE checkpointed and the batch-order generator resumed."""
     return run_loop(
-        run_dir, loop, params, step_fn,
+        run_dir,
+        loop,
+        params,
+        step_fn,
         save_weights=lambda d: vae.save_pretrained(d / "vae"),
         load_weights=lambda d: vae.load_state_dict(type(vae).from_pretrained(d / "vae").state_dict()),
         extra_state=lambda: {"order": order.bit_generator.state},
-        load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]))
+        load_extra_state=lambda s: setattr(order.bit_generator, "state", s["order"]),
+    )
 
 
 def pretrain_vae(out_dir: str | Path, cfg: VAEPretrainConfig | None = None) -> dict:
@@ -103,8 +107,11 @@ def pretrain_vae(out_dir: str | Path, cfg: VAEPretrainConfig | None = None) -> d
 
     result = _vae_loop(vae, out_dir, cfg.loop, list(vae.parameters()), step_fn, order)
     minutes = result["minutes"]
-    heldout = clip_pool(ClipSampler(cfg.world, content["heldout"], semantics_for("all"), seed=10_000),
-                        cfg.eval_clips, "rendering held-out clips")
+    heldout = clip_pool(
+        ClipSampler(cfg.world, content["heldout"], semantics_for("all"), seed=10_000),
+        cfg.eval_clips,
+        "rendering held-out clips",
+    )
     before = None
     if cfg.decoder_loop is not None:
         vae.eval()
@@ -134,8 +141,12 @@ def finetune_decoder(vae, pool: torch.Tensor, run_dir: Path, cfg: VAEPretrainCon
     vae.requires_grad_(False)
     vae.decoder.requires_grad_(True)
     with torch.no_grad():  # the encoder is frozen: its latents are computed once, in fp32 as at inference
-        latents = torch.cat([vae.encode(to_float(pool[i : i + 32])).latent_dist.mode()
-                             for i in tqdm(range(0, len(pool), 32), desc="encoding the pool", leave=False)])
+        latents = torch.cat(
+            [
+                vae.encode(to_float(pool[i : i + 32])).latent_dist.mode()
+                for i in tqdm(range(0, len(pool), 32), desc="encoding the pool", leave=False)
+            ]
+        )
     encode_minutes = (time.perf_counter() - t0) / 60
     vae.decoder.train()
     order = np.random.default_rng(cfg.decoder_loop.seed + 1)

@@ -63,11 +63,18 @@ def latest_checkpoint_dir(out_dir: str | Path) -> Path | None:
     return found
 
 
-def run_loop(out_dir: str | Path, cfg: LoopConfig, params: list[torch.nn.Parameter],
-             step_fn: Callable[[int], dict[str, float]], save_weights: Callable[[Path], None],
-             load_weights: Callable[[Path], None], extra_state: Callable[[], dict] | None = None,
-             load_extra_state: Callable[[dict], None] | None = None,
-             between_steps: Callable[[int, float], None] | None = None, label: str = "") -> dict:
+def run_loop(
+    out_dir: str | Path,
+    cfg: LoopConfig,
+    params: list[torch.nn.Parameter],
+    step_fn: Callable[[int], dict[str, float]],
+    save_weights: Callable[[Path], None],
+    load_weights: Callable[[Path], None],
+    extra_state: Callable[[], dict] | None = None,
+    load_extra_state: Callable[[dict], None] | None = None,
+    between_steps: Callable[[int, float], None] | None = None,
+    label: str = "",
+) -> dict:
     """Run `step_fn(step) -> metrics` (it must call backward) until the wall-time or step budget is spent.
     `between_steps(step, elapsed_s)` runs after each step outside the timed region (e.g. judging the model so far:
     its time is not training time). `label` prefixes the loop's log lines (`label: ...`)."""
@@ -93,8 +100,14 @@ def run_loop(out_dir: str | Path, cfg: LoopConfig, params: list[torch.nn.Paramet
     def checkpoint() -> None:
         def write(folder: Path) -> None:
             save_weights(folder)
-            state = {"optimizer": optimizer.state_dict(), "step": step, "elapsed": elapsed, "history": history,
-                     "torch_rng": torch.get_rng_state(), "extra": extra_state() if extra_state else {}}
+            state = {
+                "optimizer": optimizer.state_dict(),
+                "step": step,
+                "elapsed": elapsed,
+                "history": history,
+                "torch_rng": torch.get_rng_state(),
+                "extra": extra_state() if extra_state else {},
+            }
             torch.save(state, folder / STATE)
 
         write_step(root, step, write, cfg.keep_last)
@@ -114,8 +127,9 @@ def run_loop(out_dir: str | Path, cfg: LoopConfig, params: list[torch.nn.Paramet
         if step % cfg.log_every == 0:
             mean = {k: float(np.mean([m[k] for m in window])) for k in window[0]}
             history.append({"step": step, "minutes": elapsed / 60, "lr": optimizer.param_groups[0]["lr"], **mean})
-            log.info(prefix + json.dumps({k: round(v, 5) if isinstance(v, float) else v
-                                          for k, v in history[-1].items()}))
+            log.info(
+                prefix + json.dumps({k: round(v, 5) if isinstance(v, float) else v for k, v in history[-1].items()})
+            )
             window = []
         if between_steps is not None:
             between_steps(step, elapsed)

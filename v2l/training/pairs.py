@@ -48,7 +48,9 @@ class PairSource:
     def reference_for(self, target: Clip, fixed: Clip | None, rng: random.Random) -> Clip:
         if fixed is not None and not self.redraw:
             return fixed
-        pool = [i for i in self.by_semantic.get(target.semantic, ()) if self.references[i].content_id != target.content_id]
+        pool = [
+            i for i in self.by_semantic.get(target.semantic, ()) if self.references[i].content_id != target.content_id
+        ]
         return self.references[rng.choice(pool)] if pool else (fixed or target)
 
     def batch(self, step: int, rank: int, size: int, seed: int, fixed_refs: list[Clip | None] | None = None) -> Batch:
@@ -57,17 +59,28 @@ class PairSource:
         tgts = [self.targets[i] for i in idx]
         refs = [self.reference_for(t, fixed_refs[i] if fixed_refs else None, rng) for t, i in zip(tgts, idx)]
         if tgts[0].latents is not None:  # latent-cache clips: no VAE or text encoder in the step
-            return Batch(reference=None, target=None, captions=[t.caption for t in tgts],
-                         semantics=[t.semantic for t in tgts], pixel_size=tgts[0].pixel_size,
-                         reference_latents=torch.stack([r.latents for r in refs]),
-                         target_latents=torch.stack([t.latents for t in tgts]),
-                         image_latents=torch.stack([t.image for t in tgts]), text=torch.stack([t.text for t in tgts]))
-        return Batch(reference=to_float(torch.stack([r.frames for r in refs])), target=to_float(torch.stack([t.frames for t in tgts])),
-                     captions=[t.caption for t in tgts], semantics=[t.semantic for t in tgts])
+            return Batch(
+                reference=None,
+                target=None,
+                captions=[t.caption for t in tgts],
+                semantics=[t.semantic for t in tgts],
+                pixel_size=tgts[0].pixel_size,
+                reference_latents=torch.stack([r.latents for r in refs]),
+                target_latents=torch.stack([t.latents for t in tgts]),
+                image_latents=torch.stack([t.image for t in tgts]),
+                text=torch.stack([t.text for t in tgts]),
+            )
+        return Batch(
+            reference=to_float(torch.stack([r.frames for r in refs])),
+            target=to_float(torch.stack([t.frames for t in tgts])),
+            captions=[t.caption for t in tgts],
+            semantics=[t.semantic for t in tgts],
+        )
 
 
-def corpus_source(corpus_dir: str | Path, split: str, rank: int, world: int, redraw: bool,
-                  latents: str | None = None) -> PairSource:
+def corpus_source(
+    corpus_dir: str | Path, split: str, rank: int, world: int, redraw: bool, latents: str | None = None
+) -> PairSource:
     """This worker's share of a corpus split (shards rank::world), decoded into memory once.
 
     With `latents` (a preset name) the clips come from the corpus's latent cache instead of the videos."""
@@ -84,8 +97,11 @@ def corpus_source(corpus_dir: str | Path, split: str, rank: int, world: int, red
             s = decode_sample(raw)
             m = s["meta"]
             targets.append(Clip(to_uint8(s["tgt"]), m["caption"], m["semantic"], m["content_id"]))
-            references.append(Clip(to_uint8(s["ref"]), m.get("reference_caption", ""), m["semantic"],
-                                   m.get("reference_content_id", "")))
+            references.append(
+                Clip(
+                    to_uint8(s["ref"]), m.get("reference_caption", ""), m["semantic"], m.get("reference_content_id", "")
+                )
+            )
     # Targets are also references of their semantic for other targets (the paper re-draws among all clips).
     return PairSource(targets, references + targets, redraw)
 
@@ -103,8 +119,14 @@ def world_source(split: str, rank: int, clips_per_semantic: int = 16, seed: int 
     for si, name in enumerate(names):
         for _ in range(clips_per_semantic):
             ci = int(rng.integers(len(content)))
-            clips.append(Clip(to_uint8(sampler.clip(ci, si, int(rng.integers(2**31 - 1)))), content[ci].caption, name,
-                              content[ci].id))
+            clips.append(
+                Clip(
+                    to_uint8(sampler.clip(ci, si, int(rng.integers(2**31 - 1)))),
+                    content[ci].caption,
+                    name,
+                    content[ci].id,
+                )
+            )
     return PairSource(clips, clips, redraw=True)
 
 
@@ -114,7 +136,7 @@ def cache_latents_in_memory(source: PairSource, backbone, batch: int = 32) -> Pa
     encoder are frozen): steps then run without them."""
     clips = list({id(c): c for c in source.targets + source.references}.values())
     for i in range(0, len(clips), batch):
-        chunk = clips[i:i + batch]
+        chunk = clips[i : i + batch]
         frames = to_float(torch.stack([c.frames for c in chunk]))
         latents = backbone.encode_video(frames).float().cpu()
         images = backbone.encode_video(frames[:, :, :1]).float().cpu()
@@ -140,10 +162,28 @@ def _latent_source(corpus, share: list[Path], split: str, preset: str, redraw: b
         meta = metas.get(s["key"])
         if meta is None:
             continue  # another worker's share
-        targets.append(Clip(None, meta["caption"], meta["semantic"], meta["content_id"], latents=s["tgt"],
-                            image=s["img"], text=s["text"], pixel_size=size))
-        references.append(Clip(None, meta.get("reference_caption", ""), meta["semantic"],
-                               meta.get("reference_content_id", ""), latents=s["ref"], pixel_size=size))
+        targets.append(
+            Clip(
+                None,
+                meta["caption"],
+                meta["semantic"],
+                meta["content_id"],
+                latents=s["tgt"],
+                image=s["img"],
+                text=s["text"],
+                pixel_size=size,
+            )
+        )
+        references.append(
+            Clip(
+                None,
+                meta.get("reference_caption", ""),
+                meta["semantic"],
+                meta.get("reference_content_id", ""),
+                latents=s["ref"],
+                pixel_size=size,
+            )
+        )
     return PairSource(targets, references + targets, redraw)
 
 
@@ -152,7 +192,13 @@ def pair_source(cfg: TrainConfig, split: str, rank: int, world: int, backbone=No
     encoded once up front when `data.latent_cache` is on and a backbone is given (no VAE or text encoder
     in the step)."""
     if cfg.data.corpus is not None:
-        return corpus_source(cfg.data.corpus, split, rank, world, cfg.data.redraw_reference,
-                             latents=cfg.preset if cfg.data.latent_cache else None)
+        return corpus_source(
+            cfg.data.corpus,
+            split,
+            rank,
+            world,
+            cfg.data.redraw_reference,
+            latents=cfg.preset if cfg.data.latent_cache else None,
+        )
     source = world_source(split, rank, clips_per_semantic=cfg.data.clips_per_semantic, seed=cfg.seed)
     return cache_latents_in_memory(source, backbone) if cfg.data.latent_cache and backbone is not None else source

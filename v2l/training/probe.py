@@ -19,7 +19,7 @@ def _features(model, clips, batch: int = 32) -> tuple[torch.Tensor, torch.Tensor
     flat, pooled = [], []
     with torch.no_grad():
         for i in range(0, len(clips), batch):
-            frames = to_float(torch.stack([c.frames for c in clips[i:i + batch]]))
+            frames = to_float(torch.stack([c.frames for c in clips[i : i + batch]]))
             latents = model.backbone.encode_video(frames).float()
             flat.append(latents.flatten(1))
             pooled.append(model.hypernet.reference_tokens(latents).mean(1))
@@ -40,8 +40,10 @@ def _fit_linear(x_train, y_train, x_test, y_test, classes: int, steps: int = 300
 
     opt.step(closure)
     with torch.no_grad():
-        return {"train_accuracy": float((layer(x_train).argmax(-1) == y_train).float().mean()),
-                "heldout_content_accuracy": float((layer(x_test).argmax(-1) == y_test).float().mean())}
+        return {
+            "train_accuracy": float((layer(x_train).argmax(-1) == y_train).float().mean()),
+            "heldout_content_accuracy": float((layer(x_test).argmax(-1) == y_test).float().mean()),
+        }
 
 
 def probe_reference_features(cfg) -> dict:
@@ -57,7 +59,11 @@ def probe_reference_features(cfg) -> dict:
     val_clips = [c for c in val.targets if c.semantic in names]
     y_val = torch.tensor([names.index(c.semantic) for c in val_clips])
     (flat_tr, pool_tr), (flat_va, pool_va) = _features(model, train.targets), _features(model, val_clips)
-    return {"semantics": len(names), "train_clips": len(y_train), "heldout_clips": len(y_val),
-            "chance": 1 / len(names),
-            "latents": _fit_linear(flat_tr, y_train, flat_va, y_val, len(names)),
-            "pooled": _fit_linear(pool_tr, y_train, pool_va, y_val, len(names))}
+    return {
+        "semantics": len(names),
+        "train_clips": len(y_train),
+        "heldout_clips": len(y_val),
+        "chance": 1 / len(names),
+        "latents": _fit_linear(flat_tr, y_train, flat_va, y_val, len(names)),
+        "pooled": _fit_linear(pool_tr, y_train, pool_va, y_val, len(names)),
+    }

@@ -49,9 +49,17 @@ def train_loop_per_worker(config: dict) -> None:
 
         node = ray.get_runtime_context().get_node_id()
         Path(os.environ["V2L_PID_FILE"]).with_suffix(f".rank{ctx.get_world_rank()}").write_text(
-            json.dumps({"pid": os.getpid(), "node": node}))
-    run_training(cfg, ctx.get_world_rank(), ctx.get_world_size(), report, resume_from=resume_from,
-                 device=ray.train.torch.get_device(), command=config.get("command"))
+            json.dumps({"pid": os.getpid(), "node": node})
+        )
+    run_training(
+        cfg,
+        ctx.get_world_rank(),
+        ctx.get_world_size(),
+        report,
+        resume_from=resume_from,
+        device=ray.train.torch.get_device(),
+        command=config.get("command"),
+    )
 
 
 def fit(cfg: TrainConfig, resume: bool = True, command: str | None = None):
@@ -71,8 +79,9 @@ def fit(cfg: TrainConfig, resume: bool = True, command: str | None = None):
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     # Workers do not share the driver's working directory: ship absolute paths (the MLflow store's too).
     absolute = {"run_dir": cfg.run_dir.resolve()}
-    absolute["tracking"] = cfg.tracking.model_copy(update={"uri": absolute_tracking_uri(
-        cfg.tracking.uri or f"sqlite:///{absolute['run_dir'] / 'mlflow.db'}")})
+    absolute["tracking"] = cfg.tracking.model_copy(
+        update={"uri": absolute_tracking_uri(cfg.tracking.uri or f"sqlite:///{absolute['run_dir'] / 'mlflow.db'}")}
+    )
     if cfg.ray.storage_path and "://" not in cfg.ray.storage_path:
         absolute["ray"] = cfg.ray.model_copy(update={"storage_path": str(Path(cfg.ray.storage_path).resolve())})
     if cfg.backbone_weights is not None:
@@ -89,13 +98,17 @@ def fit(cfg: TrainConfig, resume: bool = True, command: str | None = None):
         train_loop_per_worker,
         train_loop_config={"cfg": cfg.model_dump(mode="json"), "command": command or run_source()},
         torch_config=ray_cluster.torch_config(),
-        scaling_config=ScalingConfig(num_workers=cfg.ray.workers, use_gpu=cfg.ray.use_gpu,
-                                     resources_per_worker={"CPU": cfg.ray.cpus_per_worker}),
+        scaling_config=ScalingConfig(
+            num_workers=cfg.ray.workers, use_gpu=cfg.ray.use_gpu, resources_per_worker={"CPU": cfg.ray.cpus_per_worker}
+        ),
         # A fresh Ray run per call: resuming is ours to do (from run_dir's checkpoints), and Ray would otherwise
         # hand back an earlier finished run of the same name without training.
-        run_config=RunConfig(name=f"{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}", storage_path=storage,
-                             failure_config=FailureConfig(max_failures=cfg.ray.max_failures),
-                             checkpoint_config=CheckpointConfig(num_to_keep=cfg.keep_last),
-                             worker_runtime_env={"env_vars": env} if env else None),
+        run_config=RunConfig(
+            name=f"{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}",
+            storage_path=storage,
+            failure_config=FailureConfig(max_failures=cfg.ray.max_failures),
+            checkpoint_config=CheckpointConfig(num_to_keep=cfg.keep_last),
+            worker_runtime_env={"env_vars": env} if env else None,
+        ),
     )
     return trainer.fit()

@@ -59,8 +59,17 @@ class SemanticCodes(nn.Module):
         return torch.tensor([self.names.index(s) for s in semantics])
 
 
-def staged_loss(model, codes: SemanticCodes, stage: str, batch: Batch, optim_cfg: OptimConfig, staged: StagedConfig,
-                generator, rng, empty_text: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
+def staged_loss(
+    model,
+    codes: SemanticCodes,
+    stage: str,
+    batch: Batch,
+    optim_cfg: OptimConfig,
+    staged: StagedConfig,
+    generator,
+    rng,
+    empty_text: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, dict]:
     if stage == "finetune":
         return diffusion_loss(model, batch, optim_cfg, generator, rng, empty_text=empty_text), {}
     idx = codes.index(batch.semantics)

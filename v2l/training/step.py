@@ -69,9 +69,15 @@ def reference_latents(model, batch: Batch) -> torch.Tensor:
     return model.backbone.encode_video(batch.reference).float()
 
 
-def diffusion_loss(model, batch: Batch, cfg: OptimConfig, generator: torch.Generator,
-                   rng: random.Random, lora: tuple[torch.Tensor, torch.Tensor] | None = None,
-                   empty_text: torch.Tensor | None = None) -> torch.Tensor:
+def diffusion_loss(
+    model,
+    batch: Batch,
+    cfg: OptimConfig,
+    generator: torch.Generator,
+    rng: random.Random,
+    lora: tuple[torch.Tensor, torch.Tensor] | None = None,
+    empty_text: torch.Tensor | None = None,
+) -> torch.Tensor:
     """The diffusion loss through the LoRA predicted from the batch's references (or the given factors)."""
     bb = model.backbone
     if batch.target_latents is not None:  # latent-cache batch: no VAE or text encoder at all
@@ -88,7 +94,9 @@ def diffusion_loss(model, batch: Batch, cfg: OptimConfig, generator: torch.Gener
         text = bb.encode_text(drop_captions(batch.captions, cfg.caption_dropout, rng))
     device_type = bb.device.type
     with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.autocast_bf16):
-        A_pred, B_pred = lora if lora is not None else model.network.split(model.hypernet(reference_latents(model, batch)))
+        A_pred, B_pred = (
+            lora if lora is not None else model.network.split(model.hypernet(reference_latents(model, batch)))
+        )
         with model.network.applied(A_pred, B_pred):
             return bb.diffusion_loss(target_latents, image_latents, text, height, width, generator)
 
@@ -99,17 +107,27 @@ def _pad_image_latents(image: torch.Tensor, latent_frames: int) -> torch.Tensor:
     return torch.cat([img, img.new_zeros(img.shape[0], latent_frames - 1, *img.shape[2:])], dim=1)
 
 
-def training_step(model, batch: Batch, optimizer: torch.optim.Optimizer, cfg: OptimConfig,
-                  generator: torch.Generator, rng: random.Random,
-                  empty_text: torch.Tensor | None = None) -> dict[str, float]:
+def training_step(
+    model,
+    batch: Batch,
+    optimizer: torch.optim.Optimizer,
+    cfg: OptimConfig,
+    generator: torch.Generator,
+    rng: random.Random,
+    empty_text: torch.Tensor | None = None,
+) -> dict[str, float]:
     model.hypernet.train()
     loss = diffusion_loss(model, batch, cfg, generator, rng, empty_text=empty_text)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     aux = model.network.aux_parameters()
-    aux_norm = (torch.nn.utils.clip_grad_norm_(aux, cfg.aux_grad_clip) if cfg.aux_grad_clip
-                else torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in aux if p.grad is not None])))
+    aux_norm = (
+        torch.nn.utils.clip_grad_norm_(aux, cfg.aux_grad_clip)
+        if cfg.aux_grad_clip
+        else torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in aux if p.grad is not None]))
+    )
     hyper_norm = torch.linalg.vector_norm(
-        torch.stack([p.grad.norm() for p in model.hypernet.parameters() if p.grad is not None]))
+        torch.stack([p.grad.norm() for p in model.hypernet.parameters() if p.grad is not None])
+    )
     optimizer.step()
     return {"loss": loss.item(), "grad_norm_aux": float(aux_norm), "grad_norm_hypernet": float(hyper_norm)}

@@ -13,8 +13,16 @@ from pathlib import Path
 
 
 class Tracker:
-    def __init__(self, uri: str, experiment: str, run_name: str, local_dir: Path, enabled: bool = True,
-                 storage: str | Path | None = None, source: str | None = None):
+    def __init__(
+        self,
+        uri: str,
+        experiment: str,
+        run_name: str,
+        local_dir: Path,
+        enabled: bool = True,
+        storage: str | Path | None = None,
+        source: str | None = None,
+    ):
         """`storage` holds a new experiment's artifacts (default `local_dir`); `source` is the command that
         started the job (default this process's command line: pass the driver's from a Ray worker)."""
         self.local = Path(local_dir) / "metrics.jsonl"
@@ -34,8 +42,10 @@ class Tracker:
             self.run_id = start_run(uri, experiment, run_name, storage or local_dir, source).info.run_id
             self._mlflow = mlflow
         except Exception as exc:  # unreachable server, bad URI, locked store: never stop training for it
-            self._disable(f"MLflow tracking at {uri} is unavailable ({type(exc).__name__}: {exc}); "
-                          f"training continues and keeps metrics in {self.local}")
+            self._disable(
+                f"MLflow tracking at {uri} is unavailable ({type(exc).__name__}: {exc}); "
+                f"training continues and keeps metrics in {self.local}"
+            )
 
     def _disable(self, message: str) -> None:
         if self._mlflow is not None or self.enabled:

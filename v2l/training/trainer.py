@@ -40,8 +40,9 @@ class TrainModule(nn.Module):
         self.staged = staged
         object.__setattr__(self, "model", model)  # a plain attribute: not a submodule, never wrapped
 
-    def forward(self, batch, optim_cfg, generator, rng, stage: str = "paper",
-                empty_text: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
+    def forward(
+        self, batch, optim_cfg, generator, rng, stage: str = "paper", empty_text: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict]:
         if stage == "paper":
             return diffusion_loss(self.model, batch, optim_cfg, generator, rng, empty_text=empty_text), {}
         from v2l.training.staged import staged_loss
@@ -56,7 +57,7 @@ def build_model(cfg: TrainConfig, device: torch.device):
 
     spec = get_spec(cfg.preset)
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
-    backbone = (spec.load(cfg.backbone_weights, dtype=dtype) if cfg.backbone_weights else spec.default(dtype=dtype))
+    backbone = spec.load(cfg.backbone_weights, dtype=dtype) if cfg.backbone_weights else spec.default(dtype=dtype)
     backbone.to(device)
     model = Video2LoRA(backbone, V2LConfig(preset=cfg.preset, lora=cfg.lora, hypernet=cfg.hypernet), seed=cfg.seed)
     if cfg.gradient_checkpointing:
@@ -66,9 +67,15 @@ def build_model(cfg: TrainConfig, device: torch.device):
     return model
 
 
-def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: Report | None = None,
-                 resume_from: Path | None = None, device: torch.device | None = None,
-                 command: str | None = None) -> dict:
+def run_training(
+    cfg: TrainConfig,
+    rank: int = 0,
+    world_size: int = 1,
+    report: Report | None = None,
+    resume_from: Path | None = None,
+    device: torch.device | None = None,
+    command: str | None = None,
+) -> dict:
     """`command`: the command that started the job, MLflow's run source (a Ray worker gets the driver's)."""
     torch.set_num_threads(cfg.torch_threads)
     if cfg.deterministic:
@@ -77,8 +84,8 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
     model = build_model(cfg, device)
     codes = None
     if cfg.recipe == "staged":
-        from v2l.world.sampler import semantics_for
         from v2l.training.staged import SemanticCodes
+        from v2l.world.sampler import semantics_for
 
         names = list(cfg.staged.semantics) or semantics_for("train")
         with torch.random.fork_rng(devices=[]):
@@ -87,15 +94,22 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
     module: nn.Module = TrainModule(model, codes, cfg.staged)
     if world_size > 1:
         # Each staged phase leaves some parameters unused (codes, head or hypernetwork).
-        module = nn.parallel.DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None,
-                                                     find_unused_parameters=codes is not None)
+        module = nn.parallel.DistributedDataParallel(
+            module,
+            device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=codes is not None,
+        )
     optim_cfg = cfg.optim.model_copy(update={"autocast_bf16": cfg.optim.autocast_bf16 or device.type == "cuda"})
     optimizer = build_optimizer(model, optim_cfg)
     if codes is not None:
         optimizer.add_param_group({"params": list(codes.parameters()), "lr": cfg.staged.code_lr, "name": "codes"})
     # Constant, as the paper; the staged recipe may lower the hypernetwork/aux rate for its last stage.
-    factors = [(lambda s: 1.0) if codes is None or group.get("name") == "codes"
-               else (lambda s: lr_factor(s, cfg.staged, cfg.optim.lr)) for group in optimizer.param_groups]
+    factors = [
+        (lambda s: 1.0)
+        if codes is None or group.get("name") == "codes"
+        else (lambda s: lr_factor(s, cfg.staged, cfg.optim.lr))
+        for group in optimizer.param_groups
+    ]
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factors)
     ckpt_root = cfg.run_dir / "checkpoints"
     backbone = model.backbone.fingerprint  # carried in every checkpoint: what this hypernetwork is trained on
@@ -113,8 +127,14 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
         from v2l.training.tracking import Tracker
 
         # New experiments keep their artifacts with the run (on a cluster: the storage every node sees).
-        tracker = Tracker(cfg.tracking_uri, cfg.tracking.experiment, f"{cfg.name}-from-{state['step']}", cfg.run_dir,
-                          storage=cfg.ray.storage_path or cfg.run_dir, source=command)
+        tracker = Tracker(
+            cfg.tracking_uri,
+            cfg.tracking.experiment,
+            f"{cfg.name}-from-{state['step']}",
+            cfg.run_dir,
+            storage=cfg.ray.storage_path or cfg.run_dir,
+            source=command,
+        )
         tracker.params(flatten(cfg.model_dump(mode="json")))
         tracker.tag("resumed_from_step", str(state["step"]))
     config_json = cfg.model_dump_json(indent=2)
@@ -140,14 +160,23 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
         t2 = time.perf_counter()
         t_phase["data"] += t1 - t0
         t_phase["step"] += t2 - t1
-        state = {**state, "step": step + 1, "samples_seen": state["samples_seen"] + cfg.batch_size * world_size,
-                 "seconds": state["seconds"] + t2 - t0}
-        metrics = {"loss": loss.item(), "lr": scheduler.get_last_lr()[0], "grad_norm_aux": float(aux_norm),
-                   "grad_norm_hypernet": float(hyper_norm),
-                   "samples_per_s": cfg.batch_size * world_size / max(t2 - t0, 1e-9),
-                   "time_data_s": t1 - t0, "time_step_s": t2 - t1,
-                   "elapsed_s": t2 - loop_start,  # wall clock, so time lost outside the step (reporting) shows
-                   **extra_metrics}
+        state = {
+            **state,
+            "step": step + 1,
+            "samples_seen": state["samples_seen"] + cfg.batch_size * world_size,
+            "seconds": state["seconds"] + t2 - t0,
+        }
+        metrics = {
+            "loss": loss.item(),
+            "lr": scheduler.get_last_lr()[0],
+            "grad_norm_aux": float(aux_norm),
+            "grad_norm_hypernet": float(hyper_norm),
+            "samples_per_s": cfg.batch_size * world_size / max(t2 - t0, 1e-9),
+            "time_data_s": t1 - t0,
+            "time_step_s": t2 - t1,
+            "elapsed_s": t2 - loop_start,  # wall clock, so time lost outside the step (reporting) shows
+            **extra_metrics,
+        }
         history.append({"step": step + 1, **metrics})
         if tracker and ((step + 1) % cfg.tracking.log_every == 0 or step + 1 == cfg.max_steps):
             tracker.metrics(metrics, step + 1)
@@ -155,8 +184,9 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
         if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.max_steps:
             if rank == 0:
                 extra = {f"staged.{k}": v for k, v in codes.state_dict().items()} if codes is not None else None
-                checkpoint_dir = save_checkpoint(ckpt_root, step + 1, model, optimizer, scheduler, state,
-                                                 cfg.keep_last, config_json, extra)
+                checkpoint_dir = save_checkpoint(
+                    ckpt_root, step + 1, model, optimizer, scheduler, state, cfg.keep_last, config_json, extra
+                )
             if world_size > 1:
                 torch.distributed.barrier()
         if rank == 0 and cfg.val_every and (step + 1) % cfg.val_every == 0 and step + 1 < cfg.max_steps:
@@ -175,8 +205,12 @@ def run_training(cfg: TrainConfig, rank: int = 0, world_size: int = 1, report: R
             if tracker.run_id:
                 tracker.tag("final_checkpoint_artifact", f"runs:/{tracker.run_id}/checkpoint/{latest.name}")
         tracker.close()
-    return {"state": state, "history": history, "phases_s": t_phase,
-            "checkpoint": str(latest_checkpoint(ckpt_root)) if rank == 0 else None}
+    return {
+        "state": state,
+        "history": history,
+        "phases_s": t_phase,
+        "checkpoint": str(latest_checkpoint(ckpt_root)) if rank == 0 else None,
+    }
 
 
 def _validate(model, cfg: TrainConfig, tracker, step: int) -> None:

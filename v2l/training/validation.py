@@ -10,9 +10,9 @@ from pathlib import Path
 
 import torch
 
-from v2l.inference.generate import generate
 from v2l.backbones.tiny import TINY_WEIGHTS
 from v2l.evaluation.judge import VideoJudge
+from v2l.inference.generate import generate
 from v2l.saved_model import MODEL_FILE
 from v2l.training.pairs import pair_source
 from v2l.video.pixels import to_float, to_uint8
@@ -62,8 +62,9 @@ def validate(model, cfg, step: int) -> tuple[dict, Path | None]:
         pairs = fixed_pairs(source, cfg.val_samples, cfg.seed + 99)
         tgts = to_float(torch.stack([t.frames for t, _, _ in pairs]))
         images, captions = tgts[:, :, 0], [t.caption for t, _, _ in pairs]
-        wanted = torch.tensor([judge.classes.index(t.semantic) if t.semantic in judge.classes else -1
-                               for t, _, _ in pairs])
+        wanted = torch.tensor(
+            [judge.classes.index(t.semantic) if t.semantic in judge.classes else -1 for t, _, _ in pairs]
+        )
         results = {}
         for which, k in (("true", 1), ("wrong", 2)):
             refs = to_float(torch.stack([p[k].frames for p in pairs]))
@@ -72,11 +73,11 @@ def validate(model, cfg, step: int) -> tuple[dict, Path | None]:
             results[which] = videos
             pred = judge.probabilities(videos).argmax(-1)
             metrics[f"val_{split}_judge_acc_{which}_ref"] = float((pred == wanted).float().mean())
-        metrics[f"val_{split}_true_minus_wrong"] = (metrics[f"val_{split}_judge_acc_true_ref"]
-                                                    - metrics[f"val_{split}_judge_acc_wrong_ref"])
+        metrics[f"val_{split}_true_minus_wrong"] = (
+            metrics[f"val_{split}_judge_acc_true_ref"] - metrics[f"val_{split}_judge_acc_wrong_ref"]
+        )
         for i, (tgt, true, _) in enumerate(pairs[:4]):
             sheet_rows.append([to_float(true.frames), results["true"][i], to_float(tgt.frames)])
     sheet = contact_sheet(cfg.run_dir / "validation" / f"sheet-{step:08d}.png", sheet_rows) if sheet_rows else None
     metrics["val_chance"] = 1 / len(judge.classes)
     return metrics, sheet
-

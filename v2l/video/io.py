@@ -14,7 +14,6 @@ from v2l.atomic import atomic_path
 from v2l.errors import BadVideoError
 from v2l.video.pixels import to_float
 
-
 # CogVideoX compresses time 4x and its VAE decodes latents in pairs after a first frame, so only an odd
 # number of latent frames decodes back to 4T-3 frames (an even number gives 4T): valid counts are 8k+1
 # (1, 9, 17, ..., 49). The 4k+1 counts in between decode to the wrong length.
@@ -53,7 +52,7 @@ def _missing_video_message(path: Path) -> str:
     if path.is_dir():
         inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)[:3]
         example = f" (it holds {', '.join(inside)})" if inside else ""
-        return (f"video {path} is a folder{example}; pass one video file, e.g. {path / (inside[0] if inside else 'clip.mp4')}")
+        return f"video {path} is a folder{example}; pass one video file, e.g. {path / (inside[0] if inside else 'clip.mp4')}"
     return f"video {path} does not exist; pass the path of an mp4 (or other ffmpeg-readable) file"
 
 
@@ -72,13 +71,18 @@ def open_video(path: str | Path):
         container = av.open(str(path))
     except UnicodeDecodeError:
         container = _open_lenient(path)
-        warnings.warn(f"video {path} has container metadata that is not UTF-8 text; ignored it (the frames are "
-                      f"unaffected). To strip it: ffmpeg -i {_q(path)} -map_metadata -1 -c copy {_q(_fixed(path))}",
-                      MetadataWarning, stacklevel=3)
+        warnings.warn(
+            f"video {path} has container metadata that is not UTF-8 text; ignored it (the frames are "
+            f"unaffected). To strip it: ffmpeg -i {_q(path)} -map_metadata -1 -c copy {_q(_fixed(path))}",
+            MetadataWarning,
+            stacklevel=3,
+        )
     except Exception as exc:
-        raise BadVideoError(f"video {path} cannot be opened ({type(exc).__name__}: {exc}); it is not a video, or an "
-                            f"incomplete copy (no index to read frames from, which no tool can rebuild): copy or "
-                            f"download the complete file again") from None
+        raise BadVideoError(
+            f"video {path} cannot be opened ({type(exc).__name__}: {exc}); it is not a video, or an "
+            f"incomplete copy (no index to read frames from, which no tool can rebuild): copy or "
+            f"download the complete file again"
+        ) from None
     if not container.streams.video:
         container.close()
         raise BadVideoError(f"video {path} has no video stream (audio-only or not a video); pass a video file")
@@ -91,8 +95,9 @@ def _open_lenient(path: Path):
     try:
         return av.open(str(path), metadata_errors="ignore")
     except Exception as exc:
-        raise BadVideoError(f"video {path} cannot be opened ({type(exc).__name__}: {exc}); copy or download the "
-                            f"complete file again") from None
+        raise BadVideoError(
+            f"video {path} cannot be opened ({type(exc).__name__}: {exc}); copy or download the complete file again"
+        ) from None
 
 
 def _q(path: Path) -> str:
@@ -132,15 +137,22 @@ def iter_frames(container, path: str | Path):
                 yield frame
     except av.error.FFmpegError as exc:  # the demuxer itself gave up: keep what decoded before
         if not decoded:
-            raise BadVideoError(f"video {path} cannot be decoded ({type(exc).__name__}: {exc}); it is damaged: copy "
-                                f"or download the complete file again") from None
+            raise BadVideoError(
+                f"video {path} cannot be decoded ({type(exc).__name__}: {exc}); it is damaged: copy "
+                f"or download the complete file again"
+            ) from None
         warnings.warn(f"video {path} stops after {decoded} frames ({exc}); used those", DecodeWarning, stacklevel=2)
     if not decoded:
-        raise BadVideoError(f"video {path} has no decodable frames ({skipped} damaged packets); it is damaged or "
-                            f"empty: copy or download the complete file again")
+        raise BadVideoError(
+            f"video {path} has no decodable frames ({skipped} damaged packets); it is damaged or "
+            f"empty: copy or download the complete file again"
+        )
     if skipped:
-        warnings.warn(f"video {path}: {skipped} damaged packets could not be decoded and were skipped "
-                      f"({decoded} frames kept)", DecodeWarning, stacklevel=2)
+        warnings.warn(
+            f"video {path}: {skipped} damaged packets could not be decoded and were skipped ({decoded} frames kept)",
+            DecodeWarning,
+            stacklevel=2,
+        )
 
 
 def decode_frames(path: str | Path) -> tuple[np.ndarray, float]:
@@ -168,8 +180,14 @@ def fit_frames(frames: torch.Tensor, height: int, width: int) -> torch.Tensor:
     return frames
 
 
-def load_video(path: str | Path, num_frames: int | None = None, height: int | None = None,
-               width: int | None = None, fps: float | None = None, sampling=None) -> torch.Tensor:
+def load_video(
+    path: str | Path,
+    num_frames: int | None = None,
+    height: int | None = None,
+    width: int | None = None,
+    fps: float | None = None,
+    sampling=None,
+) -> torch.Tensor:
     """A video as (3, F, H, W) in [-1, 1].
 
     With `num_frames`, that many frames are taken in time as `sampling` (a `ReferenceSampling`) says, at
@@ -191,8 +209,11 @@ def load_video(path: str | Path, num_frames: int | None = None, height: int | No
                 warnings.simplefilter("ignore", MetadataWarning)
                 warnings.simplefilter("ignore", DecodeWarning)
                 raw = sample_clip(path, target, source_fps, ReferenceSampling(window="whole"), warn=False).frames
-            warnings.warn(f"video {path} has {n} frames (not {FRAME_STEP}k+1); took {target} frames spread evenly "
-                          f"over the clip", FrameCountWarning, stacklevel=2)
+            warnings.warn(
+                f"video {path} has {n} frames (not {FRAME_STEP}k+1); took {target} frames spread evenly over the clip",
+                FrameCountWarning,
+                stacklevel=2,
+            )
     frames = to_float(torch.from_numpy(np.ascontiguousarray(raw)).permute(0, 3, 1, 2))
     if height is not None and width is not None:
         frames = fit_frames(frames, height, width).clamp(-1, 1)

@@ -22,10 +22,12 @@ class ReferenceSampling(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    start: Optional[float] = Field(None, ge=0, le=86_400, allow_inf_nan=False,
-                                   description="window start in seconds (overrides `window`)")
-    fps: Optional[float] = Field(None, gt=0, le=240, allow_inf_nan=False,
-                                 description="sampling rate; default: the model's fps")
+    start: Optional[float] = Field(
+        None, ge=0, le=86_400, allow_inf_nan=False, description="window start in seconds (overrides `window`)"
+    )
+    fps: Optional[float] = Field(
+        None, gt=0, le=240, allow_inf_nan=False, description="sampling rate; default: the model's fps"
+    )
     window: Window = DEFAULT_WINDOW
 
 

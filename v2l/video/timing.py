@@ -28,11 +28,19 @@ from pathlib import Path
 import numpy as np
 
 from v2l.errors import BadVideoError, V2LError
-from v2l.video.reference_sampling import DEFAULT_WINDOW, WINDOWS, ReferenceSampling, Window, sampling_from_options
 from v2l.video.io import DecodeWarning, FrameCountWarning, MetadataWarning, iter_frames, open_video, stream_fps
+from v2l.video.reference_sampling import DEFAULT_WINDOW, WINDOWS, ReferenceSampling, Window, sampling_from_options
 
-__all__ = ["DEFAULT_WINDOW", "WINDOWS", "ReferenceSampling", "SampledClip", "TimingWarning", "Window", "sample_clip",
-           "sampling_from_options"]
+__all__ = [
+    "DEFAULT_WINDOW",
+    "WINDOWS",
+    "ReferenceSampling",
+    "SampledClip",
+    "TimingWarning",
+    "Window",
+    "sample_clip",
+    "sampling_from_options",
+]
 
 # Side of the grey thumbnails the motion window is scored on: enough to see a pan, cheap for long clips.
 _THUMB = 32
@@ -44,29 +52,39 @@ class TimingWarning(FrameCountWarning):
 
 @dataclass(frozen=True)
 class SampledClip:
-    frames: np.ndarray        # uint8 (count, H, W, 3)
-    times: np.ndarray         # presentation time (s, from the clip's first frame) of each frame taken
+    frames: np.ndarray  # uint8 (count, H, W, 3)
+    times: np.ndarray  # presentation time (s, from the clip's first frame) of each frame taken
     sample_times: np.ndarray  # the times asked for; `times` are the nearest frames to these
-    fps: float                # the rate the frames were taken at (the model's, unless the clip is short)
+    fps: float  # the rate the frames were taken at (the model's, unless the clip is short)
     start: float
-    end: float                # time of the last frame taken
-    duration: float           # of the whole clip
+    end: float  # time of the last frame taken
+    duration: float  # of the whole clip
     source_fps: float
     source_frames: int
-    how: str                  # "middle" | "motion" | "whole" | "start" | "short"
+    how: str  # "middle" | "motion" | "whole" | "start" | "short"
 
     @property
     def unchanged(self) -> bool:
         """The clip's own frames, all of them, at their own rate: nothing to warn about."""
-        return (self.source_frames == len(self.frames) and len(set(self.times.tolist())) == len(self.frames)
-                and abs(self.source_fps - self.fps) < 1e-3 * self.fps)
+        return (
+            self.source_frames == len(self.frames)
+            and len(set(self.times.tolist())) == len(self.frames)
+            and abs(self.source_fps - self.fps) < 1e-3 * self.fps
+        )
 
     def describe(self) -> str:
-        what = {"middle": "the middle of", "motion": "the most moving window of", "whole": "all of",
-                "start": "", "short": "all of"}[self.how]
+        what = {
+            "middle": "the middle of",
+            "motion": "the most moving window of",
+            "whole": "all of",
+            "start": "",
+            "short": "all of",
+        }[self.how]
         what = (what + " ") if what else ""
-        text = (f"took {len(self.frames)} frames at {self.fps:.3g} fps from {self.start:.2f}-{self.end:.2f} s "
-                f"({what}a {self.duration:.2f} s clip at {self.source_fps:.3g} fps, {self.source_frames} frames)")
+        text = (
+            f"took {len(self.frames)} frames at {self.fps:.3g} fps from {self.start:.2f}-{self.end:.2f} s "
+            f"({what}a {self.duration:.2f} s clip at {self.source_fps:.3g} fps, {self.source_frames} frames)"
+        )
         if self.how == "short":
             text += "; the clip is shorter than the model's window, so its frames are spread over the whole clip"
         return text
@@ -96,8 +114,14 @@ def motion_start(frame_times: np.ndarray, thumbs: np.ndarray, count: int, fps: f
     return float(starts[int(np.argmax(scores))])
 
 
-def plan_sample_times(frame_times: np.ndarray, count: int, fps: float, sampling: ReferenceSampling,
-                      thumbs: np.ndarray | None = None, source_fps: float = 0.0) -> tuple[np.ndarray, str, float]:
+def plan_sample_times(
+    frame_times: np.ndarray,
+    count: int,
+    fps: float,
+    sampling: ReferenceSampling,
+    thumbs: np.ndarray | None = None,
+    source_fps: float = 0.0,
+) -> tuple[np.ndarray, str, float]:
     """(times to sample, how, the rate they are spaced at) for a clip whose frames show at `frame_times`.
 
     The last frame is shown for one source frame, so a window may end up to half a source frame after it
@@ -109,15 +133,19 @@ def plan_sample_times(frame_times: np.ndarray, count: int, fps: float, sampling:
         return np.linspace(0.0, last, count), "whole", (count - 1) / last if last > 0 and count > 1 else fps
     if not fits:
         if sampling.start:
-            raise V2LError(f"--start {sampling.start:g} s: the clip's frames span {last:.2f} s, less than the "
-                           f"{span:.2f} s between the first and last of {count} frames at {fps:g} fps; leave out "
-                           f"--start (the whole clip is then used)")
+            raise V2LError(
+                f"--start {sampling.start:g} s: the clip's frames span {last:.2f} s, less than the "
+                f"{span:.2f} s between the first and last of {count} frames at {fps:g} fps; leave out "
+                f"--start (the whole clip is then used)"
+            )
         return np.linspace(0.0, last, count), "short", (count - 1) / last if last > 0 and count > 1 else fps
     if sampling.start is not None:
         if sampling.start > max(0.0, last - span) + 1e-6:
-            raise V2LError(f"--start {sampling.start:g} s leaves less than the {span:.2f} s window of {count} frames "
-                           f"at {fps:g} fps in a clip whose last frame is at {last:.2f} s; use --start "
-                           f"{np.floor(max(0.0, last - span) * 100) / 100:.2f} or less")  # rounded down: it works
+            raise V2LError(
+                f"--start {sampling.start:g} s leaves less than the {span:.2f} s window of {count} frames "
+                f"at {fps:g} fps in a clip whose last frame is at {last:.2f} s; use --start "
+                f"{np.floor(max(0.0, last - span) * 100) / 100:.2f} or less"
+            )  # rounded down: it works
         start, how = float(sampling.start), "start"
     elif sampling.window == "motion":
         start, how = motion_start(frame_times, thumbs, count, fps), "motion"
@@ -153,8 +181,9 @@ def _clean_times(times: list, fps: float) -> np.ndarray:
     return arr - arr[0]
 
 
-def sample_clip(path: str | Path, count: int, fps: float, sampling: ReferenceSampling | None = None,
-                warn: bool = True) -> SampledClip:
+def sample_clip(
+    path: str | Path, count: int, fps: float, sampling: ReferenceSampling | None = None, warn: bool = True
+) -> SampledClip:
     """`count` frames of the clip at `path`, taken as `sampling` says at `fps` (unless `sampling.fps` is set).
 
     Two decoding passes: timestamps (and, for the motion window, small thumbnails) first, then only the
@@ -178,12 +207,24 @@ def sample_clip(path: str | Path, count: int, fps: float, sampling: ReferenceSam
                 if i >= max(keep):
                     break
     if any(v is None for v in keep.values()):  # a second decode gave fewer frames than the first
-        raise BadVideoError(f"video {path} gave fewer frames on a second read than on the first; it changed while "
-                            f"being read or is damaged: copy it again")
+        raise BadVideoError(
+            f"video {path} gave fewer frames on a second read than on the first; it changed while "
+            f"being read or is damaged: copy it again"
+        )
     frames = np.stack([keep[int(i)] for i in idx])
     times = frame_times[idx]
-    clip = SampledClip(frames, times, wanted, rate, float(times[0]), float(times[-1]),
-                       float(frame_times[-1] + 1 / source_fps), source_fps, len(frame_times), how)
+    clip = SampledClip(
+        frames,
+        times,
+        wanted,
+        rate,
+        float(times[0]),
+        float(times[-1]),
+        float(frame_times[-1] + 1 / source_fps),
+        source_fps,
+        len(frame_times),
+        how,
+    )
     if warn and not clip.unchanged:
         warnings.warn(f"video {path}: {clip.describe()}", TimingWarning, stacklevel=2)
     return clip

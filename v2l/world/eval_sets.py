@@ -10,8 +10,9 @@ from v2l.world.sampler import ClipSampler, WorldConfig
 
 
 @torch.no_grad()
-def balanced_eval_set(cfg: WorldConfig, content, names: list[str], per_semantic: int, seed: int,
-                      with_content_ids: bool = False):
+def balanced_eval_set(
+    cfg: WorldConfig, content, names: list[str], per_semantic: int, seed: int, with_content_ids: bool = False
+):
     """per_semantic clips of every semantic on the given content: clips, labels (`names` order), captions
     (and each clip's content index, with `with_content_ids`)."""
     sampler = ClipSampler(cfg, content, names, seed=seed)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict
+
 from v2l.video.pixels import frames_to_video
 
 
@@ -47,8 +48,9 @@ def load_content(cfg: WorldConfig) -> dict[str, list[Content]]:
     total = cfg.procedural_train + cfg.procedural_heldout
     for i, item in enumerate(procedural_inputs(total, seed=0)):
         which = "train" if i < cfg.procedural_train else "heldout"
-        split[which].append(Content(item.id_hint or item.name, item.caption,
-                                    render_builtin(item.builtin, cfg.source_size)))
+        split[which].append(
+            Content(item.id_hint or item.name, item.caption, render_builtin(item.builtin, cfg.source_size))
+        )
     return split
 
 
@@ -57,8 +59,14 @@ def semantics_for(which: str) -> list[str]:
     'backbone' (train + tier 1: what backbone pretraining renders), 'tier1', 'tier2' or 'all'."""
     from v2l.data.semantics.split import semantic_tiers
 
-    wanted = {"train": {"train"}, "heldout": {"tier1", "tier2"}, "backbone": {"train", "tier1"},
-              "tier1": {"tier1"}, "tier2": {"tier2"}, "all": {"train", "tier1", "tier2"}}[which]
+    wanted = {
+        "train": {"train"},
+        "heldout": {"tier1", "tier2"},
+        "backbone": {"train", "tier1"},
+        "tier1": {"tier1"},
+        "tier2": {"tier2"},
+        "all": {"train", "tier1", "tier2"},
+    }[which]
     return [n for n, tier in semantic_tiers().items() if tier in wanted]
 
 
@@ -73,8 +81,9 @@ class ClipSampler:
         self.rng = np.random.default_rng(seed)
 
     def clip(self, content_index: int, semantic_index: int, seed: int) -> torch.Tensor:
-        frames, _ = self.semantics[semantic_index](self.content[content_index].image, seed, self.cfg.num_frames,
-                                                   (self.cfg.size, self.cfg.size))
+        frames, _ = self.semantics[semantic_index](
+            self.content[content_index].image, seed, self.cfg.num_frames, (self.cfg.size, self.cfg.size)
+        )
         return frames_to_video(frames)  # (3, F, H, W)
 
     def batch(self, n: int) -> tuple[torch.Tensor, list[str], torch.Tensor]:

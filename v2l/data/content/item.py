@@ -10,16 +10,16 @@ from pathlib import Path
 class RawInput:
     """One input before curation: a file on disk, or a built-in picture rendered on demand."""
 
-    name: str                      # how logs and errors refer to it (a path, or "builtin:photo/astronaut")
-    source: str                    # photo | procedural | user | fetched
-    caption: str | None = None     # from a labels file or hand-written; None -> a neutral default
-    semantic: str | None = None    # a labelled semantic for a real clip, if any
-    path: Path | None = None       # for files
-    builtin: str | None = None     # "photo:<name>" or "procedural:<kind>:<seed>": rendered on demand (picklable)
+    name: str  # how logs and errors refer to it (a path, or "builtin:photo/astronaut")
+    source: str  # photo | procedural | user | fetched
+    caption: str | None = None  # from a labels file or hand-written; None -> a neutral default
+    semantic: str | None = None  # a labelled semantic for a real clip, if any
+    path: Path | None = None  # for files
+    builtin: str | None = None  # "photo:<name>" or "procedural:<kind>:<seed>": rendered on demand (picklable)
     licence: str = ""
     origin: str = ""
-    id_hint: str | None = None     # a readable id for built-ins ("photo-astronaut"); files get "<kind>-<hash>"
-    root: Path | None = None       # the folder a file was found in: symlinks must not leave it
+    id_hint: str | None = None  # a readable id for built-ins ("photo-astronaut"); files get "<kind>-<hash>"
+    root: Path | None = None  # the folder a file was found in: symlinks must not leave it
 
 
 @dataclass
@@ -29,12 +29,12 @@ class ContentItem:
     id: str
     source: str
     caption: str
-    image: str                     # content PNG, relative to the corpus directory
-    sha256: str                    # of the raw input (file bytes, or the rendered picture)
-    content_hash: str              # of the decoded, normalised pixels: what dedupe compares
+    image: str  # content PNG, relative to the corpus directory
+    sha256: str  # of the raw input (file bytes, or the rendered picture)
+    content_hash: str  # of the decoded, normalised pixels: what dedupe compares
     input: str
-    kind: str = "image"            # image | video
-    clip: str | None = None        # normalised mp4 for videos, relative to the corpus directory
+    kind: str = "image"  # image | video
+    clip: str | None = None  # normalised mp4 for videos, relative to the corpus directory
     semantic: str | None = None
     licence: str = ""
     origin: str = ""

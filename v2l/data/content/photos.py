@@ -54,8 +54,9 @@ def square_resize(img: np.ndarray, size: int) -> np.ndarray:
 
     h, w = img.shape[:2]
     s = min(h, w)
-    img = np.ascontiguousarray(img[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s, :3],
-                               dtype=np.uint8)
+    img = np.ascontiguousarray(
+        img[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s, :3], dtype=np.uint8
+    )
     if s == size:
         return img.copy()
     return np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.BILINEAR, reducing_gap=None))
@@ -66,7 +67,15 @@ def photo_inputs(names: list[str] | None = None) -> list[RawInput]:
     out = []
     for n in names:
         caption, licence = PHOTOS[n]
-        out.append(RawInput(name=f"builtin:photo/{n}", source="photo", caption=caption, licence=licence,
-                            origin=f"scikit-image skimage.data.{n}()", id_hint=f"photo-{n.replace('_', '')}",
-                            builtin=f"photo:{n}"))
+        out.append(
+            RawInput(
+                name=f"builtin:photo/{n}",
+                source="photo",
+                caption=caption,
+                licence=licence,
+                origin=f"scikit-image skimage.data.{n}()",
+                id_hint=f"photo-{n.replace('_', '')}",
+                builtin=f"photo:{n}",
+            )
+        )
     return out

@@ -52,12 +52,23 @@ def _parse(labels: Path) -> list[tuple[str, dict | None, Rejection | None]]:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             if header is None and labels.suffix != ".jsonl":  # no readable header: the file is not a labels CSV
-                raise V2LError(f"{labels} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {lineno}, before "
-                               f"its header row); save it as a UTF-8 CSV starting with a header such as "
-                               f"path,caption,semantic") from None
-            out.append((where, None, Rejection(where, "label", "label_not_utf8",
-                                               f"{where} is not valid UTF-8 (byte {exc.start}); save the labels "
-                                               f"file as UTF-8")))
+                raise V2LError(
+                    f"{labels} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {lineno}, before "
+                    f"its header row); save it as a UTF-8 CSV starting with a header such as "
+                    f"path,caption,semantic"
+                ) from None
+            out.append(
+                (
+                    where,
+                    None,
+                    Rejection(
+                        where,
+                        "label",
+                        "label_not_utf8",
+                        f"{where} is not valid UTF-8 (byte {exc.start}); save the labels file as UTF-8",
+                    ),
+                )
+            )
             continue
         try:
             if labels.suffix == ".jsonl":
@@ -69,8 +80,9 @@ def _parse(labels: Path) -> list[tuple[str, dict | None, Rejection | None]]:
                 if header is None:
                     header = [f.strip().lower() for f in fields]
                     if "path" not in header:
-                        raise V2LError(f"{labels} must start with a header row naming its columns, e.g. "
-                                       f"path,caption,semantic")
+                        raise V2LError(
+                            f"{labels} must start with a header row naming its columns, e.g. path,caption,semantic"
+                        )
                     continue
                 if len(fields) > len(header):
                     raise ValueError(f"{len(fields)} fields for {len(header)} columns")
@@ -78,9 +90,18 @@ def _parse(labels: Path) -> list[tuple[str, dict | None, Rejection | None]]:
         except V2LError:
             raise
         except Exception as exc:
-            out.append((where, None, Rejection(where, "label", "label_malformed",
-                                               f"{where} cannot be parsed ({exc}); see `v2l data build --help` for "
-                                               f"the labels format")))
+            out.append(
+                (
+                    where,
+                    None,
+                    Rejection(
+                        where,
+                        "label",
+                        "label_malformed",
+                        f"{where} cannot be parsed ({exc}); see `v2l data build --help` for the labels format",
+                    ),
+                )
+            )
             continue
         out.append((where, row, None))
     return out
@@ -96,8 +117,9 @@ def _bad_caption(caption: object) -> str | None:
     return None
 
 
-def read_labels(root: Path, files: list[Path],
-                known_semantics: set[str]) -> tuple[dict[Path, dict], list[Rejection], int]:
+def read_labels(
+    root: Path, files: list[Path], known_semantics: set[str]
+) -> tuple[dict[Path, dict], list[Rejection], int]:
     """Accepted rows keyed by the file they label, one rejection per refused row, and the number of rows."""
     labels = next((root / n for n in LABEL_FILES if (root / n).is_file()), None)
     if labels is None:
@@ -116,30 +138,53 @@ def read_labels(root: Path, files: list[Path],
             continue
         norm = posixpath.normpath(rel.strip().replace("\\", "/"))
         if rel.startswith(("/", "\\")) or norm == ".." or norm.startswith("../") or ":" in rel.split("/")[0]:
-            rejected.append(Rejection(where, "label", "label_path_traversal",
-                                      f"{where} path {rel!r} leaves the content folder; use a path relative to "
-                                      f"{root}"))
+            rejected.append(
+                Rejection(
+                    where,
+                    "label",
+                    "label_path_traversal",
+                    f"{where} path {rel!r} leaves the content folder; use a path relative to {root}",
+                )
+            )
             continue
         target = by_rel.get(norm)
         if target is None:
-            rejected.append(Rejection(where, "label", "label_unknown_path",
-                                      f"{where} path {rel!r} is not a file in {root}; fix the path or remove the row"))
+            rejected.append(
+                Rejection(
+                    where,
+                    "label",
+                    "label_unknown_path",
+                    f"{where} path {rel!r} is not a file in {root}; fix the path or remove the row",
+                )
+            )
             continue
         caption = row.get("caption")
         why = _bad_caption(caption)
         if why:
-            rejected.append(Rejection(where, "label", "label_bad_caption",
-                                      f"{where} caption {why}; write a short plain-text description of the content"))
+            rejected.append(
+                Rejection(
+                    where,
+                    "label",
+                    "label_bad_caption",
+                    f"{where} caption {why}; write a short plain-text description of the content",
+                )
+            )
             continue
         semantic = (row.get("semantic") or "").strip() or None
         if semantic is not None and semantic not in known_semantics:
-            rejected.append(Rejection(where, "label", "label_unknown_semantic",
-                                      f"{where} semantic {semantic!r} is not registered; see `v2l data semantics` "
-                                      f"or leave it empty"))
+            rejected.append(
+                Rejection(
+                    where,
+                    "label",
+                    "label_unknown_semantic",
+                    f"{where} semantic {semantic!r} is not registered; see `v2l data semantics` or leave it empty",
+                )
+            )
             continue
         if target in accepted:
-            rejected.append(Rejection(where, "label", "label_duplicate",
-                                      f"{where} labels {rel!r} again; keep one row per file"))
+            rejected.append(
+                Rejection(where, "label", "label_duplicate", f"{where} labels {rel!r} again; keep one row per file")
+            )
             continue
         accepted[target] = {"caption": " ".join(caption.split()), "semantic": semantic}
     assert len(accepted) + len(rejected) == len(parsed)
@@ -161,9 +206,18 @@ def folder_inputs(root: str | Path, source: str = "user") -> tuple[list[RawInput
         lab = labels.get(p, {})
         rel = p.relative_to(root).as_posix()
         lic = licences.get(rel, {})
-        inputs.append(RawInput(name=str(p), source="fetched" if lic else source, caption=lab.get("caption"),
-                               semantic=lab.get("semantic"),
-                               path=p, root=root, licence=lic.get("licence", ""), origin=lic.get("origin", "")))
+        inputs.append(
+            RawInput(
+                name=str(p),
+                source="fetched" if lic else source,
+                caption=lab.get("caption"),
+                semantic=lab.get("semantic"),
+                path=p,
+                root=root,
+                licence=lic.get("licence", ""),
+                origin=lic.get("origin", ""),
+            )
+        )
     return inputs, rejected, n_rows
 
 

@@ -32,8 +32,12 @@ class CurationResult:
     inputs: int = 0
 
     def counts(self) -> dict:
-        c = {"inputs": self.inputs, "accepted": len(self.items), "quarantined": len(self.rejections),
-             "quarantined_by_reason": reason_counts(self.rejections)}
+        c = {
+            "inputs": self.inputs,
+            "accepted": len(self.items),
+            "quarantined": len(self.rejections),
+            "quarantined_by_reason": reason_counts(self.rejections),
+        }
         assert c["inputs"] == c["accepted"] + c["quarantined"], c  # the invariant every caller relies on
         return c
 
@@ -51,8 +55,10 @@ def _check_symlink(path: Path, root: Path | None) -> None:
         return
     target = Path(os.path.realpath(path))
     if root is not None and not target.is_relative_to(Path(os.path.realpath(root))):
-        raise Reject("symlink_outside", f"is a symbolic link to {target}, outside the content folder {root}; copy "
-                     f"the file into the folder instead")
+        raise Reject(
+            "symlink_outside",
+            f"is a symbolic link to {target}, outside the content folder {root}; copy the file into the folder instead",
+        )
     if target.is_dir():
         raise Reject("symlink_directory", "is a symbolic link to a directory, which is not followed; copy the files")
     if not target.exists():
@@ -67,8 +73,11 @@ def _curate_file(raw: RawInput, rules: CurationRules, corpus: Path, seen: _Seen)
         raise Reject("unsupported_type", "is not a regular file (a device, socket or pipe?); remove it")
     ext = path.suffix.lower()
     if ext not in IMAGE_EXTS and ext not in VIDEO_EXTS:
-        raise Reject("unsupported_type", f"has extension {ext or '(none)'!r}; v2l reads images "
-                     f"({', '.join(sorted(IMAGE_EXTS))}) and videos ({', '.join(sorted(VIDEO_EXTS))})")
+        raise Reject(
+            "unsupported_type",
+            f"has extension {ext or '(none)'!r}; v2l reads images "
+            f"({', '.join(sorted(IMAGE_EXTS))}) and videos ({', '.join(sorted(VIDEO_EXTS))})",
+        )
     if path.stat().st_size == 0:
         raise Reject("empty_file", "has zero bytes; copy it again or remove it")
     sha = file_sha256(path)
@@ -79,8 +88,9 @@ def _curate_file(raw: RawInput, rules: CurationRules, corpus: Path, seen: _Seen)
         raise
 
 
-def _curate_known_file(raw: RawInput, path: Path, ext: str, sha: str, rules: CurationRules, corpus: Path,
-                       seen: _Seen) -> ContentItem:
+def _curate_known_file(
+    raw: RawInput, path: Path, ext: str, sha: str, rules: CurationRules, corpus: Path, seen: _Seen
+) -> ContentItem:
     if sha in seen.files:
         raise Reject("duplicate_file", f"has the same bytes as {seen.files[sha]}; remove one of them")
     seen.files[sha] = raw.name
@@ -98,12 +108,17 @@ def _curate_known_file(raw: RawInput, path: Path, ext: str, sha: str, rules: Cur
             normalise_video(path, corpus / clip_rel, rules)
             frames, _ = decode_frames(corpus / clip_rel)
         except Exception as exc:  # NormaliseError, or the output not decoding
-            raise Reject("normalise_failed", f"could not be converted to {rules.frames} frames of "
-                         f"{rules.height}x{rules.width} at {rules.fps} fps ({exc}); re-encode it with ffmpeg") from None
+            raise Reject(
+                "normalise_failed",
+                f"could not be converted to {rules.frames} frames of "
+                f"{rules.height}x{rules.width} at {rules.fps} fps ({exc}); re-encode it with ffmpeg",
+            ) from None
         if frames.shape[0] != rules.frames:
             (corpus / clip_rel).unlink(missing_ok=True)
-            raise Reject("too_short", f"gives {frames.shape[0]} frames at {rules.fps} fps, a clip needs "
-                         f"{rules.frames}; use a longer video")
+            raise Reject(
+                "too_short",
+                f"gives {frames.shape[0]} frames at {rules.fps} fps, a clip needs {rules.frames}; use a longer video",
+            )
         pixels = picture.tobytes() + frames.tobytes()
     content_hash = hashlib.sha256(pixels).hexdigest()
     if content_hash in seen.content:
@@ -113,9 +128,20 @@ def _curate_known_file(raw: RawInput, path: Path, ext: str, sha: str, rules: Cur
     seen.content[content_hash] = raw.name
     image_rel = f"curated/content/{item_id}.png"
     write_png(corpus / image_rel, picture)
-    return ContentItem(id=item_id, source=raw.source, caption=raw.caption or DEFAULT_CAPTION[kind], image=image_rel,
-                       sha256=sha, content_hash=content_hash, input=raw.name, kind=kind, clip=clip_rel,
-                       semantic=raw.semantic, licence=raw.licence, origin=raw.origin or str(path))
+    return ContentItem(
+        id=item_id,
+        source=raw.source,
+        caption=raw.caption or DEFAULT_CAPTION[kind],
+        image=image_rel,
+        sha256=sha,
+        content_hash=content_hash,
+        input=raw.name,
+        kind=kind,
+        clip=clip_rel,
+        semantic=raw.semantic,
+        licence=raw.licence,
+        origin=raw.origin or str(path),
+    )
 
 
 def _curate_builtin(raw: RawInput, rules: CurationRules, corpus: Path, seen: _Seen) -> ContentItem:
@@ -128,13 +154,25 @@ def _curate_builtin(raw: RawInput, rules: CurationRules, corpus: Path, seen: _Se
     item_id = raw.id_hint or f"{raw.source}-{digest[:16]}"
     image_rel = f"curated/content/{item_id}.png"
     write_png(corpus / image_rel, picture)
-    return ContentItem(id=item_id, source=raw.source, caption=raw.caption or DEFAULT_CAPTION["image"],
-                       image=image_rel, sha256=digest, content_hash=digest, input=raw.name, licence=raw.licence,
-                       origin=raw.origin)
+    return ContentItem(
+        id=item_id,
+        source=raw.source,
+        caption=raw.caption or DEFAULT_CAPTION["image"],
+        image=image_rel,
+        sha256=digest,
+        content_hash=digest,
+        input=raw.name,
+        licence=raw.licence,
+        origin=raw.origin,
+    )
 
 
-def curate(inputs: list[RawInput], rules: CurationRules, corpus: str | Path,
-           progress: Callable[[int, int, str], None] | None = None) -> CurationResult:
+def curate(
+    inputs: list[RawInput],
+    rules: CurationRules,
+    corpus: str | Path,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> CurationResult:
     """Accept or quarantine each input, in order; `progress(i, n, name)` is called after each one."""
     corpus = Path(corpus)
     seen = _Seen()
@@ -144,11 +182,15 @@ def curate(inputs: list[RawInput], rules: CurationRules, corpus: str | Path,
             item = (_curate_builtin if raw.builtin is not None else _curate_file)(raw, rules, corpus, seen)
             result.items.append(item)
         except Reject as r:
-            result.rejections.append(Rejection(raw.name, "file", r.reason, f"{raw.name} {r.detail}",
-                                               getattr(r, "sha256", None)))
+            result.rejections.append(
+                Rejection(raw.name, "file", r.reason, f"{raw.name} {r.detail}", getattr(r, "sha256", None))
+            )
         except Exception as exc:  # never let one input stop the corpus; report it as unreadable
-            result.rejections.append(Rejection(raw.name, "file", "unreadable",
-                                               f"{raw.name} could not be processed ({type(exc).__name__}: {exc})"))
+            result.rejections.append(
+                Rejection(
+                    raw.name, "file", "unreadable", f"{raw.name} could not be processed ({type(exc).__name__}: {exc})"
+                )
+            )
         if progress:
             progress(i + 1, len(inputs), raw.name)
     result.counts()

@@ -18,8 +18,9 @@ class NormaliseError(Exception):
     pass
 
 
-def normalise_video(src: str | Path, dst: str | Path, rules: CurationRules, exe: str | None = None,
-                    sampling=None) -> Path:
+def normalise_video(
+    src: str | Path, dst: str | Path, rules: CurationRules, exe: str | None = None, sampling=None
+) -> Path:
     """`rules.frames` frames at `rules.fps` from the window `sampling` chooses (default: the default window,
     as for a user's reference), scaled to cover then centre-cropped to HxW, yuv420p H.264."""
     import ffmpeg
@@ -33,16 +34,27 @@ def normalise_video(src: str | Path, dst: str | Path, rules: CurationRules, exe:
     n, h0, w0, _ = clip.frames.shape
     w, h = rules.width, rules.height
     with atomic_path(dst, suffix=".mp4") as tmp:
-        stream = (ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w0}x{h0}", framerate=rules.fps)
-                  .video
-                  .filter("scale", w, h, force_original_aspect_ratio="increase", flags="bicubic")
-                  .filter("crop", w, h)
-                  .filter("setsar", 1)
-                  .output(str(tmp), vframes=n, vcodec="libx264", pix_fmt="yuv420p", crf=12,
-                          preset="medium", an=None, map_metadata=-1, movflags="+faststart", threads=1,
-                          **{"fflags": "+bitexact", "flags:v": "+bitexact", "x264-params": "threads=1"})
-                  .global_args("-nostdin", "-loglevel", "error")
-                  .overwrite_output())
+        stream = (
+            ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w0}x{h0}", framerate=rules.fps)
+            .video.filter("scale", w, h, force_original_aspect_ratio="increase", flags="bicubic")
+            .filter("crop", w, h)
+            .filter("setsar", 1)
+            .output(
+                str(tmp),
+                vframes=n,
+                vcodec="libx264",
+                pix_fmt="yuv420p",
+                crf=12,
+                preset="medium",
+                an=None,
+                map_metadata=-1,
+                movflags="+faststart",
+                threads=1,
+                **{"fflags": "+bitexact", "flags:v": "+bitexact", "x264-params": "threads=1"},
+            )
+            .global_args("-nostdin", "-loglevel", "error")
+            .overwrite_output()
+        )
         try:
             stream.run(cmd=exe or ffmpeg_exe(), input=clip.frames.tobytes(), capture_stdout=True, capture_stderr=True)
         except ffmpeg.Error as exc:

@@ -6,8 +6,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Demuxers that mean "this is a still image", whatever the file is called.
-IMAGE_DEMUXERS = ("image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "webp_pipe", "tiff_pipe", "gif", "gif_pipe",
-                  "ppm_pipe", "pgm_pipe", "qoi_pipe")
+IMAGE_DEMUXERS = (
+    "image2",
+    "png_pipe",
+    "jpeg_pipe",
+    "bmp_pipe",
+    "webp_pipe",
+    "tiff_pipe",
+    "gif",
+    "gif_pipe",
+    "ppm_pipe",
+    "pgm_pipe",
+    "qoi_pipe",
+)
 
 
 @dataclass(frozen=True)
@@ -19,7 +30,7 @@ class ProbeInfo:
     width: int = 0
     height: int = 0
     fps: float = 0.0
-    duration: float = 0.0     # seconds; 0 when the container does not say
+    duration: float = 0.0  # seconds; 0 when the container does not say
     declared_frames: int = 0  # 0 when the container does not say
 
     @property
@@ -46,9 +57,17 @@ def info_of(c) -> ProbeInfo:
         duration = float(video.duration * video.time_base)
     elif c.duration is not None:
         duration = c.duration / 1_000_000
-    return ProbeInfo(format=fmt, has_video=True, has_audio=has_audio, codec=video.codec_context.name or "",
-                     width=int(video.codec_context.width or 0), height=int(video.codec_context.height or 0),
-                     fps=float(rate) if rate else 0.0, duration=duration, declared_frames=int(video.frames or 0))
+    return ProbeInfo(
+        format=fmt,
+        has_video=True,
+        has_audio=has_audio,
+        codec=video.codec_context.name or "",
+        width=int(video.codec_context.width or 0),
+        height=int(video.codec_context.height or 0),
+        fps=float(rate) if rate else 0.0,
+        duration=duration,
+        declared_frames=int(video.frames or 0),
+    )
 
 
 def open_media(path: str | Path):
@@ -58,8 +77,11 @@ def open_media(path: str | Path):
     try:
         return av.open(str(path), metadata_errors="ignore")
     except Exception as exc:  # the file is not a media file we can read
-        raise ProbeError("unreadable", f"cannot be opened as a video ({type(exc).__name__}: {exc}); "
-                         f"check that it is a complete video file, or re-encode it with ffmpeg") from None
+        raise ProbeError(
+            "unreadable",
+            f"cannot be opened as a video ({type(exc).__name__}: {exc}); "
+            f"check that it is a complete video file, or re-encode it with ffmpeg",
+        ) from None
 
 
 def probe(path: str | Path) -> ProbeInfo:
@@ -67,5 +89,7 @@ def probe(path: str | Path) -> ProbeInfo:
         try:
             return info_of(c)
         except Exception as exc:
-            raise ProbeError("unreadable", f"has unreadable stream information ({type(exc).__name__}: {exc}); "
-                             f"re-encode it with ffmpeg") from None
+            raise ProbeError(
+                "unreadable",
+                f"has unreadable stream information ({type(exc).__name__}: {exc}); re-encode it with ffmpeg",
+            ) from None

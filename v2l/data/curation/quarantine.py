@@ -39,10 +39,10 @@ REASONS = {
 
 @dataclass(frozen=True)
 class Rejection:
-    input: str          # the file (or "labels.csv:7" for a labels row)
-    kind: str           # "file" or "label"
-    reason: str         # a key of REASONS
-    detail: str         # what is wrong with this input and how to fix it
+    input: str  # the file (or "labels.csv:7" for a labels row)
+    kind: str  # "file" or "label"
+    reason: str  # a key of REASONS
+    detail: str  # what is wrong with this input and how to fix it
     sha256: str | None = None
 
     def __post_init__(self):

@@ -10,26 +10,29 @@ from v2l.video.io import frame_count_hint, is_valid_frame_count
 
 @dataclass(frozen=True)
 class CurationRules:
-    frames: int = 9              # frames per clip (CogVideoX-valid count)
+    frames: int = 9  # frames per clip (CogVideoX-valid count)
     height: int = 48
     width: int = 48
     fps: int = 8
-    content_size: int = 96       # side of the square content picture the semantics look through
-    min_side: int = 16           # smallest accepted input width or height
+    content_size: int = 96  # side of the square content picture the semantics look through
+    min_side: int = 16  # smallest accepted input width or height
     max_side: int = 8192
-    max_aspect: float = 4.0      # longest side / shortest side
+    max_aspect: float = 4.0  # longest side / shortest side
     min_fps: float = 1.0
     max_fps: float = 240.0
     max_seconds: float = 600.0
     max_decode_frames: int = 4000  # validation decodes at most this many frames
-    blank_std: float = 2.0       # pixel std (0-255) below which a picture counts as blank
+    blank_std: float = 2.0  # pixel std (0-255) below which a picture counts as blank
 
     def __post_init__(self):
         if not is_valid_frame_count(self.frames):
-            raise V2LError(f"--frames {self.frames} is not a valid CogVideoX frame count; use one of "
-                           f"{frame_count_hint()}")
+            raise V2LError(
+                f"--frames {self.frames} is not a valid CogVideoX frame count; use one of {frame_count_hint()}"
+            )
         if self.height % 2 or self.width % 2 or min(self.height, self.width) < 16:
-            raise V2LError(f"--size {self.height}x{self.width} must be even and at least 16x16 (H.264 needs even sizes)")
+            raise V2LError(
+                f"--size {self.height}x{self.width} must be even and at least 16x16 (H.264 needs even sizes)"
+            )
         if self.fps < 1:
             raise V2LError(f"fps {self.fps} must be at least 1")
 

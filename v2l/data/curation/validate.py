@@ -33,11 +33,14 @@ class CheckedVideo:
 
 def check_bounds(width: int, height: int, rules: CurationRules) -> None:
     if min(width, height) < rules.min_side or max(width, height) > rules.max_side:
-        raise Reject("bad_resolution", f"is {width}x{height}; sides must be between {rules.min_side} and "
-                     f"{rules.max_side} pixels")
+        raise Reject(
+            "bad_resolution", f"is {width}x{height}; sides must be between {rules.min_side} and {rules.max_side} pixels"
+        )
     if max(width, height) / min(width, height) > rules.max_aspect:
-        raise Reject("bad_resolution", f"is {width}x{height}, an aspect ratio above {rules.max_aspect:g}:1; "
-                     f"crop it closer to square")
+        raise Reject(
+            "bad_resolution",
+            f"is {width}x{height}, an aspect ratio above {rules.max_aspect:g}:1; crop it closer to square",
+        )
 
 
 def check_not_blank(frames: list[np.ndarray], rules: CurationRules) -> None:
@@ -74,8 +77,9 @@ def check_image(path: Path, rules: CurationRules) -> np.ndarray:
     except Exception as exc:
         if _looks_like_video(path):
             raise Reject("wrong_extension", f"is a video but named {path.suffix!r}; rename it to .mp4") from None
-        raise Reject("unreadable", f"cannot be read as an image ({type(exc).__name__}); re-save it as PNG or JPEG") \
-            from None
+        raise Reject(
+            "unreadable", f"cannot be read as an image ({type(exc).__name__}); re-save it as PNG or JPEG"
+        ) from None
     with img:
         check_bounds(img.width, img.height, rules)  # from the header, before decoding any pixels
         try:
@@ -98,8 +102,9 @@ def check_video(path: Path, rules: CurationRules) -> CheckedVideo:
         try:
             info = info_of(c)
         except Exception as exc:
-            raise Reject("unreadable", f"has unreadable stream information ({type(exc).__name__}); re-encode it") \
-                from None
+            raise Reject(
+                "unreadable", f"has unreadable stream information ({type(exc).__name__}); re-encode it"
+            ) from None
         _check_video_info(path, info, rules)
         kept: list[np.ndarray] = []
         n = 0
@@ -113,33 +118,48 @@ def check_video(path: Path, rules: CurationRules) -> CheckedVideo:
                     break
         except Exception as exc:
             if n == 0 and not info.declared_frames:
-                raise Reject("unreadable", f"cannot be decoded ({type(exc).__name__}: {exc}); re-encode it with "
-                             f"ffmpeg") from None
-            raise Reject("truncated", f"stops decoding after {n} of {info.declared_frames or '?'} frames "
-                         f"({type(exc).__name__}); the file is damaged or incomplete: copy it again or re-encode "
-                         f"it") from None
+                raise Reject(
+                    "unreadable", f"cannot be decoded ({type(exc).__name__}: {exc}); re-encode it with ffmpeg"
+                ) from None
+            raise Reject(
+                "truncated",
+                f"stops decoding after {n} of {info.declared_frames or '?'} frames "
+                f"({type(exc).__name__}); the file is damaged or incomplete: copy it again or re-encode "
+                f"it",
+            ) from None
     if n == 0:
         raise Reject("unreadable", "has no decodable frames; re-encode it with ffmpeg")
     if info.declared_frames and n < min(info.declared_frames, rules.max_decode_frames) * 0.9:
-        raise Reject("truncated", f"declares {info.declared_frames} frames but only {n} decode; the file is "
-                     f"incomplete: copy it again")
+        raise Reject(
+            "truncated",
+            f"declares {info.declared_frames} frames but only {n} decode; the file is incomplete: copy it again",
+        )
     if n < rules.max_decode_frames and n / info.fps * rules.fps < rules.frames - 0.5:
-        raise Reject("too_short", f"has {n} frames at {info.fps:g} fps ({n / info.fps:.2f} s); a clip needs "
-                     f"{rules.frames} frames at {rules.fps} fps ({rules.min_seconds:.2f} s)")
+        raise Reject(
+            "too_short",
+            f"has {n} frames at {info.fps:g} fps ({n / info.fps:.2f} s); a clip needs "
+            f"{rules.frames} frames at {rules.fps} fps ({rules.min_seconds:.2f} s)",
+        )
     check_not_blank(kept, rules)
     return CheckedVideo(info, kept[0], n)
 
 
 def _check_video_info(path: Path, info: ProbeInfo, rules: CurationRules) -> None:
     if info.has_video and info.is_image_format:
-        raise Reject("wrong_extension", f"is a still image ({info.format}) but named {path.suffix!r}; rename it to "
-                     f"match its type (.png, .jpg)")
+        raise Reject(
+            "wrong_extension",
+            f"is a still image ({info.format}) but named {path.suffix!r}; rename it to match its type (.png, .jpg)",
+        )
     if not info.has_video:
         raise Reject("no_video_stream", "has no video stream (audio only?); pass a video file")
     check_bounds(info.width, info.height, rules)
     if not (rules.min_fps <= info.fps <= rules.max_fps):
-        raise Reject("bad_fps", f"has {info.fps:g} fps; accepted is {rules.min_fps:g}-{rules.max_fps:g}; "
-                     f"re-encode it with ffmpeg -r")
+        raise Reject(
+            "bad_fps",
+            f"has {info.fps:g} fps; accepted is {rules.min_fps:g}-{rules.max_fps:g}; re-encode it with ffmpeg -r",
+        )
     if info.duration > rules.max_seconds:
-        raise Reject("too_long", f"lasts {info.duration:.0f} s, above the {rules.max_seconds:.0f} s limit; cut it "
-                     f"into shorter clips")
+        raise Reject(
+            "too_long",
+            f"lasts {info.duration:.0f} s, above the {rules.max_seconds:.0f} s limit; cut it into shorter clips",
+        )

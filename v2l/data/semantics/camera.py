@@ -45,8 +45,13 @@ def pan_down(view, p, rng):
     return _shift(view, 0 * t, p["distance"] * t)
 
 
-@register("pan_diagonal", "camera", "camera moves diagonally (up-right or down-left, random): content slides the "
-          "opposite way", distance=(0.35, 0.6), sign=(0, 1, "int"))
+@register(
+    "pan_diagonal",
+    "camera",
+    "camera moves diagonally (up-right or down-left, random): content slides the opposite way",
+    distance=(0.35, 0.6),
+    sign=(0, 1, "int"),
+)
 def pan_diagonal(view, p, rng):
     t = view.t
     s = 1.0 if p["sign"] >= 1 else -1.0
@@ -54,8 +59,13 @@ def pan_diagonal(view, p, rng):
     return _shift(view, d, -d)
 
 
-@register("pan_antidiagonal", "camera", "camera moves along the other diagonal (down-right or up-left, random): "
-          "content slides the opposite way", distance=(0.35, 0.6), sign=(0, 1, "int"))
+@register(
+    "pan_antidiagonal",
+    "camera",
+    "camera moves along the other diagonal (down-right or up-left, random): content slides the opposite way",
+    distance=(0.35, 0.6),
+    sign=(0, 1, "int"),
+)
 def pan_antidiagonal(view, p, rng):
     t = view.t
     s = 1.0 if p["sign"] >= 1 else -1.0
@@ -75,8 +85,12 @@ def zoom_out(view, p, rng):
     return view.sample(view.identity() * scale[:, None, None, None])
 
 
-@register("zoom_bounce", "camera", "camera zooms in and back out: the content grows, then returns to its size",
-          factor=(1.4, 1.8))
+@register(
+    "zoom_bounce",
+    "camera",
+    "camera zooms in and back out: the content grows, then returns to its size",
+    factor=(1.4, 1.8),
+)
 def zoom_bounce(view, p, rng):
     scale = p["factor"] ** (-torch.sin(math.pi * view.t))
     return view.sample(view.identity() * scale[:, None, None, None])
@@ -87,8 +101,9 @@ def rotate_cw(view, p, rng):
     return view.sample(rotation(view.identity(), -math.radians(p["degrees"]) * view.t))
 
 
-@register("rotate_ccw", "camera", "camera rolls: the content turns counter-clockwise about the centre",
-          degrees=(25.0, 45.0))
+@register(
+    "rotate_ccw", "camera", "camera rolls: the content turns counter-clockwise about the centre", degrees=(25.0, 45.0)
+)
 def rotate_ccw(view, p, rng):
     return view.sample(rotation(view.identity(), math.radians(p["degrees"]) * view.t))
 
@@ -100,16 +115,26 @@ def shake(view, p, rng):
     return _shift(view, jitter[:, 0], jitter[:, 1])
 
 
-@register("orbit", "camera", "camera circles once: the content moves round a loop and comes back",
-          radius=(0.2, 0.35), direction=(0, 1, "int"))
+@register(
+    "orbit",
+    "camera",
+    "camera circles once: the content moves round a loop and comes back",
+    radius=(0.2, 0.35),
+    direction=(0, 1, "int"),
+)
 def orbit(view, p, rng):
     s = 1.0 if p["direction"] >= 1 else -1.0
     a = 2 * math.pi * view.t
     return _shift(view, p["radius"] * (torch.cos(a) - 1), s * p["radius"] * torch.sin(a))
 
 
-@register("spiral_in", "camera", "camera zooms in while rolling: the content grows and turns clockwise",
-          factor=(1.3, 1.6), degrees=(25.0, 40.0))
+@register(
+    "spiral_in",
+    "camera",
+    "camera zooms in while rolling: the content grows and turns clockwise",
+    factor=(1.3, 1.6),
+    degrees=(25.0, 40.0),
+)
 def spiral_in(view, p, rng):
     scale = p["factor"] ** (-view.t)
     coords = rotation(view.identity(), -math.radians(p["degrees"]) * view.t) * scale[:, None, None, None]

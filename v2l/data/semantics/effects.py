@@ -28,8 +28,13 @@ def dissolve(view, p, rng):
     return view.base() * keep
 
 
-@register("explode", "effect", "the picture breaks into tiles that fly outward from the centre",
-          tiles=(2, 4, "int"), speed=(0.5, 0.9))
+@register(
+    "explode",
+    "effect",
+    "the picture breaks into tiles that fly outward from the centre",
+    tiles=(2, 4, "int"),
+    speed=(0.5, 0.9),
+)
 def explode(view, p, rng):
     g = int(p["tiles"])
     edges = torch.linspace(-1, 1, g + 1)
@@ -45,8 +50,12 @@ def explode(view, p, rng):
             jitter = rng.uniform(0.8, 1.2)
             off = torch.stack([cx / norm * view.t, cy / norm * view.t], -1) * p["speed"] * jitter  # (F, 2)
             coords = ident - off[:, None, None, :]
-            inside = ((coords[..., 0] >= edges[j]) & (coords[..., 0] <= edges[j + 1])
-                      & (coords[..., 1] >= edges[i]) & (coords[..., 1] <= edges[i + 1]))[:, None]
+            inside = (
+                (coords[..., 0] >= edges[j])
+                & (coords[..., 0] <= edges[j + 1])
+                & (coords[..., 1] >= edges[i])
+                & (coords[..., 1] <= edges[i + 1])
+            )[:, None]
             out = torch.where(inside, view.sample(coords), out)
     return out
 
@@ -56,7 +65,7 @@ def melt(view, p, rng):
     knots = rng.uniform(0.4, 1.0, size=6)
     profile = torch.from_numpy(np.interp(np.linspace(0, 5, view.width), np.arange(6), knots)).float()
     coords = view.identity()
-    coords[..., 1] -= _per_frame(view.t ** 1.5 * p["amount"])[..., 0] * profile[None, None, :]
+    coords[..., 1] -= _per_frame(view.t**1.5 * p["amount"])[..., 0] * profile[None, None, :]
     return view.sample(coords, outside="black")
 
 
@@ -71,16 +80,21 @@ def squish(view, p, rng):
 @register("inflate", "effect", "the middle of the picture bulges outward like a balloon", amount=(0.35, 0.5))
 def inflate(view, p, rng):
     coords = view.identity()
-    r2 = (coords ** 2).sum(-1, keepdim=True)
+    r2 = (coords**2).sum(-1, keepdim=True)
     shrink = 1 - view.t[:, None, None, None] * p["amount"] * torch.exp(-2 * r2)
     return view.sample(coords * shrink)
 
 
-@register("swirl", "effect", "the middle of the picture twists round while the edges stay put",
-          degrees=(70.0, 120.0), direction=(0, 1, "int"))
+@register(
+    "swirl",
+    "effect",
+    "the middle of the picture twists round while the edges stay put",
+    degrees=(70.0, 120.0),
+    direction=(0, 1, "int"),
+)
 def swirl(view, p, rng):
     coords = view.identity()
-    r2 = (coords ** 2).sum(-1)
+    r2 = (coords**2).sum(-1)
     s = 1.0 if p["direction"] >= 1 else -1.0
     angle = s * math.radians(p["degrees"]) * view.t[:, None, None] * torch.exp(-r2 / 0.35)
     c, si = torch.cos(angle), torch.sin(angle)
@@ -99,8 +113,13 @@ def fade_white(view, p, rng):
     return base + (1 - base) * _per_frame(view.t * p["amount"])
 
 
-@register("wipe", "effect", "a black curtain sweeps across the picture from one side (random side)",
-          amount=(0.85, 1.0), side=(0, 1, "int"))
+@register(
+    "wipe",
+    "effect",
+    "a black curtain sweeps across the picture from one side (random side)",
+    amount=(0.85, 1.0),
+    side=(0, 1, "int"),
+)
 def wipe(view, p, rng):
     x = view.identity()[..., 0]  # (F, H, W) in [-1, 1], left to right
     x = x if p["side"] >= 1 else -x
@@ -121,7 +140,7 @@ def blur(view, p, rng):
 
 def _gaussian(x: torch.Tensor, sigma: float) -> torch.Tensor:
     radius = max(1, int(math.ceil(3 * sigma)))
-    k = torch.exp(-(torch.arange(-radius, radius + 1).float() ** 2) / (2 * sigma ** 2))
+    k = torch.exp(-(torch.arange(-radius, radius + 1).float() ** 2) / (2 * sigma**2))
     k = (k / k.sum()).to(x.dtype)
     c = x.shape[1]
     x = F.pad(x, (radius, radius, 0, 0), mode="reflect" if radius < x.shape[-1] else "replicate")
@@ -130,8 +149,13 @@ def _gaussian(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(x, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
-@register("ripple", "effect", "horizontal waves run down the picture, growing stronger",
-          amplitude=(0.08, 0.14), cycles=(1.0, 2.0))
+@register(
+    "ripple",
+    "effect",
+    "horizontal waves run down the picture, growing stronger",
+    amplitude=(0.08, 0.14),
+    cycles=(1.0, 2.0),
+)
 def ripple(view, p, rng):
     coords = view.identity()
     phase = rng.uniform(0, 2 * math.pi)

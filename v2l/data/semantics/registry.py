@@ -38,8 +38,14 @@ class Semantic:
                 params[key] = float(rng.uniform(spec[0], spec[1]))
         return params
 
-    def render(self, image: np.ndarray, params: dict, rng: np.random.Generator, num_frames: int = 9,
-               size: tuple[int, int] = (48, 48)) -> np.ndarray:
+    def render(
+        self,
+        image: np.ndarray,
+        params: dict,
+        rng: np.random.Generator,
+        num_frames: int = 9,
+        size: tuple[int, int] = (48, 48),
+    ) -> np.ndarray:
         """uint8 (F, H, W, 3); frame 0 is the untransformed base crop."""
         view = View.of(image, params, num_frames, size[0], size[1])
         with torch.no_grad():

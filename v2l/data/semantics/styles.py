@@ -34,8 +34,7 @@ def posterize(view, p, rng):
     return _ramp(view, p, torch.round(view.base()[0] * n) / n)
 
 
-@register("sketch", "style", "the picture becomes a grey pencil sketch of its edges", strength=(1.5, 2.5),
-          gamma=GAMMA)
+@register("sketch", "style", "the picture becomes a grey pencil sketch of its edges", strength=(1.5, 2.5), gamma=GAMMA)
 def sketch(view, p, rng):
     y = _luma(view.base()[0])[None]
     kx = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]).view(1, 1, 3, 3) / 4
@@ -93,9 +92,13 @@ def vivid(view, p, rng):
     return _ramp(view, p, (y + (x - y) * p["boost"]).clamp(0, 1))
 
 
-@register("solarize", "style", "bright parts of the picture turn negative, as in an over-exposed print",
-          threshold=(0.4, 0.6), gamma=GAMMA)
+@register(
+    "solarize",
+    "style",
+    "bright parts of the picture turn negative, as in an over-exposed print",
+    threshold=(0.4, 0.6),
+    gamma=GAMMA,
+)
 def solarize(view, p, rng):
     x = view.base()[0]
     return _ramp(view, p, torch.where(x > p["threshold"], 1 - x, x))
-

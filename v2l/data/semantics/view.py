@@ -22,8 +22,12 @@ def sample_view(rng: np.random.Generator) -> dict[str, float]:
     """Random window: centre within the middle of the image, half-size 45-60 % of the image half-size."""
     half = float(rng.uniform(0.45, 0.6))
     room = 1.0 - half - 0.15
-    return {"view_cx": float(rng.uniform(-room, room)), "view_cy": float(rng.uniform(-room, room)),
-            "view_half": half, "view_flip": float(rng.integers(0, 2))}
+    return {
+        "view_cx": float(rng.uniform(-room, room)),
+        "view_cy": float(rng.uniform(-room, room)),
+        "view_half": half,
+        "view_flip": float(rng.integers(0, 2)),
+    }
 
 
 @dataclass
@@ -43,7 +47,9 @@ class View:
             image = np.repeat(image[..., None], 3, axis=-1)
         if image.ndim != 3 or image.shape[-1] < 3 or image.dtype != np.uint8:
             raise ValueError(f"content image must be uint8 (H, W, 3), got {image.dtype} {image.shape}")
-        src = torch.from_numpy(np.array(image[..., :3], dtype=np.uint8, copy=True)).permute(2, 0, 1)[None].float() / 255.0
+        src = (
+            torch.from_numpy(np.array(image[..., :3], dtype=np.uint8, copy=True)).permute(2, 0, 1)[None].float() / 255.0
+        )
         return cls(src, params, num_frames, height, width)
 
     @property
