@@ -38,6 +38,23 @@ CAMERA = [
     "shake",
     "orbit",
 ]
+# The hypernetwork's 24 training semantics (camera, effects, styles), as the committed backbone's registry has them.
+TRAIN = CAMERA + [
+    "blur",
+    "dissolve",
+    "explode",
+    "fade_black",
+    "inflate",
+    "melt",
+    "squish",
+    "swirl",
+    "grayscale",
+    "hue_cycle",
+    "posterize",
+    "sepia",
+    "sketch",
+    "vivid",
+]
 
 
 class Row(BaseModel):
@@ -88,6 +105,21 @@ ROWS = [
         steps=1800,
         clips_per_semantic=256,
         what="codes for the 10 camera semantics trained jointly (release settings, 3x the steps)",
+    ),
+    Row(
+        name="codes_camera_release_budget",
+        semantics=CAMERA,
+        steps=4170,
+        batch=4,
+        clips_per_semantic=256,
+        what="the same at the release codes stage's batch 4 and samples per semantic (~1,670 each)",
+    ),
+    Row(
+        name="codes_all_joint",
+        semantics=TRAIN,
+        steps=4320,
+        clips_per_semantic=256,
+        what="codes for all 24 training semantics jointly, the camera row's samples per semantic (2,880 each)",
     ),
 ]
 
