@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from v2l.errors import V2LError
+from v2l.training.config import QUICK_RUN
 
 ENVIRONMENTS = ("dev", "test", "cluster")
 
@@ -76,7 +77,7 @@ def environment(name: str | None = None, root: str | None = None) -> Environment
             else {"pairs_per_semantic": 2},
         ),
         "pretrain": PretrainSettings(out_root=os.environ.get("V2L_PRETRAIN_DIR", "runs/pretrain")),
-        "train": TrainSettings(config="tiny-smoke.yaml", overrides={"max_steps": 2 if small else 30}),
+        "train": TrainSettings(config="tiny.yaml", overrides={**QUICK_RUN, "max_steps": 2 if small else 30}),
         "evaluation": EvalSettings(config="eval_tiny.yaml", overrides={"workers": 0} if small else {}),
         "library": LibrarySettings(config="library_tiny.yaml"),
     }

@@ -107,7 +107,7 @@ class MlflowResource(dg.ConfigurableResource):
 class TrainSettings(dg.ConfigurableResource):
     """A training config of pipelines/configs (v2l.training.config.TrainConfig), chosen in the launchpad."""
 
-    config: str = "tiny-smoke.yaml"
+    config: str = "tiny.yaml"
     overrides: dict[str, Any] = {}  # TrainConfig fields, e.g. {"max_steps": 30}
     resume: bool = True  # a retried run continues from the partition's last checkpoint
 

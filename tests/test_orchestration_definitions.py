@@ -94,7 +94,12 @@ def test_environments_choose_the_resources(tmp_path, monkeypatch):
     assert cluster.schedule_status == dg.DefaultScheduleStatus.RUNNING
     # The training resource hands back the library's TrainConfig with this run's paths filled in.
     cfg = cluster.resources["train"].train_config(str(tmp_path / "t"), str(tmp_path / "c"), "sqlite:////x.db", None)
-    assert cfg.name == "tiny-smoke" and cfg.max_steps == 30 and str(cfg.data.corpus) == str(tmp_path / "c")
+    assert (
+        cfg.name == "tiny"
+        and cfg.max_steps == 30
+        and cfg.batch_size == 2
+        and str(cfg.data.corpus) == str(tmp_path / "c")
+    )
     assert cfg.tracking.uri == "sqlite:////x.db" and cfg.ray.workers == 1
 
 

@@ -29,10 +29,11 @@ def run_platform(out: Path, train_steps: int, pairs_per_semantic: int) -> dict:
     -> evaluation -> registry (champion gate) -> LoRA library. Returns printable paths and headline numbers."""
     from orchestration.resources import CorpusSettings, TrainSettings
     from orchestration.run_graph import run_full
+    from v2l.training.config import QUICK_RUN
 
     root = (out / "platform").resolve()
     resources = {
-        "train": TrainSettings(config="tiny-smoke.yaml", overrides={"max_steps": train_steps}, resume=False),
+        "train": TrainSettings(config="tiny.yaml", overrides={**QUICK_RUN, "max_steps": train_steps}, resume=False),
         "corpus": CorpusSettings(out_dir=str(root / "corpus"), overrides={"pairs_per_semantic": pairs_per_semantic}),
     }
     r = run_full(root, out / "dagster", resources, env="dev")

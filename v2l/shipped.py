@@ -6,7 +6,7 @@ from pathlib import Path
 
 # `pipelines` is installed beside `v2l` (the wheel packages both), so this holds in a checkout and in site-packages.
 SHIPPED_CONFIGS = Path(__file__).resolve().parent.parent / "pipelines" / "configs"
-# A checkout's test configs (tiny-smoke.yaml: the Dagster dev environment and the demo train with it); not shipped.
+# A checkout's test configs (tiny-smoke.yaml, the tests' seconds-long training); not shipped, found from a checkout.
 TEST_CONFIGS = Path(__file__).resolve().parent.parent / "tests" / "configs"
 
 
