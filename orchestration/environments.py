@@ -15,6 +15,16 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from orchestration.resources import (
+    CorpusSettings,
+    EvalSettings,
+    LibrarySettings,
+    MlflowResource,
+    PlatformPaths,
+    PretrainSettings,
+    RayResource,
+    TrainSettings,
+)
 from v2l.errors import V2LError
 
 ENVIRONMENTS = ("dev", "test", "cluster")
@@ -37,16 +47,6 @@ def _require(name: str, env: str) -> str:
 
 def environment(name: str | None = None, root: str | None = None) -> Environment:
     """The resources of environment `name` (default V2L_ENV, else dev); `root` overrides V2L_PLATFORM_ROOT."""
-    from orchestration.resources import (
-        CorpusSettings,
-        EvalSettings,
-        LibrarySettings,
-        MlflowResource,
-        PlatformPaths,
-        PretrainSettings,
-        RayResource,
-        TrainSettings,
-    )
 
     name = name or os.environ.get("V2L_ENV", "dev")
     if name not in ENVIRONMENTS:
