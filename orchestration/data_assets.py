@@ -26,7 +26,7 @@ def _version(context, corpus: CorpusSettings):
     description="Built-in photos, procedural scenes and every file of the content folders.",
 )
 def raw_content(context: dg.AssetExecutionContext, corpus: CorpusSettings):
-    from v2l.data.build import gather
+    from v2l.data.build import gather  # lazy: pulls in torch via v2l.data.build; keeps orchestration.definitions light
 
     g = gather(version_config(corpus, context.partition_key))
     context.add_output_metadata(
@@ -41,7 +41,9 @@ def raw_content(context: dg.AssetExecutionContext, corpus: CorpusSettings):
     description="Inputs accepted (normalised clips, content pictures) or quarantined.",
 )
 def curated_clips(context: dg.AssetExecutionContext, corpus: CorpusSettings, raw_content):
-    from v2l.data.build import curate_stage
+    from v2l.data.build import (
+        curate_stage,  # lazy: pulls in torch via v2l.data.build; keeps orchestration.definitions light
+    )
 
     cfg, out = _version(context, corpus)
     with to_run_log(context):
@@ -63,7 +65,9 @@ def curated_clips(context: dg.AssetExecutionContext, corpus: CorpusSettings, raw
     description="Reference-target pairs per split (ids and seeds only).",
 )
 def semantic_pairs(context: dg.AssetExecutionContext, corpus: CorpusSettings, curated_clips):
-    from v2l.data.build import plan_stage
+    from v2l.data.build import (
+        plan_stage,  # lazy: pulls in torch via v2l.data.build; keeps orchestration.definitions light
+    )
 
     p = plan_stage(curated_clips, _version(context, corpus)[0])
     per_split = {}
@@ -79,7 +83,9 @@ def semantic_pairs(context: dg.AssetExecutionContext, corpus: CorpusSettings, cu
     description="WebDataset shards, manifest.json and quarantine.jsonl.",
 )
 def pair_shards(context: dg.AssetExecutionContext, corpus: CorpusSettings, curated_clips, semantic_pairs):
-    from v2l.data.build import shards_stage
+    from v2l.data.build import (
+        shards_stage,  # lazy: pulls in torch via v2l.data.build; keeps orchestration.definitions light
+    )
 
     cfg, out = _version(context, corpus)
     with to_run_log(context):
@@ -110,7 +116,9 @@ def latent_cache(context: dg.AssetExecutionContext, corpus: CorpusSettings, pair
         context.log.info("latent_preset is empty: no latent cache")
         context.add_output_metadata({"skipped": True})
         return None
-    from v2l.data.latent_cache import cache_latents
+    from v2l.data.latent_cache import (
+        cache_latents,  # lazy: pulls in torch via v2l.data.latent_cache; keeps orchestration.definitions light
+    )
 
     with to_run_log(context):
         info = cache_latents(str(Path(pair_shards).parent), corpus.latent_preset)

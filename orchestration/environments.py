@@ -15,6 +15,16 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from orchestration.resources import (
+    CorpusSettings,
+    EvalSettings,
+    LibrarySettings,
+    MlflowResource,
+    PlatformPaths,
+    PretrainSettings,
+    RayResource,
+    TrainSettings,
+)
 from v2l.errors import V2LError
 from v2l.training.config import QUICK_RUN
 
@@ -38,16 +48,6 @@ def _require(name: str, env: str) -> str:
 
 def environment(name: str | None = None, root: str | None = None) -> Environment:
     """The resources of environment `name` (default V2L_ENV, else dev); `root` overrides V2L_PLATFORM_ROOT."""
-    from orchestration.resources import (
-        CorpusSettings,
-        EvalSettings,
-        LibrarySettings,
-        MlflowResource,
-        PlatformPaths,
-        PretrainSettings,
-        RayResource,
-        TrainSettings,
-    )
 
     name = name or os.environ.get("V2L_ENV", "dev")
     if name not in ENVIRONMENTS:

@@ -28,7 +28,9 @@ class LibraryRequest(dg.Config):
 def _weights_sha(checkpoint: str) -> str:
     import hashlib
 
-    from v2l.saved_model import weights_path
+    from v2l.saved_model import (
+        weights_path,  # lazy: pulls in torch via v2l.saved_model; keeps orchestration.definitions light
+    )
 
     return hashlib.sha256(weights_path(checkpoint).read_bytes()).hexdigest()
 
@@ -50,8 +52,13 @@ def lora_library(
     mlflow: MlflowResource,
     paths: PlatformPaths,
 ) -> str:
-    from v2l.library.ray_build import build
-    from v2l.registry import MODEL_NAME, resolve_model
+    from v2l.library.ray_build import (
+        build,  # lazy: pulls in torch via v2l.library.ray_build; keeps orchestration.definitions light
+    )
+    from v2l.registry import (  # lazy: pulls in torch via v2l.registry; keeps orchestration.definitions light
+        MODEL_NAME,
+        resolve_model,
+    )
 
     if config.checkpoint and config.model:
         raise dg.Failure("a library request names a checkpoint or a model, not both")
@@ -88,7 +95,12 @@ def lora_library(
     description="The library's index.parquet and library.json: one row per unique reference, its files' hashes.",
 )
 def library_index(context: dg.AssetExecutionContext, lora_library: str) -> dict:
-    from v2l.library.index import INDEX, INFO, read_library, totals
+    from v2l.library.index import (  # lazy: pulls in torch via v2l.library.index; keeps orchestration.definitions light
+        INDEX,
+        INFO,
+        read_library,
+        totals,
+    )
 
     lib = read_library(lora_library, must_exist=True)
     t = totals(lib)

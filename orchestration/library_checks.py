@@ -7,9 +7,13 @@ from orchestration.library_assets import library_index
 
 @dg.asset_check(asset=library_index, description="Every LoRA file in index.parquet exists with its recorded sha256.")
 def library_index_hashes(library_index: dict) -> dg.AssetCheckResult:
-    from v2l.library.index import read_library
-    from v2l.library.plan import file_ok
-    from v2l.lora.files import FORMATS
+    from v2l.library.index import (
+        read_library,  # lazy: pulls in torch via v2l.library.index; keeps orchestration.definitions light
+    )
+    from v2l.library.plan import (
+        file_ok,  # lazy: pulls in torch via v2l.library.plan; keeps orchestration.definitions light
+    )
+    from v2l.lora.files import FORMATS  # lazy: pulls in torch via v2l.lora.files; keeps orchestration.definitions light
 
     lib = read_library(library_index["library"], must_exist=True)
     bad, checked = [], 0

@@ -45,8 +45,12 @@ def hypernet_checkpoint(
     mlflow: MlflowResource,
     paths: PlatformPaths,
 ) -> str:
-    from v2l.training.checkpoints import latest_checkpoint
-    from v2l.training.ray_fit import fit
+    from v2l.training.checkpoints import (
+        latest_checkpoint,  # lazy: pulls in torch via v2l.training.checkpoints; keeps orchestration.definitions light
+    )
+    from v2l.training.ray_fit import (
+        fit,  # lazy: pulls in torch via v2l.training.ray_fit; keeps orchestration.definitions light
+    )
 
     cfg = train.train_config(
         paths.of("train", context.partition_key), str(Path(pair_shards).parent), mlflow.uri(), ray.address
@@ -88,8 +92,12 @@ def hypernet_evaluation(
     mlflow: MlflowResource,
     paths: PlatformPaths,
 ) -> dict:
-    from v2l.evaluation.ray_actors import run
-    from v2l.registry import headline_tags
+    from v2l.evaluation.ray_actors import (
+        run,  # lazy: pulls in torch via v2l.evaluation.ray_actors; keeps orchestration.definitions light
+    )
+    from v2l.registry import (
+        headline_tags,  # lazy: pulls in torch via v2l.registry; keeps orchestration.definitions light
+    )
 
     cfg = evaluation.eval_config(
         hypernet_checkpoint, paths.of("eval", context.partition_key), mlflow.uri(), ray.address
@@ -121,7 +129,9 @@ def hypernet_evaluation(
 def registered_hypernet(
     context: dg.AssetExecutionContext, hypernet_evaluation: dict, hypernet_checkpoint: str, mlflow: MlflowResource
 ) -> dict:
-    from v2l.registry import register_evaluation
+    from v2l.registry import (
+        register_evaluation,  # lazy: pulls in torch via v2l.registry; keeps orchestration.definitions light
+    )
 
     decision = register_evaluation(
         mlflow.client(), hypernet_evaluation["mlflow"]["run_id"], hypernet_evaluation, Path(hypernet_checkpoint)

@@ -4,6 +4,7 @@ import dagster as dg
 
 from orchestration.model_assets import hypernet_evaluation
 from orchestration.resources import MlflowResource
+from v2l.evaluation.hypernet_bars import release_metrics
 
 
 @dg.asset_check(
@@ -12,8 +13,6 @@ from orchestration.resources import MlflowResource
     "true minus wrong reference >= 0.25 (WARN below it).",
 )
 def evaluation_release_bar(hypernet_evaluation: dict) -> dg.AssetCheckResult:
-    from v2l.evaluation.hypernet_bars import release_metrics
-
     m = release_metrics(hypernet_evaluation)
     passed = m["bar_true_ref_at_least_0.40"] and m["bar_true_minus_wrong_at_least_0.25"]
     seen = m["seen_semantics"]
@@ -35,7 +34,12 @@ def evaluation_release_bar(hypernet_evaluation: dict) -> dg.AssetCheckResult:
     "beyond the 95 % intervals (ERROR on a regression).",
 )
 def no_regression_against_champion(hypernet_evaluation: dict, mlflow: MlflowResource) -> dg.AssetCheckResult:
-    from v2l.registry import MODEL_NAME, champion_tags, headline_tags, regressions
+    from v2l.registry import (  # lazy: pulls in torch via v2l.registry; keeps orchestration.definitions light
+        MODEL_NAME,
+        champion_tags,
+        headline_tags,
+        regressions,
+    )
 
     champion = champion_tags(mlflow.client(), MODEL_NAME, exclude_run=hypernet_evaluation["mlflow"]["run_id"])
     found = regressions(headline_tags(hypernet_evaluation), champion)

@@ -31,7 +31,9 @@ def version_config(corpus, key: str | None = None):
 
 def base_version(corpus) -> str:
     """The key of the corpus the settings alone describe (no inbox content)."""
-    from v2l.data.content_version import content_version
+    from v2l.data.content_version import (
+        content_version,  # lazy: pulls in torch via v2l.data.content_version; keeps orchestration.definitions light
+    )
 
     return content_version(corpus.config())
 

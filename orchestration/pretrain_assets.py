@@ -26,7 +26,9 @@ def _metadata(card: dict) -> dict:
 
 @dg.asset(group_name=GROUP, description="Tiny AutoencoderKLCogVideoX; reconstruction PSNR on held-out content.")
 def tiny_vae(context: dg.AssetExecutionContext, pretrain: PretrainSettings) -> str:
-    from v2l.pretrain.jobs import train_vae
+    from v2l.pretrain.jobs import (
+        train_vae,  # lazy: pulls in torch via v2l.pretrain.jobs; keeps orchestration.definitions light
+    )
 
     with to_run_log(context):
         card = train_vae(Path(pretrain.out_root) / "vae", **pretrain.job_args("vae"))
@@ -36,7 +38,9 @@ def tiny_vae(context: dg.AssetExecutionContext, pretrain: PretrainSettings) -> s
 
 @dg.asset(group_name=GROUP, description="Semantic judge over all semantics (trained partly on VAE reconstructions).")
 def tiny_judge(context: dg.AssetExecutionContext, pretrain: PretrainSettings, tiny_vae: str) -> str:
-    from v2l.pretrain.jobs import train_judge
+    from v2l.pretrain.jobs import (
+        train_judge,  # lazy: pulls in torch via v2l.pretrain.jobs; keeps orchestration.definitions light
+    )
 
     with to_run_log(context):
         card = train_judge(Path(pretrain.out_root) / "judge", tiny_vae, **pretrain.job_args("judge"))
@@ -46,7 +50,9 @@ def tiny_judge(context: dg.AssetExecutionContext, pretrain: PretrainSettings, ti
 
 @dg.asset(group_name=GROUP, description="Tiny open_clip for CLIP-T / CLIP-I; held-out caption-to-frame retrieval.")
 def tiny_clip(context: dg.AssetExecutionContext, pretrain: PretrainSettings) -> str:
-    from v2l.pretrain.jobs import train_clip
+    from v2l.pretrain.jobs import (
+        train_clip,  # lazy: pulls in torch via v2l.pretrain.jobs; keeps orchestration.definitions light
+    )
 
     with to_run_log(context):
         card = train_clip(Path(pretrain.out_root) / "clip", **pretrain.job_args("clip"))
@@ -56,7 +62,9 @@ def tiny_clip(context: dg.AssetExecutionContext, pretrain: PretrainSettings) -> 
 
 @dg.asset(group_name=GROUP, description="Tiny I2V transformer (+ frozen T5) trained on tiny_vae's latents.")
 def tiny_backbone(context: dg.AssetExecutionContext, pretrain: PretrainSettings, tiny_vae: str) -> str:
-    from v2l.pretrain.jobs import train_backbone
+    from v2l.pretrain.jobs import (
+        train_backbone,  # lazy: pulls in torch via v2l.pretrain.jobs; keeps orchestration.definitions light
+    )
 
     with to_run_log(context):
         card = train_backbone(Path(pretrain.out_root) / "backbone", tiny_vae, **pretrain.job_args("backbone"))
@@ -72,7 +80,9 @@ def tiny_backbone(context: dg.AssetExecutionContext, pretrain: PretrainSettings,
 def tiny_base_world(
     context: dg.AssetExecutionContext, pretrain: PretrainSettings, tiny_backbone: str, tiny_judge: str
 ) -> dict:
-    from v2l.evaluation.world_bars import measure_world
+    from v2l.evaluation.world_bars import (
+        measure_world,  # lazy: pulls in torch via v2l.evaluation.world_bars; keeps orchestration.definitions light
+    )
 
     metrics = measure_world(tiny_backbone, tiny_judge, pretrain.world_per_semantic, pretrain.world_steps)
     context.add_output_metadata(

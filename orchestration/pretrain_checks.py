@@ -6,11 +6,10 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.pretrain_assets import tiny_base_world, tiny_clip, tiny_judge, tiny_vae
+from v2l.cards.bars import meets_bars
 
 
 def _card_check(model: str, location: str) -> dg.AssetCheckResult:
-    from v2l.cards.bars import meets_bars
-
     passed, report = meets_bars(model, json.loads((Path(location) / "card.json").read_text())["metrics"])
     return dg.AssetCheckResult(passed=passed, metadata={k: dg.MetadataValue.json(v) for k, v in report.items()})
 
@@ -36,8 +35,6 @@ def clip_retrieval_bar(tiny_clip: str) -> dg.AssetCheckResult:
     "no training semantic missing from base generations.",
 )
 def base_world_bars(tiny_base_world: dict) -> dg.AssetCheckResult:
-    from v2l.cards.bars import meets_bars
-
     passed, report = meets_bars("base_world", tiny_base_world)
     return dg.AssetCheckResult(passed=passed, metadata={k: dg.MetadataValue.json(v) for k, v in report.items()})
 

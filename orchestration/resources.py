@@ -8,6 +8,10 @@ from typing import Any, Optional
 
 import dagster as dg
 
+from v2l.config import read_mapping
+from v2l.mlflow_store import absolute_tracking_uri
+from v2l.ray_cluster import connect, shutdown
+
 
 class CorpusSettings(dg.ConfigurableResource):
     """A corpus config (v2l.data.config.CorpusConfig YAML; "" = CorpusConfig's defaults) and where it is built."""
@@ -18,8 +22,9 @@ class CorpusSettings(dg.ConfigurableResource):
     latent_preset: str = ""  # "" skips the latent cache; "tiny" caches with the tiny backbone
 
     def config(self):
-        from v2l.config import read_mapping
-        from v2l.data.config import CorpusConfig
+        from v2l.data.config import (
+            CorpusConfig,  # lazy: pulls in torch via v2l.data.config; keeps orchestration.definitions light
+        )
 
         data = read_mapping(self.config_file, "corpus config") if self.config_file else {}
         data.pop("out", None)
@@ -75,16 +80,12 @@ class RayResource(dg.ConfigurableResource):
     num_cpus: Optional[int] = 4  # logical CPUs of a private local instance (ignored when joining a cluster)
 
     def connect(self) -> None:
-        from v2l.ray_cluster import connect
-
         connect(self.address or None, num_cpus=self.num_cpus)
 
     def teardown_after_execution(self, context) -> None:
         import sys
 
         if "ray" in sys.modules:  # a run that used Ray leaves it (a private instance stops with it)
-            from v2l.ray_cluster import shutdown
-
             shutdown()
 
 
@@ -94,8 +95,6 @@ class MlflowResource(dg.ConfigurableResource):
     tracking_uri: str = "sqlite:///runs/platform/mlflow.db"
 
     def uri(self) -> str:
-        from v2l.mlflow_store import absolute_tracking_uri
-
         return absolute_tracking_uri(self.tracking_uri)
 
     def client(self):
@@ -114,7 +113,9 @@ class TrainSettings(dg.ConfigurableResource):
     def train_config(self, run_dir: str, corpus: str, tracking_uri: str, ray_address: Optional[str]):
         from pathlib import Path
 
-        from v2l.training.config import load_config
+        from v2l.training.config import (
+            load_config,  # lazy: pulls in torch via v2l.training.config; keeps orchestration.definitions light
+        )
 
         cfg = load_config(self.config, **{**self.overrides, "run_dir": run_dir})
         return cfg.model_copy(
@@ -133,7 +134,9 @@ class EvalSettings(dg.ConfigurableResource):
     overrides: dict[str, Any] = {}  # EvalConfig fields, e.g. {"workers": 0} (in-process)
 
     def eval_config(self, checkpoint: str, out: str, tracking_uri: str, ray_address: Optional[str]):
-        from v2l.evaluation.job import load_eval_config as load_config
+        from v2l.evaluation.job import (
+            load_eval_config as load_config,  # lazy: pulls in torch via v2l.evaluation.job; keeps orchestration.definitions light
+        )
 
         return load_config(
             self.config,
@@ -156,6 +159,8 @@ class LibrarySettings(dg.ConfigurableResource):
     overrides: dict[str, Any] = {}  # LibraryBuildConfig fields, e.g. {"workers": 2}
 
     def build_config(self, **overrides):
-        from v2l.library.config import load_build_config
+        from v2l.library.config import (
+            load_build_config,  # lazy: pulls in torch via v2l.library.config; keeps orchestration.definitions light
+        )
 
         return load_build_config(self.config, **{**self.overrides, **overrides})

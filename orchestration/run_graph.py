@@ -9,6 +9,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.definitions import build_definitions
+from orchestration.partitions import base_version, dataset_version
+
 log = logging.getLogger(f"v2l.{__name__}")  # under `v2l`: shown where v2l's messages are
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +29,6 @@ def instance_at(home: str | Path) -> dg.DagsterInstance:
 def run_full(root: str | Path, home: str | Path, resources: dict | None = None, env: str = "dev") -> dict:
     """Materialise every asset of one dataset version (the corpus the settings describe) and return what each
     asset reported: {"run_id", "dataset_version", "assets": {asset: metadata}, "checks": {check: (passed, severity, metadata)}}."""
-    from orchestration.definitions import build_definitions
-    from orchestration.partitions import base_version, dataset_version
 
     defs = build_definitions(env, root=str(root), resources=resources)
     key = base_version(defs.resources["corpus"])

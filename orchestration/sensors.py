@@ -12,16 +12,16 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.jobs import build_library, curate, evaluate, train
+from orchestration.library_assets import LibraryRequest
 from orchestration.partitions import content_root, dataset_version, newest_version
 from orchestration.resources import CorpusSettings, PlatformPaths
+from v2l.atomic import write_text_atomic
 
 REQUEST_TAG = "v2l/library_request"
 REQUEST_KEYS = {"references", "formats", "checkpoint", "model", "out", "dataset_version"}
 
 
 def _write_json(path: Path, data: dict) -> None:
-    from v2l.atomic import write_text_atomic
-
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
@@ -40,7 +40,6 @@ def _file_to(src: Path, dest_dir: Path, record: dict) -> Path:
 
 def parse_request(path: Path) -> dict:
     """The run config of a library request file, or ValueError naming what is wrong."""
-    from orchestration.library_assets import LibraryRequest
 
     try:
         data = json.loads(path.read_text("utf-8"))
@@ -72,7 +71,11 @@ def make_sensors(default_status: dg.DefaultSensorStatus) -> list:
     def inbox_sensor(context: dg.SensorEvaluationContext, corpus: CorpusSettings, paths: PlatformPaths):
         import dataclasses
 
-        from v2l.data.content_version import content_version, folder_digest, snapshot
+        from v2l.data.content_version import (  # lazy: pulls in torch via v2l.data.content_version; keeps orchestration.definitions light
+            content_version,
+            folder_digest,
+            snapshot,
+        )
 
         inbox = Path(paths.of("inbox"))
         if not folder_digest(inbox):

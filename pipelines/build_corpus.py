@@ -11,12 +11,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pipelines.entry import run_job
+from v2l.config import merge, read_mapping
+from v2l.data.build import build_from_config
+from v2l.data.config import CorpusConfig
+from v2l.errors import V2LError
+
 
 def load(path: str | Path, **overrides):
     """(corpus folder, CorpusConfig) from the file's fields (its `base:` chain merged) with the overrides on top."""
-    from v2l.config import merge, read_mapping
-    from v2l.data.config import CorpusConfig
-    from v2l.errors import V2LError
 
     data = merge(read_mapping(path, "corpus config", "pipelines/configs/data_tiny.yaml"), overrides)
     out = data.pop("out", None)
@@ -26,9 +29,6 @@ def load(path: str | Path, **overrides):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipelines.entry import run_job
-    from v2l.data.build import build_from_config
-
     def run(job):
         return build_from_config(*job)
 

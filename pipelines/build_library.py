@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import sys
 
+from pipelines.entry import run_job
+from v2l.library.config import load_build_config
+from v2l.library.ray_build import build
+
 
 def main(argv: list[str] | None = None) -> int:
-    from pipelines.entry import run_job
-    from v2l.library.config import load_build_config
-    from v2l.library.ray_build import build
-
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     return run_job("pipelines.build_library", __doc__, load_build_config, build, lambda r: r.summary(), argv)
 

@@ -13,14 +13,15 @@ import argparse
 import sys
 from typing import Any, Callable
 
+from v2l.errors import V2LError
+from v2l.logs import show_messages
+
 EXIT_BAD_INPUT = 2
 
 
 def parse_sets(pairs: list[str]) -> dict[str, Any]:
     """["optim.lr=1e-3", "workers=2"] -> {"optim": {"lr": 0.001}, "workers": 2}."""
     import yaml
-
-    from v2l.errors import V2LError
 
     out: dict[str, Any] = {}
     for pair in pairs:
@@ -51,7 +52,6 @@ def run_job(
 ) -> int:
     """Parse CONFIG and --set, `load(config, **overrides)`, `run(cfg)`, print `show(result)`; 0, or 2 on bad input.
     A Ray instance this process started is shut down on the way out."""
-    from v2l.errors import V2LError
 
     ap = argparse.ArgumentParser(
         prog=f"python -m {prog}", description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -66,7 +66,6 @@ def run_job(
         help="override one config field (dotted keys for nested fields; the value is YAML)",
     )
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
-    from v2l.logs import show_messages
 
     show_messages()  # the job's progress messages on stderr, as `v2l` shows them
     try:

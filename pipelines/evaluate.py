@@ -10,6 +10,10 @@ from __future__ import annotations
 import json
 import sys
 
+from pipelines.entry import run_job
+from v2l.evaluation.job import load_eval_config
+from v2l.evaluation.ray_actors import run
+
 
 def _show(summary: dict) -> str:
     head = json.dumps({k: summary[k] for k in ("model", "throughput") if k in summary}, indent=2)
@@ -17,10 +21,6 @@ def _show(summary: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipelines.entry import run_job
-    from v2l.evaluation.job import load_eval_config
-    from v2l.evaluation.ray_actors import run
-
     return run_job("pipelines.evaluate", __doc__, load_eval_config, run, _show, argv)
 
 

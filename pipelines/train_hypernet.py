@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sys
 
+from pipelines.entry import run_job
+from v2l.training.config import load_config
+from v2l.training.ray_fit import fit
+
 
 def main(argv: list[str] | None = None) -> int:
-    from pipelines.entry import run_job
-    from v2l.training.config import load_config
-    from v2l.training.ray_fit import fit
-
     return run_job(
         "pipelines.train_hypernet",
         __doc__,

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import sys
 
+from pipelines.entry import run_job
+from v2l.baselines.per_condition_job import fit, load_per_condition_config
+
 
 def main(argv: list[str] | None = None) -> int:
-    from pipelines.entry import run_job
-    from v2l.baselines.per_condition_job import fit, load_per_condition_config
-
     return run_job(
         "pipelines.train_per_condition",
         __doc__,

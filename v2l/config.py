@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from v2l.errors import V2LError
+from v2l.shipped import resolve_config
+
 PAPER_TARGET_MODULES = ("attn1.to_q", "attn1.to_k", "attn1.to_v", "attn1.to_out.0")
 
 
@@ -68,9 +71,6 @@ def read_mapping(path, label: str = "config", example: str = "pipelines/configs/
 
     import yaml
 
-    from v2l.errors import V2LError
-    from v2l.shipped import resolve_config
-
     path = resolve_config(path)
     if not Path(path).is_file():
         raise V2LError(f"{label} {path} is not a file; see {example} for an example")
@@ -96,8 +96,6 @@ def load_config_file(model, path=None, label: str = "config", example: str = "pi
     anything else replaces its whole key, as a command-line option does. `model` is a pydantic model or anything
     with `model_validate`."""
     from pydantic import ValidationError
-
-    from v2l.errors import V2LError
 
     data = read_mapping(path, label, example) if path is not None else {}
     data = merge(data, {k: v for k, v in overrides.items() if v is not None})

@@ -14,6 +14,9 @@ from pathlib import Path
 import torch
 
 from v2l.backbones import Backbone, get_spec
+from v2l.backbones.tiny import TINY_WEIGHTS
+from v2l.cards.card import verify
+from v2l.cards.lineage import stale_upstream
 from v2l.config import V2LConfig
 from v2l.errors import V2LError
 from v2l.hypernet.model import Hypernetwork
@@ -111,10 +114,6 @@ def default_model(
     if checkpoint is not None:
         return Video2LoRA.from_checkpoint(checkpoint, backbone)
     if preset == "tiny" and backbone_weights is None:
-        from v2l.backbones.tiny import TINY_WEIGHTS
-        from v2l.cards.card import verify
-        from v2l.cards.lineage import stale_upstream
-
         committed = TINY_WEIGHTS / "hypernet"
         if (committed / "card.json").is_file():
             card = verify(committed)

@@ -14,6 +14,8 @@ import os
 import re
 from pathlib import Path
 
+from v2l.atomic import swap_dir
+from v2l.backbones.tiny import TINY_WEIGHTS
 from v2l.errors import V2LError
 from v2l.saved_model import weights_path
 
@@ -86,8 +88,6 @@ def resolve_model(spec: str | Path, tracking_uri: str | None = None, cache: str 
     if not (weights_path(dest).is_file() and _sha256(weights_path(dest)) == expected):
         import shutil
         import tempfile
-
-        from v2l.atomic import swap_dir
 
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".dl-{mv.version}-", dir=dest.parent))
@@ -188,8 +188,6 @@ def headline_tags(summary: dict) -> dict[str, float]:
 def register_evaluation(client, run_id: str, summary: dict, checkpoint: Path | None, name: str = MODEL_NAME) -> dict:
     """Log the checkpoint's files into the run, create a version of `name`, and set champion or challenger."""
     from mlflow.exceptions import MlflowException
-
-    from v2l.backbones.tiny import TINY_WEIGHTS
 
     folder = Path(checkpoint) if checkpoint is not None else TINY_WEIGHTS / "hypernet"
     new = headline_tags(summary)

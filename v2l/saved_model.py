@@ -14,6 +14,7 @@ from safetensors.torch import save_file
 
 from v2l.atomic import atomic_path, write_text_atomic
 from v2l.errors import V2LError
+from v2l.tensor_files import read_safetensors
 
 MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -89,8 +90,6 @@ class SavedModel:
 
     @classmethod
     def load(cls, directory: str | Path):
-        from v2l.tensor_files import read_safetensors
-
         cfg_path, weights = check_folder(directory, cls.WHAT, cls.FIX)
         model = cls.from_config(read_config(cfg_path, cls.FIX))
         state, _ = read_safetensors(weights, f"{cls.WHAT} weights", cls.FIX)

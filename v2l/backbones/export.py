@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from v2l.atomic import swap_dir
+from v2l.atomic import swap_dir, write_text_atomic
+from v2l.backbones import get_spec
 from v2l.errors import V2LError
 
 USAGE = """# {preset} backbone as a diffusers pipeline (written by `v2l export-pipeline`)
@@ -32,8 +33,6 @@ video = pipe(image=first_frame, prompt="a cup of coffee on a table", num_frames=
 
 def export_pipeline(out: str | Path, preset: str = "tiny", backbone_weights: str | Path | None = None) -> Path:
     """Write the preset's committed (or given) backbone as a diffusers folder with `model_index.json`, atomically."""
-    from v2l.atomic import write_text_atomic
-    from v2l.backbones import get_spec
 
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not (out / "model_index.json").is_file():

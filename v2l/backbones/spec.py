@@ -13,6 +13,11 @@ from typing import Any
 
 import torch
 
+from v2l.backbones.prompts import i2v_pipeline_class, note_truncation
+from v2l.cards.card import verify
+from v2l.cards.lineage import stale_upstream
+from v2l.errors import V2LError
+
 
 @dataclass
 class BackboneSpec:
@@ -101,8 +106,6 @@ class BackboneSpec:
         from diffusers import AutoencoderKLCogVideoX, CogVideoXDDIMScheduler, CogVideoXTransformer3DModel
         from transformers import AutoTokenizer, T5EncoderModel
 
-        from v2l.errors import V2LError
-
         path = Path(path)
         missing = [s for s in ("transformer", "vae", "text_encoder") if not (path / s).is_dir()]
         if missing:
@@ -151,7 +154,6 @@ class BackboneSpec:
             "text_encoder": T5EncoderModel,
         }
         trained = []
-        from v2l.cards.card import verify
 
         for key, cls in loaders.items():
             if (root / key / "config.json").is_file():
@@ -162,8 +164,6 @@ class BackboneSpec:
         if "transformer" in trained:
             import json
             import warnings
-
-            from v2l.cards.lineage import stale_upstream
 
             stale = stale_upstream(root, "transformer", json.loads((root / "transformer" / "card.json").read_text()))
             if stale:  # loads anyway (it may be what is being measured), but never silently
@@ -217,8 +217,6 @@ class Backbone:
             getattr(self, key).save_pretrained(path / key)
 
     def pipeline(self):
-        from v2l.backbones.prompts import i2v_pipeline_class
-
         return i2v_pipeline_class()(
             tokenizer=self.tokenizer,
             text_encoder=self.text_encoder,
@@ -250,13 +248,10 @@ class Backbone:
     @torch.no_grad()
     def encode_text(self, captions: list[str]) -> torch.Tensor:
         if self.tokenizer is None:
-            from v2l.errors import V2LError
-
             raise V2LError(
                 f"backbone {self.spec.name} ({self.source}) has no tokenizer: load it from a weights "
                 "directory with a tokenizer/ subfolder, or pass precomputed text embeddings"
             )
-        from v2l.backbones.prompts import note_truncation
 
         note_truncation(self.tokenizer, captions, self.spec.max_text_len)
         ids = self.tokenizer(

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from v2l.backbones.latents import i2v_inputs, latent_cache
+from v2l.training.loop import LoopConfig, run_loop
 from v2l.video.pixels import to_uint8
 from v2l.world.sampler import ClipSampler, WorldConfig, load_content
 
@@ -44,8 +45,6 @@ def train_lora(
     import tempfile
 
     from peft import LoraConfig
-
-    from v2l.training.loop import LoopConfig, run_loop
 
     world = world or WorldConfig()
     torch.manual_seed(seed)

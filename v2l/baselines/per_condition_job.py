@@ -15,6 +15,18 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from v2l import ray_cluster
+from v2l.atomic import atomic_path, write_text_atomic
+from v2l.backbones import get_spec
+from v2l.backbones.tiny import TINY_WEIGHTS
+from v2l.baselines.per_condition import adapter_state, train_lora
+from v2l.config import load_config_file
+from v2l.evaluation.judge import VideoJudge
+from v2l.evaluation.world_bars import judged_accuracy
+from v2l.mlflow_store import absolute_tracking_uri
+from v2l.training.tracking import Tracker
+from v2l.world.sampler import WorldConfig
+
 
 class PerConditionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -34,9 +46,6 @@ class PerConditionConfig(BaseModel):
 
 
 def _judge_curve_point(backbone, judge, cfg: PerConditionConfig, semantic: str, seconds: float, step: int) -> dict:
-    from v2l.evaluation.world_bars import judged_accuracy
-    from v2l.world.sampler import WorldConfig
-
     acc = judged_accuracy(backbone, judge, WorldConfig(), semantic, cfg.samples, steps=cfg.sample_steps, seed=cfg.seed)
     return {"seconds": seconds, "step": step, "judge_accuracy": acc}
 
@@ -45,12 +54,6 @@ def train_one(cfg: PerConditionConfig, semantic: str, report=lambda metrics: Non
     """Train, judge along the way and at the end, save the adapter and the result (atomically)."""
     import torch
     from safetensors.torch import save_file
-
-    from v2l.atomic import atomic_path, write_text_atomic
-    from v2l.backbones import get_spec
-    from v2l.backbones.tiny import TINY_WEIGHTS
-    from v2l.baselines.per_condition import adapter_state, train_lora
-    from v2l.evaluation.judge import VideoJudge
 
     torch.set_num_threads(cfg.threads)
     judge = VideoJudge.load(TINY_WEIGHTS / "judge")
@@ -130,10 +133,6 @@ def fit(cfg: PerConditionConfig, command: str | None = None) -> dict:
     from ray.train import RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
-    from v2l import ray_cluster
-    from v2l.mlflow_store import absolute_tracking_uri
-    from v2l.training.tracking import Tracker
-
     cfg = cfg.model_copy(update={"out": cfg.out.resolve()})  # workers do not share our working directory
     cfg.out.mkdir(parents=True, exist_ok=True)
     ray_cluster.connect(None, num_cpus=max(2, cfg.workers))
@@ -174,6 +173,4 @@ def fit(cfg: PerConditionConfig, command: str | None = None) -> dict:
 
 
 def load_per_condition_config(path: str | Path, **overrides) -> PerConditionConfig:
-    from v2l.config import load_config_file
-
     return load_config_file(PerConditionConfig, path, "per-condition config", "pipelines/configs/", **overrides)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from v2l.atomic import write_text_atomic
+from v2l.errors import V2LError
 from v2l.video.io import file_sha256 as sha256_file
 
 
@@ -71,7 +72,6 @@ def write_card(
 
 def verify(model_dir: str | Path) -> dict:
     """Check every weight file of a committed model against its card; raise V2LError naming the bad file."""
-    from v2l.errors import V2LError
 
     model_dir = Path(model_dir)
     card_path = model_dir / "card.json"
@@ -94,7 +94,6 @@ def verify(model_dir: str | Path) -> dict:
 
 def committed_cards(root: str | Path) -> list[tuple[Path, dict | None, str | None]]:
     """(model dir, card or None, error or None) for every committed model under root."""
-    from v2l.errors import V2LError
 
     out = []
     for card_path in sorted(Path(root).glob("*/card.json")):

@@ -9,6 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
+from v2l.atomic import swap_dir
 from v2l.data.config import CorpusConfig
 from v2l.data.content.user_folder import list_files
 from v2l.video.io import file_sha256
@@ -38,7 +39,6 @@ def content_version(cfg: CorpusConfig) -> str:
 
 def snapshot(src: str | Path, dest: str | Path) -> Path:
     """Copy the folder `src` to `dest` (a frozen copy of one version's new content), atomically."""
-    from v2l.atomic import swap_dir
 
     src, dest = Path(src), Path(dest)
     if dest.is_dir():

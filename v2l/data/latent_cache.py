@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from v2l.backbones import get_spec
 from v2l.data.manifest import read_manifest, write_manifest
-from v2l.data.reader import Corpus, decode_sample
+from v2l.data.reader import Corpus, CorruptShardError, decode_sample, iter_tar
+from v2l.errors import V2LError
 from v2l.video.io import file_sha256
 
 log = logging.getLogger(__name__)
@@ -32,8 +34,6 @@ def _npy(x: torch.Tensor) -> bytes:
 
 def cache_latents(corpus_dir: str | Path, preset: str = "tiny", batch_size: int = 16) -> dict:
     import webdataset as wds
-
-    from v2l.backbones import get_spec
 
     root = Path(corpus_dir)
     corpus = Corpus(root)
@@ -90,20 +90,15 @@ def cache_latents(corpus_dir: str | Path, preset: str = "tiny", batch_size: int 
 
 
 def _iter(path: Path):
-    from v2l.data.reader import iter_tar
-
     return iter_tar(path)
 
 
 def read_latents(corpus_dir: str | Path, preset: str, split: str):
     """Yield {"key", "ref", "tgt", "text"} tensors from the verified latent tars of one split."""
-    from v2l.data.reader import CorruptShardError, iter_tar
 
     root = Path(corpus_dir)
     info = read_manifest(root).get("latents", {}).get(preset)
     if info is None:
-        from v2l.errors import V2LError
-
         raise V2LError(f"{root} has no latent cache for preset {preset!r}; run `v2l data build ... --latents {preset}`")
     for e in info["shards"]:
         if e["split"] != split:

@@ -17,6 +17,7 @@ from v2l.data.clip_codec import decode_mp4
 from v2l.data.manifest import read_manifest
 from v2l.data.shard_members import CorruptShardError, check_member, check_shard_members
 from v2l.errors import V2LError
+from v2l.ray_cluster import connect
 from v2l.video.io import file_sha256
 from v2l.video.pixels import frames_to_video
 
@@ -109,8 +110,6 @@ class Corpus:
         """A Ray Data dataset with one row per sample (ref/tgt as uint8 (F, H, W, 3) arrays, meta as JSON text).
         Runs on the cluster this process is connected to, else RAY_ADDRESS's, else a private loopback one."""
         import ray
-
-        from v2l.ray_cluster import connect
 
         paths = [str(p) for p in self.verify(split)]
         connect()  # before Ray Data would start a default instance listening on every interface

@@ -21,9 +21,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from v2l.data.semantics.registry import get_semantic
 from v2l.errors import V2LError
+from v2l.inference.predict import load_reference
+from v2l.library.index import INFO, read_library
+from v2l.lora.files import check_compatible, load_compact
 from v2l.video.pixels import to_float
 from v2l.world.eval_sets import balanced_eval_set
+from v2l.world.sampler import ClipSampler, load_content, semantics_for
 
 SPLITS = ("seen", "zeroshot", "novel", "real")
 ARMS = ("no_lora", "true_ref", "wrong_ref", "semantic_code", "per_condition")
@@ -91,14 +96,11 @@ class SplitPlan:
 
 
 def family_of(name: str) -> str:
-    from v2l.data.semantics.registry import get_semantic
-
     return get_semantic(name).family
 
 
 def split_semantics(split: str, only: list[str] | None = None) -> list[str]:
     """The registry's semantics of a split, in registry order; `only` keeps a subset (tiny evaluations)."""
-    from v2l.world.sampler import semantics_for
 
     names = semantics_for({"seen": "train", "zeroshot": "tier1", "novel": "tier2"}[split])
     if only:
@@ -111,7 +113,6 @@ def split_semantics(split: str, only: list[str] | None = None) -> list[str]:
 
 def synthetic_targets(world_cfg, split: str, names: list[str], per_semantic: int, seed: int) -> list[Target]:
     """per_semantic held-out clips per semantic, each with a true and a wrong reference on other held-out content."""
-    from v2l.world.sampler import ClipSampler, load_content
 
     content = load_content(world_cfg)["heldout"]
     offset = SPLIT_SEED_OFFSET[split]
@@ -165,8 +166,6 @@ def real_targets(
     """Each real clip is the true reference of one held-out first frame; the next clip is its wrong reference.
     Clips are sampled in time as `sampling` (a ReferenceSampling; default: the default window) says, as
     `v2l predict` samples a user's clip."""
-    from v2l.inference.predict import load_reference
-    from v2l.world.sampler import load_content
 
     files = real_clip_files(folder)[:limit] if limit else real_clip_files(folder)
     if len(files) < 2:
@@ -198,7 +197,6 @@ def real_targets(
 
 def _content_frame(world_cfg, item, height: int, width: int) -> torch.Tensor:
     """The held-out content's untransformed first frame, as every synthetic target starts."""
-    from v2l.data.semantics.registry import get_semantic
 
     frames, _ = get_semantic("fade_black")(item.image, 0, 1, (height, width))  # frame 0 is the base crop
     return to_float(torch.from_numpy(frames[0]).permute(2, 0, 1))
@@ -218,7 +216,6 @@ def load_per_condition(folder: str | Path | None) -> dict[str, PerConditionLoRA]
             f"--per-condition {folder}: not a folder; pass the --out folder of `v2l evaluate steer` or a "
             f"LoRA library (`v2l library build`)"
         )
-    from v2l.library.index import INFO
 
     if (folder / INFO).is_file():
         return _library_loras(folder)
@@ -238,8 +235,6 @@ def load_per_condition(folder: str | Path | None) -> dict[str, PerConditionLoRA]
 
 
 def _library_loras(root: Path) -> dict[str, PerConditionLoRA]:
-    from v2l.library.index import read_library
-
     lib = read_library(root, must_exist=True)
     found: dict[str, PerConditionLoRA] = {}
     for sha in sorted(lib.rows):
@@ -260,7 +255,6 @@ def _library_loras(root: Path) -> dict[str, PerConditionLoRA]:
 
 def check_per_condition(per_condition: dict[str, PerConditionLoRA], model) -> None:
     """A library's compact LoRAs only mean something with the hypernetwork that made them: refuse others early."""
-    from v2l.lora.files import check_compatible, load_compact
 
     for lora in per_condition.values():
         if lora.format == "compact":

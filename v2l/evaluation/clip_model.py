@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from v2l.backbones.tiny import TinySpec
 from v2l.saved_model import SavedModel
 
 DEFAULT_CFG = dict(
@@ -32,8 +33,6 @@ class TinyClip(SavedModel, torch.nn.Module):
     def __init__(self, cfg: dict | None = None):
         super().__init__()
         import open_clip
-
-        from v2l.backbones.tiny import TinySpec
 
         self.cfg = {**DEFAULT_CFG, **(cfg or {})}
         c = self.cfg

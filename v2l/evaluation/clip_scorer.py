@@ -19,7 +19,11 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from v2l.backbones.tiny import TINY_WEIGHTS
+from v2l.cards.bars import meets_bars
 from v2l.errors import V2LError
+from v2l.evaluation.clip_model import TinyClip
+from v2l.evaluation.lit_clip import LIT_WEIGHTS, LitClip
 
 
 class ClipScorer:
@@ -49,9 +53,6 @@ class TinyClipScorer(ClipScorer):
     """The tiny world's own CLIP (open_clip architecture, tiny caption vocabulary)."""
 
     def __init__(self, weights: str | Path | None = None):
-        from v2l.backbones.tiny import TINY_WEIGHTS
-        from v2l.evaluation.clip_model import TinyClip
-
         self.name = "tiny"
         self.model = TinyClip.load(weights or TINY_WEIGHTS / "clip")
         self.size = self.model.cfg["image_size"]
@@ -71,8 +72,6 @@ class LitClipScorer(ClipScorer):
     """Locked-tower CLIP: frozen EfficientNet-Lite0 and all-MiniLM-L6-v2 (from their packages), trained heads."""
 
     def __init__(self, weights: str | Path | None = None):
-        from v2l.evaluation.lit_clip import LitClip
-
         self.name = "lit"
         self.model = LitClip.load(weights)
 
@@ -123,8 +122,6 @@ _SCORERS: dict[str, Callable[[str | Path | None], ClipScorer]] = {"tiny": TinyCl
 
 def committed_clip_cards() -> dict[str, Path]:
     """Committed scorers in order of preference -> their card: the pretrained towers first, then the tiny CLIP."""
-    from v2l.backbones.tiny import TINY_WEIGHTS
-    from v2l.evaluation.lit_clip import LIT_WEIGHTS
 
     return {"lit": LIT_WEIGHTS / "card.json", "tiny": TINY_WEIGHTS / "clip" / "card.json"}
 
@@ -132,8 +129,6 @@ def committed_clip_cards() -> dict[str, Path]:
 def default_clip_model() -> str:
     """The first committed scorer whose card meets the CLIP bar; "tiny" if none does."""
     import json
-
-    from v2l.cards.bars import meets_bars
 
     for name, card in committed_clip_cards().items():
         if card.is_file() and meets_bars("clip", json.loads(card.read_text())["metrics"])[0]:

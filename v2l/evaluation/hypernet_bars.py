@@ -51,7 +51,10 @@ def measure_hypernet(
 ) -> dict:
     """The release measurement: the evaluation job on the seen and zero-shot splits with the true, wrong and
     no-LoRA arms (and the staged codes' arm with `codes`), in-process, summarised in the card's format."""
-    from v2l.evaluation.job import EvalConfig, evaluate
+    from v2l.evaluation.job import (  # lazy: cycle with v2l.evaluation.job (which imports checkpoint_codes from here); pulls in torch
+        EvalConfig,
+        evaluate,
+    )
 
     arms = RELEASE_ARMS + (["semantic_code"] if codes else [])
     cfg = EvalConfig(
@@ -87,13 +90,13 @@ def checkpoint_codes(checkpoint) -> dict[str, torch.Tensor] | None:
 
     from safetensors.torch import load_file
 
-    from v2l.saved_model import weights_path
+    from v2l.saved_model import weights_path  # lazy: pulls in torch; this module stays torch-free
 
     checkpoint = Path(checkpoint)
     tensors = load_file(str(weights_path(checkpoint)))  # older checkpoints: weights.safetensors
     if "staged.codes" not in tensors:
         return None
-    from v2l.world.sampler import semantics_for
+    from v2l.world.sampler import semantics_for  # lazy: pulls in torch; this module stays torch-free
 
     cfg = json.loads((checkpoint / "train_config.json").read_text())
     names = list(cfg.get("staged", {}).get("semantics") or semantics_for("train"))
@@ -117,8 +120,8 @@ def refresh_committed_comparison(root) -> bool:
     import json
     from pathlib import Path
 
-    from v2l.cards.card import update_metrics
-    from v2l.cards.lineage import stale_upstream
+    from v2l.cards.card import update_metrics  # lazy: pulls in torch; this module stays torch-free
+    from v2l.cards.lineage import stale_upstream  # lazy: pulls in torch; this module stays torch-free
 
     hyper, transformer = Path(root) / "hypernet" / "card.json", Path(root) / "transformer" / "card.json"
     if not hyper.is_file() or not transformer.is_file():

@@ -17,7 +17,10 @@ import numpy as np
 import torch
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
+from v2l.backbones.tiny import TINY_WEIGHTS
+from v2l.config import load_config_file
 from v2l.errors import V2LError
+from v2l.evaluation import metrics as M
 from v2l.evaluation.arms import (
     ARMS,
     SplitPlan,
@@ -28,8 +31,17 @@ from v2l.evaluation.arms import (
     split_semantics,
     synthetic_targets,
 )
-from v2l.evaluation.runner import TaskResult
+from v2l.evaluation.clip_scorer import clip_scorer
+from v2l.evaluation.hypernet_bars import checkpoint_codes
+from v2l.evaluation.judge import VideoJudge
+from v2l.evaluation.metrics import bootstrap_ci, mean_ci
+from v2l.evaluation.report import write_outputs
+from v2l.evaluation.runner import TaskResult, run_in_process
+from v2l.evaluation.tracking import log_evaluation
+from v2l.model import default_model
+from v2l.registry import resolve_model
 from v2l.video.reference_sampling import ReferenceSampling
+from v2l.world.sampler import WorldConfig
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +127,6 @@ def unjudgeable(cfg: EvalConfig, judge_classes: list[str]) -> dict[str, list[str
 
 
 def build_plans(cfg: EvalConfig, model, codes: dict | None, skip: tuple[str, ...] = ()) -> list[SplitPlan]:
-    from v2l.world.sampler import WorldConfig
-
     unknown = sorted(set(cfg.arms) - set(ARMS))
     if unknown:
         raise V2LError(f"arms {unknown} are not known; choose from {', '.join(ARMS)}")
@@ -145,7 +155,6 @@ def _arm_reference_label(arm: str) -> str:
 
 def score(plans: list[SplitPlan], results: list[TaskResult], judge, scorer, per_condition: dict) -> list[dict]:
     """One row per (target, arm): every metric that applies (NaN otherwise), plus the arm's videos kept aside."""
-    from v2l.evaluation import metrics as M
 
     by_split = {p.split: p for p in plans}
     rows = []
@@ -208,7 +217,6 @@ def score(plans: list[SplitPlan], results: list[TaskResult], judge, scorer, per_
 def aggregate(rows: list[dict], plans: list[SplitPlan], seed: int = 0) -> dict:
     """Per split, per arm: every metric over all targets, per family and per semantic, with 95 % intervals;
     and the paired guard (true minus wrong reference) on judge accuracy and agreement."""
-    from v2l.evaluation.metrics import bootstrap_ci, mean_ci
 
     out = {}
     for plan in plans:
@@ -261,13 +269,6 @@ def reference_judge_accuracy(plans: list[SplitPlan], judge) -> dict:
 
 def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None) -> dict:
     """The whole evaluation. `run_tasks(tasks, checkpoint, cfg) -> [TaskResult]` (default: the in-process loop)."""
-    from v2l.backbones.tiny import TINY_WEIGHTS
-    from v2l.evaluation.clip_scorer import clip_scorer
-    from v2l.evaluation.hypernet_bars import checkpoint_codes
-    from v2l.evaluation.judge import VideoJudge
-    from v2l.evaluation.report import write_outputs
-    from v2l.model import default_model
-    from v2l.registry import resolve_model
 
     t_start = time.perf_counter()
     if cfg.model is not None and cfg.checkpoint is not None:
@@ -290,8 +291,6 @@ def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None) -> dict:
     )
     t_gen = time.perf_counter()
     if run_tasks is None:
-        from v2l.evaluation.runner import run_in_process
-
         results = run_in_process(
             tasks,
             checkpoint,
@@ -329,14 +328,11 @@ def evaluate(cfg: EvalConfig, run_tasks: Callable | None = None) -> dict:
     summary["wall_seconds"] = time.perf_counter() - t_start
     write_outputs(cfg, summary, rows, plans, results)
     if cfg.mlflow:
-        from v2l.evaluation.tracking import log_evaluation
-
         log_evaluation(cfg, summary, checkpoint)
     return summary
 
 
 def load_eval_config(path: str | Path, **overrides) -> EvalConfig:
     """EvalConfig from a YAML mapping, options on top; a file that is not one is a one-line error naming it."""
-    from v2l.config import load_config_file
 
     return load_config_file(EvalConfig, path, "--config", "pipelines/configs/eval_tiny.yaml", **overrides)

@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Iterator
 
 from v2l.evaluation.job import EvalConfig, evaluate
+from v2l.evaluation.runner import Generator
+from v2l.ray_cluster import connect
 
 
 @contextlib.contextmanager
 def generator_actors(checkpoint, cfg: EvalConfig) -> Iterator[list]:
     """cfg.workers Ray actors, each holding the models once (a local cluster unless an address is given)."""
     import ray
-
-    from v2l.evaluation.runner import Generator
-    from v2l.ray_cluster import connect
 
     connect(cfg.ray_address, num_cpus=max(2, cfg.workers * cfg.threads))
     remote = ray.remote(num_cpus=cfg.threads)(Generator)

@@ -12,6 +12,8 @@ import torch
 
 from v2l.atomic import atomic_path, write_text_atomic
 from v2l.evaluation.arms import ARMS
+from v2l.video.io import write_video
+from v2l.video.pixels import video_to_frames
 
 # How each metric is shown: label and a format for one number.
 METRIC_LABELS = {
@@ -176,8 +178,6 @@ def report_markdown(summary: dict) -> str:
 
 
 def _strip(video: torch.Tensor) -> np.ndarray:
-    from v2l.video.pixels import video_to_frames
-
     frames = video_to_frames(video)  # (F, H, W, 3)
     strip = np.concatenate(list(frames), axis=1)
     return strip.repeat(SHEET_SCALE, 0).repeat(SHEET_SCALE, 1)
@@ -240,8 +240,6 @@ def bar_chart(path: Path, metric: str, splits: dict) -> Path | None:
 
 def write_outputs(cfg, summary: dict, rows: list[dict], plans, results) -> dict[str, list[Path]]:
     """Everything under cfg.out; returns the figure and video paths (for MLflow)."""
-    from v2l.video.io import write_video
-    from v2l.video.pixels import video_to_frames
 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,12 @@ from pathlib import Path
 
 import torch
 
+from v2l.backbones import get_spec
+from v2l.baselines.per_condition import TARGETS
 from v2l.evaluation.arms import GenerationTask
 from v2l.inference.generate import generate, sample
+from v2l.lora.files import check_compatible, load_compact
+from v2l.model import default_model
 
 
 @dataclass
@@ -30,8 +34,6 @@ class Generator:
     """The model under evaluation (checkpoint folder, or the committed one when None) and the sampler settings."""
 
     def __init__(self, checkpoint: str | Path | None, steps: int, threads: int | None = None):
-        from v2l.model import default_model
-
         if threads:
             torch.set_num_threads(threads)
         self.model = default_model(checkpoint)
@@ -44,9 +46,6 @@ class Generator:
         from peft import LoraConfig
         from peft.utils import set_peft_model_state_dict
         from safetensors.torch import load_file
-
-        from v2l.backbones import get_spec
-        from v2l.baselines.per_condition import TARGETS
 
         if self._plain is None:
             self._plain = get_spec(self.model.cfg.preset).default()
@@ -71,7 +70,6 @@ class Generator:
         t1 = time.perf_counter()
         if task.adapter is not None and task.adapter_format == "compact":
             # A library's LoRA: one reference's LoRA for every video of the chunk, merged into the weights once.
-            from v2l.lora.files import check_compatible, load_compact
 
             lora = load_compact(task.adapter)
             check_compatible(lora, self.model, f"per-condition LoRA {task.adapter}")

@@ -8,6 +8,9 @@ import re
 from pathlib import Path
 
 from v2l.atomic import write_text_atomic
+from v2l.evaluation.report import report_markdown, write_summary
+from v2l.mlflow_store import absolute_tracking_uri, start_run
+from v2l.registry import register_evaluation
 
 log = logging.getLogger(__name__)
 
@@ -16,8 +19,6 @@ def tracking_uri_for(out: Path, tracking_uri: str | None) -> str:
     """The evaluation's store, made absolute in the driver: `tracking_uri`, else MLFLOW_TRACKING_URI, else a sqlite
     file in `out`."""
     import os
-
-    from v2l.mlflow_store import absolute_tracking_uri
 
     return absolute_tracking_uri(
         tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{(Path(out) / 'mlflow.db').resolve()}"
@@ -59,8 +60,6 @@ def log_evaluation(cfg, summary: dict, checkpoint: Path | None) -> str:
     summary.json. Returns the run id."""
     import mlflow
 
-    from v2l.mlflow_store import start_run
-
     out = Path(cfg.out)
     uri = tracking_uri_for(out, cfg.tracking_uri)
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
@@ -73,8 +72,6 @@ def log_evaluation(cfg, summary: dict, checkpoint: Path | None) -> str:
 
 
 def _log_run(client, info, cfg, summary: dict, checkpoint: Path | None) -> str:
-    from v2l.evaluation.report import write_summary
-
     out, run_id, uri = Path(cfg.out), info.run_id, client.tracking_uri
     params = {
         "checkpoint_sha256": summary["model"]["version"],
@@ -102,14 +99,11 @@ def _log_run(client, info, cfg, summary: dict, checkpoint: Path | None) -> str:
         client.log_batch(run_id, metrics=items[i : i + 900])
     summary["mlflow"] = {"tracking_uri": uri, "experiment_id": info.experiment_id, "run_id": run_id}
     if cfg.register_model:
-        from v2l.registry import register_evaluation
-
         summary["registry"] = register_evaluation(client, run_id, summary, checkpoint)
         log.info(
             f"registry: {summary['registry']['name']} version {summary['registry']['version']} -> "
             f"{summary['registry']['alias']} ({summary['registry']['reason']})"
         )
-        from v2l.evaluation.report import report_markdown
 
         write_text_atomic(out / "report.md", report_markdown(summary))
     write_summary(out / "summary.json", summary)

@@ -7,9 +7,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from v2l.backbones import get_spec
+from v2l.backbones.tiny import TINY_WEIGHTS
+from v2l.cards.card import update_metrics
+from v2l.evaluation.judge import VideoJudge
 from v2l.evaluation.metrics import psnr_each
 from v2l.inference.generate import sample
 from v2l.world.eval_sets import balanced_eval_set
+from v2l.world.sampler import WorldConfig, load_content, semantics_for
 
 
 @torch.no_grad()
@@ -25,7 +30,6 @@ def measure_backbone(
     backbone, judge, world_cfg, per_semantic: int = 4, steps: int = 25, seed: int = 0, batch: int = 48
 ) -> dict:
     """Base generations (no LoRA) from held-out first frames with content-only captions."""
-    from v2l.world.sampler import load_content, semantics_for
 
     names = semantics_for("backbone")  # what the backbone was pretrained to render
     content = load_content(world_cfg)["heldout"]
@@ -66,7 +70,6 @@ def judged_accuracy(
     backbone, judge, world_cfg, semantic: str, samples: int = 16, steps: int = 25, seed: int = 0
 ) -> float:
     """Generate from held-out first frames with whatever adapter/LoRA is active; how often the judge names `semantic`."""
-    from v2l.world.sampler import load_content
 
     content = load_content(world_cfg)["heldout"]
     clips, _, captions = balanced_eval_set(world_cfg, content, [semantic], samples, seed + 50_000)
@@ -84,11 +87,6 @@ def measure_world(
 ) -> dict:
     """The base-world bars for a backbone folder (default: the committed one) judged by a judge folder
     (default: the committed one); with `write`, recorded in that backbone's transformer card."""
-    from v2l.backbones import get_spec
-    from v2l.backbones.tiny import TINY_WEIGHTS
-    from v2l.cards.card import update_metrics
-    from v2l.evaluation.judge import VideoJudge
-    from v2l.world.sampler import WorldConfig
 
     spec = get_spec("tiny")
     backbone = spec.load(weights) if weights is not None else spec.default()

@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from v2l.backbones import get_spec
 from v2l.data.curation.quarantine import Rejection, read_quarantine, reason_counts, write_quarantine
 from v2l.data.curation.validate import Reject
 from v2l.errors import V2LError
@@ -38,6 +39,7 @@ from v2l.library.index import (
 )
 from v2l.library.inputs import list_inputs
 from v2l.library.plan import Plan, make_plan
+from v2l.library.validate import validate_and_decode
 from v2l.lora.files import FORMATS
 from v2l.video.reference_sampling import ReferenceSampling
 
@@ -75,8 +77,6 @@ def task_rows(plan: Plan, sampling: ReferenceSampling | None = None) -> list[Row
 
 def decode_task(row: Row, preset: str) -> Row:
     """Validate and decode one reference; a rejection travels on in `reason`/`detail` (frames empty)."""
-    from v2l.backbones import get_spec
-    from v2l.library.validate import validate_and_decode
 
     t0 = time.perf_counter()
     out = {k: row[k] for k in ("sha256", "name", "formats")}

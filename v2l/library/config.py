@@ -6,7 +6,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from v2l.config import load_config_file
 from v2l.errors import V2LError
+from v2l.library.build import parse_formats
+from v2l.registry import checkpoint_for
 from v2l.video.reference_sampling import ReferenceSampling
 
 
@@ -38,8 +41,6 @@ class LibraryBuildConfig(BaseModel):
     @field_validator("formats", mode="before")
     @classmethod
     def _formats(cls, v):
-        from v2l.library.build import parse_formats
-
         try:
             return parse_formats(v)
         except V2LError as exc:
@@ -50,14 +51,11 @@ class LibraryBuildConfig(BaseModel):
         every actor load (`v2l.registry.checkpoint_for`: at most one of checkpoint and model)."""
         if self.model is None:
             return self
-        from v2l.registry import checkpoint_for
 
         return self.model_copy(update={"checkpoint": checkpoint_for(self.checkpoint, self.model), "model": None})
 
 
 def load_build_config(path: str | Path, **overrides) -> LibraryBuildConfig:
-    from v2l.config import load_config_file
-
     return load_config_file(
         LibraryBuildConfig, path, "library config", "pipelines/configs/library_tiny.yaml", **overrides
     )

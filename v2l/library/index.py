@@ -15,6 +15,7 @@ from pathlib import Path
 from v2l.atomic import atomic_path, write_text_atomic
 from v2l.errors import V2LError
 from v2l.lora.files import FORMATS
+from v2l.video.reference_sampling import ReferenceSampling
 
 LIBRARY_FORMAT = "v2l-library/1"
 INDEX, INFO, QUARANTINE, LORAS = "index.parquet", "library.json", "quarantine.jsonl", "loras"
@@ -181,7 +182,6 @@ def model_identity(model) -> dict:
 def library_sampling(lib: Library):
     """How the library's references were sampled in time (a library from before the option: the default then,
     the middle window)."""
-    from v2l.video.reference_sampling import ReferenceSampling
 
     stored = (lib.info or {}).get("reference_sampling")
     return ReferenceSampling.model_validate(stored) if stored is not None else ReferenceSampling(window="middle")

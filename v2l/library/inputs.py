@@ -14,6 +14,7 @@ from pathlib import Path
 from v2l.data.content.user_folder import METADATA_FILES, _bad_caption, _parse, list_files
 from v2l.data.curation.quarantine import Rejection
 from v2l.data.curation.validate import Reject
+from v2l.data.reader import Corpus, iter_tar
 from v2l.errors import V2LError
 from v2l.library.validate import check_file
 from v2l.video.io import file_sha256
@@ -59,8 +60,6 @@ def _from_list_file(path: Path) -> list[ReferenceInput]:
 def _from_manifest(path: Path) -> list[ReferenceInput]:
     import hashlib
     import json
-
-    from v2l.data.reader import Corpus, iter_tar
 
     if path.name != "manifest.json":
         raise V2LError(f"{path} is not a corpus manifest (expected manifest.json written by `v2l data build`)")

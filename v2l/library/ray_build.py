@@ -15,7 +15,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from v2l.library.build import build_library, decode_task, write_task
 from v2l.library.config import LibraryBuildConfig
+from v2l.library.writer import LoRAWriter
+from v2l.model import default_model
+from v2l.ray_cluster import connect
 
 MAX_BLOCKS = 2000
 
@@ -25,8 +29,6 @@ class _Predictor:
 
     def __init__(self, root: str, checkpoint: str | None, preset: str, backbone_weights: str | None, threads: int):
         import torch
-
-        from v2l.library.writer import LoRAWriter
 
         torch.set_num_threads(threads)
         if os.environ.get("V2L_NODE_FILE"):  # lets tests see which node each actor ran on
@@ -39,8 +41,6 @@ class _Predictor:
         import json
 
         import numpy as np
-
-        from v2l.library.build import write_task
 
         n = len(batch["sha256"])
         rows = [{k: batch[k][i] for k in batch} for i in range(n)]
@@ -55,9 +55,6 @@ def ray_executor(cfg: LibraryBuildConfig):
 
         import ray
         import ray.data
-
-        from v2l.library.build import decode_task
-        from v2l.ray_cluster import connect
 
         if not rows:
             return
@@ -93,8 +90,6 @@ def ray_executor(cfg: LibraryBuildConfig):
 
 def build(cfg: LibraryBuildConfig, progress: bool = True):
     """The whole build: the driver loads the model once for the library's identity, actors predict."""
-    from v2l.library.build import build_library
-    from v2l.model import default_model
 
     cfg = cfg.resolved()  # --model models:/v2l-hypernet@champion -> its checkpoint folder, for driver and actors
     model = default_model(cfg.checkpoint, cfg.preset, cfg.backbone_weights)

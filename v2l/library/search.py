@@ -11,8 +11,11 @@ from pathlib import Path
 
 import torch
 
+from v2l.errors import V2LError
+from v2l.inference.predict import predict_lora
 from v2l.library.index import check_same_hypernet, entry_file, library_sampling, read_library
 from v2l.lora.files import load_compact
+from v2l.model import default_model
 
 
 def code_of(A_pred: torch.Tensor, B_pred: torch.Tensor) -> torch.Tensor:
@@ -22,9 +25,6 @@ def code_of(A_pred: torch.Tensor, B_pred: torch.Tensor) -> torch.Tensor:
 
 def search(root: str | Path, reference: str | Path, k: int = 5, model=None) -> list[dict]:
     """Up to k entries, nearest first: sha256, label, cosine, first input, compact path."""
-    from v2l.errors import V2LError
-    from v2l.inference.predict import predict_lora
-    from v2l.model import default_model
 
     lib = read_library(root, must_exist=True)
     rows = [r for r in lib.rows.values() if r.get("compact_path")]

@@ -17,6 +17,7 @@ import numpy as np
 from v2l.data.curation.curate import _check_symlink
 from v2l.data.curation.rules import CurationRules
 from v2l.data.curation.validate import IMAGE_EXTS, VIDEO_EXTS, Reject, check_video
+from v2l.inference.predict import load_reference
 
 
 def rules_for(spec) -> CurationRules:
@@ -63,7 +64,6 @@ def validate_and_decode(path: Path | None, data: bytes | None, spec, sampling=No
     """Curation's video checks, then `load_reference` with `sampling` (a ReferenceSampling; None: the default,
     as `v2l predict`); raises Reject. `data` (a shard member) is checked through a temporary file, since the
     checks read files."""
-    from v2l.inference.predict import load_reference
 
     if path is None:
         with tempfile.TemporaryDirectory(prefix="v2l-ref-") as tmp:

@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from v2l.inference.predict import write_lora
 from v2l.library.index import lora_path
 from v2l.lora.files import CompactLoRA, compact_metadata
+from v2l.model import default_model
 from v2l.video.io import file_sha256
 
 
@@ -30,15 +32,12 @@ class LoRAWriter:
         preset: str = "tiny",
         backbone_weights: str | None = None,
     ):
-        from v2l.model import default_model
-
         self.root = Path(root)
         self.model = model if model is not None else default_model(checkpoint, preset, backbone_weights)
 
     @torch.no_grad()
     def write(self, sha256: str, frames: np.ndarray, formats: list[str]) -> dict:
         """frames: float32 (3, F, H, W) in [-1, 1]. Returns `<fmt>_path/_bytes/_sha256` and `seconds`."""
-        from v2l.inference.predict import write_lora
 
         t0 = time.perf_counter()
         A_pred, B_pred = self.model.predict_factors(torch.from_numpy(np.array(frames, dtype=np.float32))[None])

@@ -27,6 +27,7 @@ from v2l.lora.files import (
     save_compact,
     save_standard,
 )
+from v2l.model import default_model
 
 # Metadata `save_standard` sets itself.
 _STANDARD_OWN = ("format", "style", "modules")
@@ -124,7 +125,6 @@ def _matches(needs: dict, model) -> bool | None:
     if model is None:
         if needs.get("backbone") != "tiny":
             return None
-        from v2l.model import default_model
 
         model = default_model()
     same = needs["hypernet_sha256"] == model.version() and needs.get("backbone") == model.cfg.preset

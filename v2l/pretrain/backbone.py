@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 
 from v2l.backbones.latents import i2v_inputs, latent_cache
+from v2l.backbones.tiny import TinySpec
 from v2l.training.loop import LoopConfig, run_loop
 from v2l.video.pixels import to_uint8
 from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
@@ -41,8 +42,6 @@ class BackbonePretrainConfig(BaseModel):
 
 def pretrain_backbone(out_dir: str | Path, vae_dir: str | Path, cfg: BackbonePretrainConfig | None = None) -> dict:
     from diffusers import AutoencoderKLCogVideoX
-
-    from v2l.backbones.tiny import TinySpec
 
     cfg = cfg or BackbonePretrainConfig()
     torch.set_num_threads(cfg.loop.threads)  # also for building the data pools, not just the loop

@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 
+from v2l.data.content.builtin import render_builtin
+from v2l.data.content.procedural import procedural_inputs
 from v2l.errors import V2LError
 from v2l.evaluation.clip_model import TinyClip
 from v2l.evaluation.clip_retrieval import retrieval_top1
@@ -88,8 +90,6 @@ EXTRA_PROCEDURAL_SEED = 1  # the world's procedural content uses seed 0: a disjo
 
 def extra_procedural_content(world: WorldConfig, count: int, exclude_captions: set[str]) -> list[Content]:
     """`count` procedural scenes drawn for CLIP training only, minus any whose caption is in `exclude_captions`."""
-    from v2l.data.content.builtin import render_builtin
-    from v2l.data.content.procedural import procedural_inputs
 
     return [
         Content(f"extra-{item.id_hint}", item.caption, render_builtin(item.builtin, world.source_size))

@@ -8,6 +8,8 @@ from pathlib import Path
 from v2l.atomic import swap_dir
 from v2l.backbones.tiny import TINY_WEIGHTS
 from v2l.cards.card import write_card
+from v2l.cards.lineage import files_of
+from v2l.world.sampler import semantics_for
 
 BARS = {
     "vae": {"psnr_db": ">= 25 dB on held-out content"},
@@ -26,8 +28,6 @@ SEMANTICS_SEEN = {"vae": "train", "backbone": "backbone", "judge": "all", "clip"
 
 
 def semantics_seen(name: str) -> list[str]:
-    from v2l.world.sampler import semantics_for
-
     return semantics_for(SEMANTICS_SEEN[name])
 
 
@@ -60,7 +60,6 @@ def swap_in(source: Path, target: Path) -> None:
 
 def install_backbone(model_dir: Path, result: dict, command: str, seed: int, install: bool) -> dict:
     """The backbone run saves transformer + text encoder (+ tokenizer, scheduler); each part gets its own card."""
-    from v2l.cards.lineage import files_of
 
     metrics = {k: v for k, v in result.items() if k in ("steps", "final_loss")}
     write_card(

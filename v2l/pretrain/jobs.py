@@ -9,6 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from v2l.backbones.tiny import TINY_WEIGHTS
+from v2l.cards.card import write_card
+from v2l.errors import V2LError
+from v2l.evaluation.lit_clip import LIT_WEIGHTS, TOWER_PACKAGES, tower_files
+from v2l.pretrain.backbone import BackbonePretrainConfig, pretrain_backbone
+from v2l.pretrain.clip import ClipPretrainConfig, pretrain_clip
+from v2l.pretrain.install import BARS, install_backbone, install_model, semantics_seen, swap_in
+from v2l.pretrain.judge import JudgePretrainConfig, pretrain_judge
+from v2l.pretrain.lit_clip import LitClipConfig, pretrain_lit_clip
+from v2l.pretrain.vae import VAEPretrainConfig, pretrain_vae
+from v2l.training.loop import LoopConfig
+from v2l.video.io import file_sha256
+
 # `smoke`: two steps on tiny pools and evaluation sets. It checks that a pipeline runs end to end (tests, the
 # Dagster UI); its metrics mean nothing, and its card's command says `--smoke`.
 SMOKE = {
@@ -24,8 +37,6 @@ def _sized(cfg, name: str, smoke: bool, install: bool):
     if not smoke:
         return cfg
     if install:
-        from v2l.errors import V2LError
-
         raise V2LError(f"a --smoke {name} is two steps on tiny pools: it is never installed; drop --smoke or --install")
     return cfg.model_copy(
         update={
@@ -37,8 +48,6 @@ def _sized(cfg, name: str, smoke: bool, install: bool):
 
 def _checked_vae(vae: str | Path | None) -> Path:
     """The VAE folder to train on: `vae`, else the committed one."""
-    from v2l.backbones.tiny import TINY_WEIGHTS
-    from v2l.errors import V2LError
 
     path = Path(vae) if vae is not None else TINY_WEIGHTS / "vae"
     if not (path / "config.json").is_file():
@@ -68,9 +77,6 @@ def train_vae(
     smoke: bool = False,
 ) -> dict:
     """None takes VAEPretrainConfig's default; `decoder_minutes` > 0 adds the decoder-only phase."""
-    from v2l.pretrain.install import install_model
-    from v2l.pretrain.vae import VAEPretrainConfig, pretrain_vae
-    from v2l.training.loop import LoopConfig
 
     out = Path(out)
     cfg = _configured(
@@ -109,8 +115,6 @@ def train_backbone(
     smoke: bool = False,
 ) -> dict:
     """None takes BackbonePretrainConfig's default."""
-    from v2l.pretrain.backbone import BackbonePretrainConfig, pretrain_backbone
-    from v2l.pretrain.install import install_backbone
 
     out, vae_dir = Path(out), _checked_vae(vae)
     cfg = _configured(
@@ -139,8 +143,6 @@ def train_judge(
     smoke: bool = False,
 ) -> dict:
     """None takes JudgePretrainConfig's default."""
-    from v2l.pretrain.install import install_model
-    from v2l.pretrain.judge import JudgePretrainConfig, pretrain_judge
 
     out = Path(out)
     cfg = _configured(JudgePretrainConfig, dict(minutes=minutes, max_steps=max_steps, seed=seed, threads=threads))
@@ -166,8 +168,6 @@ def train_clip(
     smoke: bool = False,
 ) -> dict:
     """None takes ClipPretrainConfig's default."""
-    from v2l.pretrain.clip import ClipPretrainConfig, pretrain_clip
-    from v2l.pretrain.install import install_model
 
     out = Path(out)
     cfg = _configured(
@@ -199,12 +199,6 @@ def train_lit_clip(
 ) -> dict:
     """Train the LiT CLIP heads; the card names the frozen towers (packages, versions, sha256 of their weights)."""
     from importlib.metadata import version
-
-    from v2l.cards.card import write_card
-    from v2l.evaluation.lit_clip import LIT_WEIGHTS, TOWER_PACKAGES, tower_files
-    from v2l.pretrain.install import BARS, semantics_seen, swap_in
-    from v2l.pretrain.lit_clip import LitClipConfig, pretrain_lit_clip
-    from v2l.video.io import file_sha256
 
     out = Path(out)
     cfg = LitClipConfig(

@@ -22,10 +22,13 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict
 
+from v2l.atomic import atomic_path
+from v2l.evaluation.clip_retrieval import retrieval_top1
 from v2l.evaluation.lit_clip import DEFAULT_CFG, FrozenTowers, LitClip, LitHeads
-from v2l.pretrain.clip import sample_frame_pool
+from v2l.pretrain.clip import sample_frame_pool, split_dev
 from v2l.video.pixels import to_float
 from v2l.world.sampler import WorldConfig, load_content
+from v2l.world.version import data_version
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,6 @@ class LitClipConfig(BaseModel):
 
 def training_content(cfg: LitClipConfig) -> tuple[list, list, list]:
     """(train items, dev items, held-out items); train and dev never carry a held-out caption."""
-    from v2l.pretrain.clip import split_dev
 
     content = load_content(cfg.world)
     heldout_captions = {c.caption for c in content["heldout"]}
@@ -78,7 +80,6 @@ def cached_features(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
     """(image features, text features of the distinct captions, caption index per frame, captions), run once per
     config and kept in the run directory (`features-KEY.pt`), so head recipes retrain in seconds."""
-    from v2l.atomic import atomic_path
 
     path = out_dir / f"features-{cache_key(cfg)}.pt"
     if path.is_file():
@@ -136,8 +137,6 @@ def train_heads(
 
 def pretrain_lit_clip(out_dir: str | Path, cfg: LitClipConfig | None = None) -> dict:
     """Cache features, train the heads, save them to out_dir/model/lit_clip, measure retrieval; returns a result."""
-    from v2l.evaluation.clip_retrieval import retrieval_top1
-    from v2l.world.version import data_version
 
     cfg = cfg or LitClipConfig()
     torch.set_num_threads(cfg.threads)

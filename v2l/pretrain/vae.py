@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
+from v2l.backbones.tiny import TinySpec
 from v2l.evaluation.metrics import psnr_each
 from v2l.training.loop import LoopConfig, run_loop
 from v2l.video.pixels import to_float, to_uint8
@@ -80,8 +81,6 @@ def _vae_loop(vae, run_dir: Path, loop: LoopConfig, params: list, step_fn, order
 
 
 def pretrain_vae(out_dir: str | Path, cfg: VAEPretrainConfig | None = None) -> dict:
-    from v2l.backbones.tiny import TinySpec
-
     cfg = cfg or VAEPretrainConfig()
     torch.set_num_threads(cfg.loop.threads)  # also for building the data pools, not just the loop
     out_dir = Path(out_dir)

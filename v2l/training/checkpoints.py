@@ -10,7 +10,9 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from v2l.cards.lineage import differing
 from v2l.checkpointing import latest_step, write_step
+from v2l.errors import V2LError
 from v2l.saved_model import MODEL_FILE, weights_path
 
 
@@ -63,14 +65,12 @@ def load_checkpoint(
 
 def check_same_backbone(path: str | Path, fingerprint: dict) -> None:
     """Refuse to resume a checkpoint trained on other backbone weights: its LoRAs were fitted to those."""
-    from v2l.errors import V2LError
 
     path = Path(path)
     recorded = json.loads((path / "state.json").read_text()).get("backbone")
     # Checkpoints from before the fingerprint, or of an uncarded backbone (a local 5B folder), carry none.
     if not recorded or recorded == fingerprint:
         return
-    from v2l.cards.lineage import differing
 
     changed = differing(recorded, fingerprint)
     raise V2LError(

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from v2l.config import HypernetConfig, LoRAConfig
+from v2l.config import HypernetConfig, LoRAConfig, load_config_file
 from v2l.training.staged import StagedConfig
 from v2l.training.step import OptimConfig
 
@@ -94,8 +94,6 @@ QUICK_RUN = {
 
 
 def load_config(path: str | Path, **overrides) -> TrainConfig:
-    from v2l.config import load_config_file
-
     return load_config_file(TrainConfig, path, "training config", "pipelines/configs/tiny.yaml", **overrides)
 
 

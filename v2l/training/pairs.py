@@ -13,9 +13,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from v2l.data.latent_cache import read_latents
+from v2l.data.reader import Corpus, decode_sample, iter_tar
 from v2l.training.config import TrainConfig
 from v2l.training.step import Batch
 from v2l.video.pixels import to_float, to_uint8
+from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
 
 
 def step_seed(seed: int, step: int, rank: int, salt: int = 0) -> int:
@@ -84,7 +87,6 @@ def corpus_source(
     """This worker's share of a corpus split (shards rank::world), decoded into memory once.
 
     With `latents` (a preset name) the clips come from the corpus's latent cache instead of the videos."""
-    from v2l.data.reader import Corpus, decode_sample, iter_tar
 
     corpus = Corpus(corpus_dir)
     paths = corpus.verify(split)
@@ -108,7 +110,6 @@ def corpus_source(
 
 def world_source(split: str, rank: int, clips_per_semantic: int = 16, seed: int = 0) -> PairSource:
     """Pairs rendered from the tiny world when no corpus is given (tests, quick runs)."""
-    from v2l.world.sampler import ClipSampler, WorldConfig, load_content, semantics_for
 
     world = WorldConfig()
     content = load_content(world)["train" if split == "train" else "heldout"]
@@ -148,9 +149,6 @@ def cache_latents_in_memory(source: PairSource, backbone, batch: int = 32) -> Pa
 
 def _latent_source(corpus, share: list[Path], split: str, preset: str, redraw: bool) -> PairSource:
     import json
-
-    from v2l.data.latent_cache import read_latents
-    from v2l.data.reader import iter_tar
 
     metas = {}
     for path in share:  # only the small json members are parsed; the mp4 bytes are never decoded

@@ -12,10 +12,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from v2l.training.pairs import pair_source
+from v2l.training.trainer import build_model
+from v2l.video.pixels import to_float
+
 
 def _features(model, clips, batch: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
-    from v2l.video.pixels import to_float
-
     flat, pooled = [], []
     with torch.no_grad():
         for i in range(0, len(clips), batch):
@@ -48,8 +50,6 @@ def _fit_linear(x_train, y_train, x_test, y_test, classes: int, steps: int = 300
 
 def probe_reference_features(cfg) -> dict:
     """Probe accuracies on the config's training clips (fit) and its val split (held-out content)."""
-    from v2l.training.pairs import pair_source
-    from v2l.training.trainer import build_model
 
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, torch.device("cpu"))

@@ -14,18 +14,18 @@ import logging
 import os
 from pathlib import Path
 
+from v2l import ray_cluster
+from v2l.logs import show_messages
+from v2l.mlflow_store import absolute_tracking_uri, run_source
 from v2l.training.config import TrainConfig
+from v2l.training.trainer import run_training
 
 
 def train_loop_per_worker(config: dict) -> None:
     import ray.train
     import ray.train.torch
 
-    from v2l.training.trainer import run_training
-
     if not logging.getLogger().handlers:  # Ray Train v2 logs the root logger to the console; else our own lines
-        from v2l.logs import show_messages
-
         show_messages()
     cfg = TrainConfig.model_validate(config["cfg"])
     ctx = ray.train.get_context()
@@ -70,9 +70,6 @@ def fit(cfg: TrainConfig, resume: bool = True, command: str | None = None):
 
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
-
-    from v2l import ray_cluster
-    from v2l.mlflow_store import absolute_tracking_uri, run_source
 
     if not resume:
         shutil.rmtree(cfg.run_dir / "checkpoints", ignore_errors=True)

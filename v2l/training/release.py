@@ -12,6 +12,14 @@ from pathlib import Path
 from v2l.atomic import swap_dir, write_text_atomic
 from v2l.backbones.tiny import TINY_WEIGHTS
 from v2l.cards.card import write_card
+from v2l.cards.lineage import differing, upstream_files
+from v2l.data.reader import Corpus
+from v2l.errors import V2LError
+from v2l.model import Video2LoRA
+from v2l.shipped import config_command_path
+from v2l.training.config import TrainConfig
+from v2l.world.sampler import WorldConfig, semantics_for
+from v2l.world.version import data_version
 
 HYPERNET_DIR = TINY_WEIGHTS / "hypernet"
 BARS = {
@@ -22,22 +30,15 @@ BARS = {
 
 def training_provenance(checkpoint: Path) -> dict:
     """Command, data version, seed and training wall time of a training checkpoint."""
-    from v2l.training.config import TrainConfig
-    from v2l.world.sampler import WorldConfig
-    from v2l.world.version import data_version
 
     cfg = TrainConfig.model_validate_json((checkpoint / "train_config.json").read_text())
     state = json.loads((checkpoint / "state.json").read_text())
     if cfg.data.corpus is None:
         data = f"{data_version(WorldConfig())}/{cfg.data.clips_per_semantic}-clips-per-semantic"
     else:
-        from v2l.data.reader import Corpus
-
         data = f"corpus-{Corpus(cfg.data.corpus).version}"
-    from v2l.world.sampler import semantics_for
 
     seen = list(cfg.staged.semantics) or semantics_for("train")
-    from v2l.shipped import config_command_path
 
     return {
         "command": f"v2l train --config {config_command_path(cfg.name)}",
@@ -54,8 +55,6 @@ def training_provenance(checkpoint: Path) -> dict:
 
 def trained_on(checkpoint: str | Path) -> dict[str, dict[str, str]]:
     """The backbone files a training checkpoint was trained on; V2LError when they are not the committed ones."""
-    from v2l.cards.lineage import differing, upstream_files
-    from v2l.errors import V2LError
 
     committed = upstream_files(TINY_WEIGHTS, "hypernet")
     # Checkpoints from before the backbone fingerprint carry none: they are taken as trained on what is committed.
@@ -72,7 +71,6 @@ def trained_on(checkpoint: str | Path) -> dict[str, dict[str, str]]:
 def install_hypernet(checkpoint: str | Path, metrics: dict, target: Path = HYPERNET_DIR, notes: str = "") -> dict:
     """Copy the model part of a training checkpoint (not its optimizer) into `target`, atomically, with a card
     naming the backbone files it was trained on."""
-    from v2l.model import Video2LoRA
 
     checkpoint = Path(checkpoint)
     built_on = trained_on(checkpoint)

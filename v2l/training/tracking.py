@@ -11,6 +11,8 @@ import os
 import warnings
 from pathlib import Path
 
+from v2l.mlflow_store import start_run
+
 
 class Tracker:
     def __init__(
@@ -36,8 +38,6 @@ class Tracker:
             os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
         try:
             import mlflow
-
-            from v2l.mlflow_store import start_run
 
             self.run_id = start_run(uri, experiment, run_name, storage or local_dir, source).info.run_id
             self._mlflow = mlflow

@@ -17,12 +17,17 @@ from typing import Callable
 import torch
 from torch import nn
 
+from v2l.backbones import get_spec
+from v2l.config import V2LConfig
+from v2l.model import Video2LoRA
 from v2l.training.checkpoints import check_same_backbone, latest_checkpoint, load_checkpoint, save_checkpoint
 from v2l.training.config import TrainConfig, flatten
 from v2l.training.pairs import pair_source, step_seed
-from v2l.training.staged import lr_factor, stage_at
+from v2l.training.staged import SemanticCodes, lr_factor, stage_at, staged_loss
 from v2l.training.step import build_optimizer, diffusion_loss
+from v2l.training.tracking import Tracker
 from v2l.training.validation import validate
+from v2l.world.sampler import semantics_for
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +50,11 @@ class TrainModule(nn.Module):
     ) -> tuple[torch.Tensor, dict]:
         if stage == "paper":
             return diffusion_loss(self.model, batch, optim_cfg, generator, rng, empty_text=empty_text), {}
-        from v2l.training.staged import staged_loss
 
         return staged_loss(self.model, self.codes, stage, batch, optim_cfg, self.staged, generator, rng, empty_text)
 
 
 def build_model(cfg: TrainConfig, device: torch.device):
-    from v2l.backbones import get_spec
-    from v2l.config import V2LConfig
-    from v2l.model import Video2LoRA
-
     spec = get_spec(cfg.preset)
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     backbone = spec.load(cfg.backbone_weights, dtype=dtype) if cfg.backbone_weights else spec.default(dtype=dtype)
@@ -84,9 +84,6 @@ def run_training(
     model = build_model(cfg, device)
     codes = None
     if cfg.recipe == "staged":
-        from v2l.training.staged import SemanticCodes
-        from v2l.world.sampler import semantics_for
-
         names = list(cfg.staged.semantics) or semantics_for("train")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed + 1)
@@ -124,8 +121,6 @@ def run_training(
 
     tracker = None
     if rank == 0:
-        from v2l.training.tracking import Tracker
-
         # New experiments keep their artifacts with the run (on a cluster: the storage every node sees).
         tracker = Tracker(
             cfg.tracking_uri,

@@ -15,6 +15,7 @@ from v2l.evaluation.judge import VideoJudge
 from v2l.inference.generate import generate
 from v2l.saved_model import MODEL_FILE
 from v2l.training.pairs import pair_source
+from v2l.video.io import write_png
 from v2l.video.pixels import to_float, to_uint8
 
 
@@ -33,7 +34,6 @@ def fixed_pairs(source, n: int, seed: int):
 
 def contact_sheet(path: Path, rows: list[list[torch.Tensor]]) -> Path:
     """rows of (3, F, H, W) clips in [-1, 1] -> one PNG: each clip shown as first, middle and last frame."""
-    from v2l.video.io import write_png
 
     tiles = []
     for row in rows:

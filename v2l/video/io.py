@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from v2l.atomic import atomic_path
 from v2l.errors import BadVideoError
 from v2l.video.pixels import to_float
+from v2l.video.reference_sampling import ReferenceSampling
 
 # CogVideoX compresses time 4x and its VAE decodes latents in pairs after a first frame, so only an odd
 # number of latent frames decodes back to 4T-3 frames (an even number gives 4T): valid counts are 8k+1
@@ -194,7 +195,7 @@ def load_video(
     `fps` (see `v2l.video.timing`). Without it, every frame; a clip whose count is not 8k+1 (see FRAME_STEP)
     is spread by timestamps over the nearest valid count. Either change is warned about.
     """
-    from v2l.video.timing import ReferenceSampling, sample_clip
+    from v2l.video.timing import sample_clip  # lazy: cycle with v2l.video.timing (built on this module's decoding)
 
     if num_frames is not None:
         if not is_valid_frame_count(num_frames):

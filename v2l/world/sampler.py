@@ -12,6 +12,11 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict
 
+from v2l.data.content.builtin import render_builtin
+from v2l.data.content.photos import photo_inputs
+from v2l.data.content.procedural import procedural_inputs
+from v2l.data.semantics.registry import get_semantic
+from v2l.data.semantics.split import semantic_tiers
 from v2l.video.pixels import frames_to_video
 
 
@@ -36,9 +41,6 @@ class Content:
 
 def load_content(cfg: WorldConfig) -> dict[str, list[Content]]:
     """{"train": [...], "heldout": [...]} built from scikit-image photos and procedural scenes."""
-    from v2l.data.content.builtin import render_builtin
-    from v2l.data.content.photos import photo_inputs
-    from v2l.data.content.procedural import procedural_inputs
 
     split: dict[str, list[Content]] = {"train": [], "heldout": []}
     for item in photo_inputs():
@@ -57,7 +59,6 @@ def load_content(cfg: WorldConfig) -> dict[str, list[Content]]:
 def semantics_for(which: str) -> list[str]:
     """Semantic names in registry order: 'train' (the hypernetwork's), 'heldout' (tier 1 + tier 2),
     'backbone' (train + tier 1: what backbone pretraining renders), 'tier1', 'tier2' or 'all'."""
-    from v2l.data.semantics.split import semantic_tiers
 
     wanted = {
         "train": {"train"},
@@ -74,8 +75,6 @@ class ClipSampler:
     """Random clips of (content split) x (semantic list); deterministic given its seed."""
 
     def __init__(self, cfg: WorldConfig, content: list[Content], semantics: list[str], seed: int = 0):
-        from v2l.data.semantics.registry import get_semantic
-
         self.cfg, self.content, self.names = cfg, content, list(semantics)
         self.semantics = [get_semantic(n) for n in self.names]
         self.rng = np.random.default_rng(seed)

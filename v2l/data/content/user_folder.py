@@ -18,6 +18,7 @@ from pathlib import Path
 
 from v2l.data.content.item import RawInput
 from v2l.data.curation.quarantine import Rejection
+from v2l.data.semantics import all_semantics
 from v2l.errors import V2LError
 
 LABEL_FILES = ("labels.csv", "labels.jsonl")
@@ -193,7 +194,6 @@ def read_labels(
 
 def folder_inputs(root: str | Path, source: str = "user") -> tuple[list[RawInput], list[Rejection], int]:
     """Raw inputs for every file in the folder, rejected labels rows, and how many labels rows there were."""
-    from v2l.data.semantics import all_semantics
 
     root = Path(root)
     if not root.is_dir():

@@ -12,6 +12,7 @@ from pathlib import Path
 from v2l.atomic import atomic_path
 from v2l.data.curation.ffmpeg_exe import ffmpeg_exe
 from v2l.data.curation.rules import CurationRules
+from v2l.video.timing import sample_clip
 
 
 class NormaliseError(Exception):
@@ -24,8 +25,6 @@ def normalise_video(
     """`rules.frames` frames at `rules.fps` from the window `sampling` chooses (default: the default window,
     as for a user's reference), scaled to cover then centre-cropped to HxW, yuv420p H.264."""
     import ffmpeg
-
-    from v2l.video.timing import sample_clip
 
     try:
         clip = sample_clip(src, rules.frames, rules.fps, sampling, warn=False)

@@ -1,5 +1,8 @@
 """Semantics library: named, parametrised, seeded transformations of content into clips."""
 
+# Importing the family modules runs their @register decorators (every import of the registry goes through
+# this package first, so the registry is always complete).
+from v2l.data.semantics import camera, effects, styles  # noqa: F401
 from v2l.data.semantics.registry import FAMILIES, Semantic, all_semantics, get_semantic
 from v2l.data.semantics.split import (
     DEFAULT_HELDOUT,

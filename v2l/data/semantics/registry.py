@@ -78,18 +78,11 @@ def register(name: str, family: str, description: str, **ranges):
     return wrap
 
 
-def _load() -> None:
-    # Importing the family modules runs their @register decorators.
-    from v2l.data.semantics import camera, effects, styles  # noqa: F401
-
-
 def all_semantics() -> list[Semantic]:
-    _load()
     return [_REGISTRY[k] for k in sorted(_REGISTRY, key=lambda n: (FAMILIES.index(_REGISTRY[n].family), n))]
 
 
 def get_semantic(name: str) -> Semantic:
-    _load()
     if name not in _REGISTRY:
         raise V2LError(f"unknown semantic {name!r}; list them with `v2l data semantics`")
     return _REGISTRY[name]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from v2l.data.semantics.registry import all_semantics
 from v2l.errors import V2LError
 
 DEFAULT_TIER1 = ("pan_diagonal", "spiral_in", "ripple", "fade_white", "invert", "pixelate")
@@ -27,7 +28,6 @@ TIERS = ("train", "tier1", "tier2")
 def semantic_tiers(heldout: Iterable[str] | None = None, tier2: Iterable[str] | None = None) -> dict[str, str]:
     """name -> "train", "tier1" or "tier2" for every registered semantic. `heldout` is every semantic the
     hypernetwork never sees; `tier2` (a subset of it) the ones no backbone sees either."""
-    from v2l.data.semantics.registry import all_semantics
 
     names = [s.name for s in all_semantics()]
     held = tuple(DEFAULT_HELDOUT if heldout is None else heldout)
