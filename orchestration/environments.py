@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from orchestration.resources import (
+    QUICK_RUN,
     CorpusSettings,
     EvalSettings,
     LibrarySettings,
@@ -26,7 +27,6 @@ from orchestration.resources import (
     TrainSettings,
 )
 from v2l.errors import V2LError
-from v2l.training.config import QUICK_RUN
 
 ENVIRONMENTS = ("dev", "test", "cluster")
 

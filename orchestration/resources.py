@@ -103,6 +103,18 @@ class MlflowResource(dg.ConfigurableResource):
         return MlflowClient(tracking_uri=self.uri(), registry_uri=self.uri())
 
 
+# A few cheap steps of a shipped config (checkpoints every 2 steps, no validation samples): what the demo and the
+# Dagster environments train with, so they check the wiring from a checkout or a wheel alike.
+QUICK_RUN = {
+    "batch_size": 2,
+    "checkpoint_every": 2,
+    "keep_last": 2,
+    "val_every": 0,
+    "val_samples": 0,
+    "tracking": {"log_every": 1},
+}
+
+
 class TrainSettings(dg.ConfigurableResource):
     """A training config of pipelines/configs (v2l.training.config.TrainConfig), chosen in the launchpad."""
 

@@ -28,9 +28,8 @@ def run_platform(out: Path, train_steps: int, pairs_per_semantic: int) -> dict:
     """The whole platform as Dagster runs it (orchestration's `full` job, one dataset version): corpus -> Ray Train
     -> evaluation -> registry (champion gate) -> LoRA library. Returns printable paths and headline numbers."""
     # lazy: pulls in dagster
-    from orchestration.resources import CorpusSettings, TrainSettings
+    from orchestration.resources import QUICK_RUN, CorpusSettings, TrainSettings
     from orchestration.run_graph import run_full
-    from v2l.training.config import QUICK_RUN
 
     root = (out / "platform").resolve()
     resources = {

@@ -81,18 +81,6 @@ class TrainConfig(BaseModel):
         return self.tracking.uri or f"sqlite:///{(self.run_dir / 'mlflow.db').resolve()}"
 
 
-# A few cheap steps of a shipped config (checkpoints every 2 steps, no validation samples): what the demo and the
-# Dagster environments train with, so they check the wiring from a checkout or a wheel alike.
-QUICK_RUN = {
-    "batch_size": 2,
-    "checkpoint_every": 2,
-    "keep_last": 2,
-    "val_every": 0,
-    "val_samples": 0,
-    "tracking": {"log_every": 1},
-}
-
-
 def load_config(path: str | Path, **overrides) -> TrainConfig:
     return load_config_file(TrainConfig, path, "training config", "pipelines/configs/tiny.yaml", **overrides)
 
