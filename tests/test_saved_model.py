@@ -83,7 +83,7 @@ def test_committed_hypernet_loads_exactly_its_file():
 
 
 def test_checkpoints_of_the_old_name_still_load(tiny_model, tmp_path):
-    from v2l.evaluation.hypernet_bars import checkpoint_codes
+    from v2l.evaluation.checkpoint_codes import checkpoint_codes
     from v2l.saved_model import weights_path
 
     old = tiny_model.save(tmp_path / "old")

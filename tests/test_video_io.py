@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from v2l.errors import BadVideoError
-from v2l.video.io import FrameCountWarning, decode_frames, load_video, write_video
+from v2l.video.clips import load_video
+from v2l.video.io import FrameCountWarning, decode_frames, write_video
 from v2l.video.timing import ReferenceSampling
 
 

@@ -168,7 +168,7 @@ def hypernet(
     if install:
         trained_on(checkpoint)  # a checkpoint of another backbone is refused before minutes of measuring
     if codes:
-        from v2l.evaluation.hypernet_bars import checkpoint_codes
+        from v2l.evaluation.checkpoint_codes import checkpoint_codes
 
         if checkpoint is None or checkpoint_codes(checkpoint) is None:
             raise V2LError(f"--codes: {checkpoint} holds no staged codes; pass a staged-recipe training checkpoint")

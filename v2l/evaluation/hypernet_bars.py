@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: importing this module stays torch-free
-    import torch
+    pass
 
 RELEASE_ARMS = ["true_ref", "wrong_ref", "no_lora"]
 
@@ -51,7 +51,7 @@ def measure_hypernet(
 ) -> dict:
     """The release measurement: the evaluation job on the seen and zero-shot splits with the true, wrong and
     no-LoRA arms (and the staged codes' arm with `codes`), in-process, summarised in the card's format."""
-    from v2l.evaluation.job import (  # lazy: cycle with v2l.evaluation.job (which imports checkpoint_codes from here); pulls in torch
+    from v2l.evaluation.job import (  # lazy: pulls in torch; this module stays torch-free
         EvalConfig,
         evaluate,
     )
@@ -81,26 +81,6 @@ def release_metrics(summary: dict) -> dict:
         "bar_true_ref_at_least_0.40": seen["judge_acc_true_ref"] >= 0.40,
         "bar_true_minus_wrong_at_least_0.25": seen["true_minus_wrong"] >= 0.25,
     }
-
-
-def checkpoint_codes(checkpoint) -> dict[str, torch.Tensor] | None:
-    """The staged recipe's per-semantic codes stored in a training checkpoint (None for the paper recipe)."""
-    import json
-    from pathlib import Path
-
-    from safetensors.torch import load_file
-
-    from v2l.saved_model import weights_path  # lazy: pulls in torch; this module stays torch-free
-
-    checkpoint = Path(checkpoint)
-    tensors = load_file(str(weights_path(checkpoint)))  # older checkpoints: weights.safetensors
-    if "staged.codes" not in tensors:
-        return None
-    from v2l.world.sampler import semantics_for  # lazy: pulls in torch; this module stays torch-free
-
-    cfg = json.loads((checkpoint / "train_config.json").read_text())
-    names = list(cfg.get("staged", {}).get("semantics") or semantics_for("train"))
-    return dict(zip(names, tensors["staged.codes"]))
 
 
 def per_condition_comparison(per_condition: dict, hypernet_per_semantic: dict) -> dict:

@@ -31,8 +31,8 @@ from v2l.evaluation.arms import (
     split_semantics,
     synthetic_targets,
 )
+from v2l.evaluation.checkpoint_codes import checkpoint_codes
 from v2l.evaluation.clip_scorer import clip_scorer
-from v2l.evaluation.hypernet_bars import checkpoint_codes
 from v2l.evaluation.judge import VideoJudge
 from v2l.evaluation.metrics import bootstrap_ci, mean_ci
 from v2l.evaluation.report import write_outputs

@@ -12,7 +12,8 @@ from pathlib import Path
 import torch
 
 from v2l.lora.files import FORMATS, CompactLoRA, compact_metadata, save_compact, save_standard, standard_pairs
-from v2l.video.io import file_sha256, load_video
+from v2l.video.clips import load_video
+from v2l.video.io import file_sha256
 from v2l.video.timing import ReferenceSampling
 
 # The compact file's dtype (its "< 50 KB per condition" size); every path rounds through it.

@@ -13,7 +13,6 @@ import torch.nn.functional as F
 from v2l.atomic import atomic_path
 from v2l.errors import BadVideoError
 from v2l.video.pixels import to_float
-from v2l.video.reference_sampling import ReferenceSampling
 
 # CogVideoX compresses time 4x and its VAE decodes latents in pairs after a first frame, so only an odd
 # number of latent frames decodes back to 4T-3 frames (an even number gives 4T): valid counts are 8k+1
@@ -179,46 +178,6 @@ def fit_frames(frames: torch.Tensor, height: int, width: int) -> torch.Tensor:
     if frames.shape[-2:] != (height, width):
         frames = F.interpolate(frames, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
     return frames
-
-
-def load_video(
-    path: str | Path,
-    num_frames: int | None = None,
-    height: int | None = None,
-    width: int | None = None,
-    fps: float | None = None,
-    sampling=None,
-) -> torch.Tensor:
-    """A video as (3, F, H, W) in [-1, 1].
-
-    With `num_frames`, that many frames are taken in time as `sampling` (a `ReferenceSampling`) says, at
-    `fps` (see `v2l.video.timing`). Without it, every frame; a clip whose count is not 8k+1 (see FRAME_STEP)
-    is spread by timestamps over the nearest valid count. Either change is warned about.
-    """
-    from v2l.video.timing import sample_clip  # lazy: cycle with v2l.video.timing (built on this module's decoding)
-
-    if num_frames is not None:
-        if not is_valid_frame_count(num_frames):
-            raise BadVideoError(f"requested frame count {num_frames} is not {FRAME_STEP}k+1 (use {frame_count_hint()})")
-        raw = sample_clip(path, num_frames, fps or 8.0, sampling).frames
-    else:
-        raw, source_fps = decode_frames(path)
-        n = raw.shape[0]
-        if not is_valid_frame_count(n):
-            target = max(1, FRAME_STEP * round((n - 1) / FRAME_STEP) + 1)
-            with warnings.catch_warnings():  # the file's faults were reported by the first decode
-                warnings.simplefilter("ignore", MetadataWarning)
-                warnings.simplefilter("ignore", DecodeWarning)
-                raw = sample_clip(path, target, source_fps, ReferenceSampling(window="whole"), warn=False).frames
-            warnings.warn(
-                f"video {path} has {n} frames (not {FRAME_STEP}k+1); took {target} frames spread evenly over the clip",
-                FrameCountWarning,
-                stacklevel=2,
-            )
-    frames = to_float(torch.from_numpy(np.ascontiguousarray(raw)).permute(0, 3, 1, 2))
-    if height is not None and width is not None:
-        frames = fit_frames(frames, height, width).clamp(-1, 1)
-    return frames.permute(1, 0, 2, 3).contiguous()
 
 
 def load_image(path: str | Path, height: int, width: int) -> torch.Tensor:
