@@ -62,7 +62,11 @@ class Row(BaseModel):
 
     name: str
     what: str
-    kind: str = "code"  # code: LightLoRA code per semantic through aux matrices; peft: standard LoRA (one semantic)
+    # code: LightLoRA code per semantic through aux matrices; peft: standard LoRA (one semantic); checkpoint: the
+    # codes and aux of a training checkpoint of the real trainer (`checkpoint`), judged here as every other row;
+    # reader: the committed hypernetwork's predictions for held-out references, matched to those codes (no video)
+    kind: str = "code"
+    checkpoint: str | None = None
     semantics: list[str] = ["pan_left"]
     steps: int = 600
     batch: int = 16
@@ -120,6 +124,22 @@ ROWS = [
         steps=4320,
         clips_per_semantic=256,
         what="codes for all 24 training semantics jointly, the camera row's samples per semantic (2,880 each)",
+    ),
+    Row(
+        name="trainer_release_codes_2w",
+        kind="checkpoint",
+        semantics=CAMERA,
+        checkpoint="runs/train/camera-release-codes/checkpoints/step-00005000",
+        what="the release codes stage through the real trainer (Ray Train, 2 DDP workers, batch 4 each, 5,000 "
+        "steps, 512 clips per semantic and worker: experiments/camera-release-codes.yaml)",
+    ),
+    Row(
+        name="reader_release_hypernet",
+        kind="reader",
+        semantics=TRAIN,
+        checkpoint="runs/train/camera-release-codes/checkpoints/step-00005000",
+        what="the committed hypernetwork's LoRA for held-out references of each training semantic: which of the "
+        "release codes stage's codes (trainer_release_codes_2w, its distillation targets) is nearest",
     ),
 ]
 
@@ -226,6 +246,74 @@ def run_code(row: Row) -> dict:
     }
 
 
+def run_checkpoint(row: Row) -> dict:
+    """Codes and aux as the real trainer left them in a checkpoint, judged with this runner's path."""
+    import contextlib
+
+    from v2l.backbones import get_spec
+    from v2l.backbones.tiny import TINY_WEIGHTS
+    from v2l.evaluation.checkpoint_codes import checkpoint_codes
+    from v2l.evaluation.judge import VideoJudge
+    from v2l.model import Video2LoRA
+
+    backbone = get_spec("tiny").default()
+    model = Video2LoRA.from_checkpoint(row.checkpoint, backbone)
+    codes = checkpoint_codes(row.checkpoint)
+    if codes is None:
+        raise SystemExit(f"{row.name}: {row.checkpoint} holds no staged codes")
+
+    @contextlib.contextmanager
+    def set_lora(name):
+        A, B = model.network.split(codes[name][None].float())
+        with torch.no_grad(), model.network.applied(A, B, shared=True):
+            yield
+
+    judge = VideoJudge.load(TINY_WEIGHTS / "judge")
+    acc = _judge_all(backbone, judge, row.semantics, set_lora, row.samples, row.seed)
+    norms = {n: float(codes[n].float().norm()) for n in row.semantics}
+    return {"train_seconds": None, "final_loss": None, "judge": acc, "code_norms": norms}
+
+
+@torch.no_grad()
+def run_reader(row: Row) -> dict:
+    """Can the hypernetwork's reference reader tell the semantics apart? Its predicted LoRA vector for each
+    held-out reference is matched (least squared distance) to the per-semantic codes it was distilled to."""
+    from v2l.evaluation.checkpoint_codes import checkpoint_codes
+    from v2l.model import default_model
+    from v2l.world.eval_sets import balanced_eval_set
+    from v2l.world.sampler import WorldConfig, load_content
+
+    model = default_model()  # the committed release hypernetwork
+    codes = checkpoint_codes(row.checkpoint)
+    if codes is None:
+        raise SystemExit(f"{row.name}: {row.checkpoint} holds no staged codes")
+    names = list(codes)
+    table = torch.stack([codes[n].float().flatten() for n in names])
+    world = WorldConfig()
+    content = load_content(world)["heldout"]
+    t0 = time.perf_counter()
+    acc, nearest, own_dist, other_dist = {}, {}, {}, {}
+    for name in row.semantics:
+        refs, _, _ = balanced_eval_set(world, content, [name], row.samples, row.seed + 50_001)
+        pred = model.predict(refs).float().flatten(1)
+        dist = torch.cdist(pred, table)
+        hit = dist.argmin(1)
+        acc[name] = float((hit == names.index(name)).float().mean())
+        nearest[name] = names[int(hit.mode().values)]
+        own_dist[name] = float(dist[:, names.index(name)].mean())
+        other_dist[name] = float(
+            torch.cat([dist[:, : names.index(name)], dist[:, names.index(name) + 1 :]], 1).min(1).values.mean()
+        )
+    return {
+        "train_seconds": time.perf_counter() - t0,
+        "final_loss": None,
+        "judge": acc,  # here: how often the prediction's nearest code is its own semantic's (not a judge)
+        "nearest_code": nearest,
+        "distance_own_code": own_dist,
+        "distance_nearest_other_code": other_dist,
+    }
+
+
 def run_peft(row: Row) -> dict:
     """A standard peft LoRA (v2l.baselines.per_condition) on the same four attention projections, same steps."""
     import contextlib
@@ -281,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
     for row in wanted:
         print(f"{row.name}: {row.what}", flush=True)
-        result = run_peft(row) if row.kind == "peft" else run_code(row)
+        run = {"peft": run_peft, "checkpoint": run_checkpoint, "reader": run_reader}.get(row.kind, run_code)
+        result = run(row)
         record = {**row.model_dump(), **result, "mean_judge": float(np.mean(list(result["judge"].values())))}
         print(
             json.dumps({k: record[k] for k in ("name", "train_seconds", "final_loss", "mean_judge", "judge")}),

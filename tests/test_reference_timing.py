@@ -3,6 +3,7 @@ metadata, refused with a fix that works, and turned into one LoRA whichever comm
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -262,9 +263,17 @@ def test_cli_generate_reference_equals_lora_file_and_is_quiet(tmp_path, long_pan
     image = _first_frame(tmp_path, clip)
     lora = tmp_path / "l.safetensors"
 
+    # Bitwise-equal frames across two processes need the same BLAS thread plan in both: MKL and OpenMP may pick
+    # fewer threads on a loaded machine (a busy CI runner once gave frames one level apart), so both get one.
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MKL_DYNAMIC": "FALSE"}
+
     def v2l(*args):
         proc = subprocess.run(
-            [sys.executable, "-m", "v2l.cli.main", *map(str, args)], capture_output=True, text=True, timeout=600
+            [sys.executable, "-m", "v2l.cli.main", *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
         )
         assert proc.returncode == 0, proc.stderr
         return proc.stderr
