@@ -64,9 +64,11 @@ class Row(BaseModel):
     what: str
     # code: LightLoRA code per semantic through aux matrices; peft: standard LoRA (one semantic); checkpoint: the
     # codes and aux of a training checkpoint of the real trainer (`checkpoint`), judged here as every other row;
-    # reader: the committed hypernetwork's predictions for held-out references, matched to those codes (no video)
+    # reader: the committed hypernetwork's predictions for held-out references, matched to those codes (no video);
+    # distill: a fresh hypernetwork (`hypernet` overrides) distilled to those codes, matched the same way
     kind: str = "code"
     checkpoint: str | None = None
+    hypernet: dict = {}
     semantics: list[str] = ["pan_left"]
     steps: int = 600
     batch: int = 16
@@ -140,6 +142,28 @@ ROWS = [
         checkpoint="runs/train/camera-release-codes/checkpoints/step-00005000",
         what="the committed hypernetwork's LoRA for held-out references of each training semantic: which of the "
         "release codes stage's codes (trainer_release_codes_2w, its distillation targets) is nearest",
+    ),
+    Row(
+        name="distill_release_reader",
+        kind="distill",
+        semantics=TRAIN,
+        checkpoint="runs/train/camera-release-codes/checkpoints/step-00005000",
+        hypernet={"reference_pos_encoding": True},
+        steps=5000,
+        batch=8,
+        clips_per_semantic=256,
+        what="a fresh release hypernetwork (reference positions on) distilled to those codes, 5,000 steps at batch 8",
+    ),
+    Row(
+        name="distill_motion_reader",
+        kind="distill",
+        semantics=TRAIN,
+        checkpoint="runs/train/camera-release-codes/checkpoints/step-00005000",
+        hypernet={"reference_pos_encoding": True, "reference_motion": 2},
+        steps=5000,
+        batch=8,
+        clips_per_semantic=256,
+        what="the same with a local cost volume in every reference token (hypernet.reference_motion 2)",
     ),
 ]
 
@@ -274,16 +298,21 @@ def run_checkpoint(row: Row) -> dict:
     return {"train_seconds": None, "final_loss": None, "judge": acc, "code_norms": norms}
 
 
-@torch.no_grad()
-def run_reader(row: Row) -> dict:
+def run_reader(row: Row, model=None) -> dict:
     """Can the hypernetwork's reference reader tell the semantics apart? Its predicted LoRA vector for each
     held-out reference is matched (least squared distance) to the per-semantic codes it was distilled to."""
-    from v2l.evaluation.checkpoint_codes import checkpoint_codes
     from v2l.model import default_model
+
+    return _match_codes(row, model or default_model())  # default: the committed release hypernetwork
+
+
+@torch.no_grad()
+def _match_codes(row: Row, model) -> dict:
+    from v2l.evaluation.checkpoint_codes import checkpoint_codes
     from v2l.world.eval_sets import balanced_eval_set
     from v2l.world.sampler import WorldConfig, load_content
 
-    model = default_model()  # the committed release hypernetwork
+    model.hypernet.eval()
     codes = checkpoint_codes(row.checkpoint)
     if codes is None:
         raise SystemExit(f"{row.name}: {row.checkpoint} holds no staged codes")
@@ -311,6 +340,55 @@ def run_reader(row: Row) -> dict:
         "nearest_code": nearest,
         "distance_own_code": own_dist,
         "distance_nearest_other_code": other_dist,
+    }
+
+
+def run_distill(row: Row) -> dict:
+    """The staged recipe's distillation stage alone: a fresh hypernetwork learns the checkpoint's codes from
+    rendered references (weight-space MSE plus the semantic head, as v2l.training.staged), then is matched."""
+    import random
+
+    from v2l.backbones import get_spec
+    from v2l.config import HypernetConfig, V2LConfig
+    from v2l.evaluation.checkpoint_codes import checkpoint_codes
+    from v2l.model import Video2LoRA
+    from v2l.training.staged import SemanticCodes, StagedConfig, staged_loss
+    from v2l.training.step import OptimConfig, build_optimizer
+
+    backbone = get_spec("tiny").default()
+    trained = Video2LoRA.from_checkpoint(row.checkpoint, backbone)
+    cfg = V2LConfig(preset="tiny", lora=trained.cfg.lora, hypernet=HypernetConfig(**row.hypernet))
+    model = Video2LoRA(backbone, cfg, seed=row.seed)
+    model.network.load_aux_state_dict(trained.network.aux_state_dict())
+    for p in model.trainable_parameters():
+        p.data = p.data.float()
+    stored = checkpoint_codes(row.checkpoint)
+    torch.manual_seed(row.seed + 1)
+    codes = SemanticCodes(list(stored), len(model.network), cfg.lora, model.hypernet.width)
+    codes.codes.data = torch.stack([stored[n].float() for n in codes.names])
+    codes.codes.requires_grad_(False)
+    optim_cfg = OptimConfig(lr=3e-4, weight_decay=0.03, eps=1e-10, aux_grad_clip=0.05, caption_dropout=0.1)
+    opt = build_optimizer(model, optim_cfg)
+    opt.add_param_group({"params": list(codes.head.parameters()), "lr": 3e-4, "name": "head"})
+    source = _source(backbone, list(stored), row.clips_per_semantic, row.seed)
+    staged = StagedConfig(codes_steps=0, distill_steps=row.steps, semantics=tuple(stored))
+    t0, losses, class_acc = time.perf_counter(), [], []
+    model.hypernet.train()
+    for step in range(row.steps):
+        batch = source.batch(step, 0, row.batch, row.seed)
+        loss, extra = staged_loss(model, codes, "distill", batch, optim_cfg, staged, None, random.Random(step))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(extra["distill_mse"])
+        class_acc.append(extra["reference_class_acc"])
+    seconds = time.perf_counter() - t0
+    out = _match_codes(row, model)
+    return {
+        **out,
+        "train_seconds": seconds,
+        "final_loss": float(np.mean(losses[-200:])),
+        "train_reference_class_acc": float(np.mean(class_acc[-200:])),
     }
 
 
@@ -369,7 +447,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
     for row in wanted:
         print(f"{row.name}: {row.what}", flush=True)
-        run = {"peft": run_peft, "checkpoint": run_checkpoint, "reader": run_reader}.get(row.kind, run_code)
+        kinds = {"peft": run_peft, "checkpoint": run_checkpoint, "reader": run_reader, "distill": run_distill}
+        run = kinds.get(row.kind, run_code)
         result = run(row)
         record = {**row.model_dump(), **result, "mean_judge": float(np.mean(list(result["judge"].values())))}
         print(

@@ -51,3 +51,35 @@ def test_iterations_refine_with_shared_weights():
     x = torch.randn(1, 8, 3, 12, 12)
     with torch.no_grad():
         assert (one(x) - four(x)).abs().max() > 1e-5
+
+
+def test_motion_features_find_where_the_content_moved():
+    """A latent pattern rolled one cell right per latent frame peaks at shift (0, +1) away from the borders; the
+    same pattern rolled left peaks at (0, -1). A uniform brightness change (all channels scaled) changes nothing."""
+    from v2l.hypernet.model import motion_features
+
+    torch.manual_seed(0)
+    base = torch.randn(1, 8, 1, 12, 12)
+    right = torch.cat([base.roll(k, dims=-1) for k in range(3)], dim=2)
+    left = torch.cat([base.roll(-k, dims=-1) for k in range(3)], dim=2)
+    r = 2
+    shifts = [(dy, dx) for dy in range(-r, r + 1) for dx in range(-r, r + 1)]
+    for clip, want in ((right, (0, 1)), (left, (0, -1))):  # frame t at x is frame t+1 at x + shift
+        vol = motion_features(clip, r).view(1, 3, 12, 12, len(shifts))
+        inner = vol[0, :2, 3:-3, 3:-3].mean((0, 1, 2))
+        assert shifts[int(inner.argmax())] == want
+        assert torch.allclose(inner.max(), torch.tensor(1.0), atol=1e-5)
+    assert torch.allclose(motion_features(right * 3.0, r), motion_features(right, r), atol=1e-5)
+    assert motion_features(right[:, :, :1], r).abs().sum() == 0  # one latent frame: no motion to read
+
+
+def test_reference_motion_reads_direction():
+    """With the cost volume a pan and the same pan reversed are different references even without positions."""
+    torch.manual_seed(0)
+    base = torch.randn(1, 8, 1, 12, 12)
+    right = torch.cat([base.roll(k, dims=-1) for k in range(3)], dim=2)
+    left = right.flip(2)  # the same frames in reverse order: the content moves the other way
+    with torch.no_grad():
+        assert torch.allclose(_net()(right), _net()(left), atol=1e-5)  # a set of tokens: order is invisible
+        motion = _net(reference_motion=2)
+        assert (motion(right) - motion(left)).abs().max() > 1e-4

@@ -40,6 +40,9 @@ class HypernetConfig(BaseModel):
     delta_init_std: float = 1e-3
     # The paper feeds reference tokens as a set; trials showed motion direction needs positions.
     reference_pos_encoding: bool = False
+    # 0: tokens are the latents alone (paper). r > 0: each token also carries a local cost volume, its latent's
+    # cosine similarity with the next latent frame's at every shift up to r cells: how the content moved there.
+    reference_motion: int = Field(0, ge=0, le=4)
 
 
 class V2LConfig(BaseModel):

@@ -37,6 +37,27 @@ def sinusoid_3d(t: int, h: int, w: int, dim: int) -> torch.Tensor:
     return torch.cat(codes, dim=-1)
 
 
+def motion_features(latents: torch.Tensor, radius: int) -> torch.Tensor:
+    """(B, C, T, h, w) latents -> (B, T*h*w, (2r+1)^2): each position's cosine similarity with the next latent
+    frame at every shift within `radius` cells, a local cost volume as optical-flow networks build. Attention
+    pools token features linearly, so where content moved (pans, zooms, rotations) is not a feature of the
+    latents it can read; similarities across time are. The last frame repeats the one before (zeros for T=1)."""
+    b, _, t, h, w = latents.shape
+    k = (2 * radius + 1) ** 2
+    if t < 2:
+        return latents.new_zeros(b, t * h * w, k)
+    x = F.normalize(latents.float(), dim=1)
+    now, nxt = x[:, :, :-1], F.pad(x[:, :, 1:], (radius,) * 4)
+    shifts = [
+        (now * nxt[..., radius + dy : radius + dy + h, radius + dx : radius + dx + w]).sum(1)
+        for dy in range(-radius, radius + 1)
+        for dx in range(-radius, radius + 1)
+    ]
+    volume = torch.stack(shifts, dim=-1)  # (B, T-1, h, w, k)
+    volume = torch.cat([volume, volume[:, -1:]], dim=1)
+    return volume.flatten(1, 3).to(latents.dtype)
+
+
 class Attention(nn.Module):
     def __init__(self, dim: int, heads: int, context_dim: int | None = None):
         super().__init__()
@@ -91,6 +112,8 @@ class Hypernetwork(nn.Module):
         self.width = width
         heads = cfg.heads or paper_heads(width)
         self.feature_proj = nn.Linear(latent_channels, width, bias=False)
+        r = cfg.reference_motion
+        self.motion_proj = nn.Linear((2 * r + 1) ** 2, width, bias=False) if r else None
         self.register_buffer("module_pos_table", sinusoid_table(num_modules, width), persistent=False)
         self.pos_emb_proj = nn.Linear(width, width, bias=False)
         self.blocks = nn.ModuleList(DecoderBlock(width, heads, cfg.ff_mult) for _ in range(cfg.blocks))
@@ -110,6 +133,8 @@ class Hypernetwork(nn.Module):
     def reference_tokens(self, latents: torch.Tensor) -> torch.Tensor:
         b, c, t, h, w = latents.shape
         tokens = self.feature_proj(latents.flatten(2).transpose(1, 2))
+        if self.motion_proj is not None:
+            tokens = tokens + self.motion_proj(motion_features(latents, self.cfg.reference_motion).to(tokens))
         if self.cfg.reference_pos_encoding:
             tokens = tokens + sinusoid_3d(t, h, w, self.width).to(tokens)
         return tokens
