@@ -261,6 +261,7 @@ def test_cli_generate_reference_equals_lora_file_and_is_quiet(tmp_path, long_pan
     from typer.testing import CliRunner
 
     from v2l.cli.main import app
+    from v2l.lora.files import load_compact
 
     ref, clip = long_pan
     image = _first_frame(tmp_path, clip)
@@ -273,18 +274,23 @@ def test_cli_generate_reference_equals_lora_file_and_is_quiet(tmp_path, long_pan
         assert proc.returncode == 0, proc.stderr
         return proc.stderr
 
-    said = fresh("predict", "--reference", ref, "--out", lora)
+    said = fresh("predict", "--reference", ref, "--out", tmp_path / "fresh.safetensors")
     assert "Loading weights" not in said and "took 9 frames at 8 fps" in said
     assert "Loading weights" in fresh("--verbose", "predict", "--reference", ref, "--out", tmp_path / "v.safetensors")
 
-    # The frames are compared within one process: across processes a CI runner's hypernetwork output once
-    # differed in its last bit (pinning BLAS threads did not remove it), and a 3-step tiny generation turns a
-    # single bf16 step in 1 % of the LoRA's numbers into frames as far apart as a 10 % scale change.
+    # The LoRA file and the frames are made within one process: across processes a CI runner's hypernetwork
+    # output once differed in its last bit (pinning BLAS threads did not remove it), and a 3-step tiny generation
+    # turns a single bf16 step in 1 % of the LoRA's numbers into frames as far apart as a 10 % scale change.
     def cli(*args):
         result = CliRunner().invoke(app, list(map(str, args)))
         assert result.exit_code == 0, result.output
         return result
 
+    cli("predict", "--reference", ref, "--out", lora)
+    here, there = load_compact(lora), load_compact(tmp_path / "fresh.safetensors")  # the fresh process's LoRA
+    assert here.metadata == there.metadata
+    for got, want in ((here.A_pred, there.A_pred), (here.B_pred, there.B_pred)):
+        torch.testing.assert_close(got.float(), want.float(), rtol=2**-7, atol=1e-30)  # to one bf16 step
     common = ("--image", image, "--prompt", "a photo", "--steps", 3, "--seed", 1)
     cli("generate", "--reference", ref, "--out", tmp_path / "ref.mp4", *common)
     cli("generate", "--lora", lora, "--out", tmp_path / "lora.mp4", *common)
