@@ -30,6 +30,27 @@ def test_save_and_load_from_a_diffusers_folder(tiny_spec, tmp_path, transformer_
     torch.testing.assert_close(loaded.encode_text(captions), bb.encode_text(captions), atol=0, rtol=0)
 
 
+def test_a_carded_weights_folder_is_fingerprinted_like_the_committed_one(tiny_spec, tmp_path):
+    """A candidate chain in its own folder records the same fingerprint as when installed, and is verified."""
+    import shutil
+
+    from v2l.backbones.tiny import TINY_WEIGHTS
+    from v2l.errors import V2LError
+
+    for part in ("transformer", "vae", "text_encoder"):
+        shutil.copytree(TINY_WEIGHTS / part, tmp_path / part)
+    assert tiny_spec.load(tmp_path).fingerprint == tiny_spec.default().fingerprint
+    assert set(tiny_spec.load(tmp_path).fingerprint) == {"transformer", "vae", "text_encoder"}
+    (tmp_path / "vae" / "card.json").unlink()  # an uncarded part carries no fingerprint, as a 5B folder
+    assert set(tiny_spec.load(tmp_path).fingerprint) == {"transformer", "text_encoder"}
+    weights = tmp_path / "transformer" / "diffusion_pytorch_model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF  # one flipped byte in a weight
+    weights.write_bytes(bytes(data))
+    with pytest.raises(V2LError, match="corrupted"):
+        tiny_spec.load(tmp_path)
+
+
 def test_vae_frame_rule_8k_plus_1(tiny_spec):
     """Why valid counts are 8k+1: an even number of latent frames does not decode back to its length."""
     vae = tiny_spec.random_init().vae

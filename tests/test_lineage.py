@@ -13,6 +13,7 @@ from v2l.backbones.tiny import TINY_WEIGHTS
 from v2l.cards.card import write_card
 from v2l.cards.lineage import files_of, stale_upstream, upstream_files
 from v2l.errors import V2LError
+from v2l.model import default_model
 from v2l.training.config import load_config
 from v2l.training.trainer import run_training
 
@@ -60,6 +61,7 @@ def test_training_records_its_backbone_and_refuses_another(tmp_path):
     card = install_hypernet(checkpoint, {}, target=tmp_path / "hypernet")
     assert card["built_on"] == state["backbone"]
     assert stale_upstream(TINY_WEIGHTS, "hypernet", card) is None
+    assert not default_model(checkpoint).random_weights  # on its own backbone it loads
 
     # The same checkpoint as if trained on another VAE: resuming and installing it are both refused.
     state["backbone"]["vae"] = {"diffusion_pytorch_model.safetensors": "0" * 64}
@@ -69,6 +71,9 @@ def test_training_records_its_backbone_and_refuses_another(tmp_path):
     with pytest.raises(V2LError, match="another backbone.*vae"):
         install_hypernet(checkpoint, {}, target=tmp_path / "other")
     assert not (tmp_path / "other").exists(), "nothing installed on refusal"
+    # Predicting or evaluating with it on the committed backbone is refused too (every job loads through here).
+    with pytest.raises(V2LError, match="another backbone \\(vae differ\\).*--backbone-weights"):
+        default_model(checkpoint)
 
 
 def test_new_per_condition_loras_refresh_the_hypernetwork_comparison_only_on_its_own_chain(tmp_path):

@@ -202,3 +202,13 @@ def test_clip_extra_procedural_content_never_holds_a_heldout_caption(tmp_path):
     assert m["extra_procedural_items"] == len(extra_procedural_content(world, 30, heldout))
     assert m["train_captions"] > len({c.caption for c in content["train"]})
     assert result["data_version"].endswith("+extra-procedural-30")
+
+
+def test_a_step_budgeted_run_records_its_steps_in_the_cards_command(tmp_path):
+    """The card's command reruns the same training: a --max-steps run that dropped the flag would run for minutes."""
+    from v2l.pretrain.jobs import train_judge
+
+    card = train_judge(tmp_path / "steps", minutes=10, max_steps=3, threads=1, smoke=True)
+    assert "--minutes 10.0 --max-steps 3" in card["command"] and card["command"].endswith("--smoke")
+    card = train_judge(tmp_path / "minutes", minutes=10, threads=1, smoke=True)
+    assert "--minutes 10.0 --seed" in card["command"] and "--max-steps" not in card["command"]

@@ -16,7 +16,7 @@ import torch
 from v2l.backbones import Backbone, get_spec
 from v2l.backbones.tiny import TINY_WEIGHTS
 from v2l.cards.card import verify
-from v2l.cards.lineage import stale_upstream
+from v2l.cards.lineage import check_trained_on, stale_upstream
 from v2l.config import V2LConfig
 from v2l.errors import V2LError
 from v2l.hypernet.model import Hypernetwork
@@ -112,6 +112,9 @@ def default_model(
     spec = get_spec(preset)
     backbone = spec.load(backbone_weights) if backbone_weights else spec.default()
     if checkpoint is not None:
+        # A checkpoint on weights it was not trained on predicts LoRAs for another latent space: refuse, not guess.
+        fix = "pass the backbone it was trained on (--backbone-weights DIR) or install that backbone first"
+        check_trained_on(checkpoint, backbone.fingerprint, fix)
         return Video2LoRA.from_checkpoint(checkpoint, backbone)
     if preset == "tiny" and backbone_weights is None:
         committed = TINY_WEIGHTS / "hypernet"

@@ -137,6 +137,11 @@ class BackboneSpec:
             random_weights=False,
             source=str(path),
         )
+        # Carded parts (a candidate tiny chain) are checked and fingerprinted like the committed ones, so a
+        # hypernetwork trained on this folder records what it was trained on; uncarded folders (5B) carry none.
+        for key in ("transformer", "vae", "text_encoder"):
+            if (path / key / "card.json").is_file():
+                bb.fingerprint[key] = verify(path / key)["files"]
         return bb.to(device)
 
     def default(self, dtype: torch.dtype = torch.float32) -> "Backbone":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from v2l.errors import V2LError
 from v2l.video.io import file_sha256
 
 # Which committed models each one was trained on (the text encoder is frozen and saved with the transformer).
@@ -52,6 +53,17 @@ def stale_upstream(root: str | Path, name: str, card: dict) -> str | None:
 def differing(a: dict, b: dict) -> list[str]:
     """Components whose files differ between two {component: {file: sha256}} fingerprints."""
     return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
+def check_trained_on(checkpoint: str | Path, fingerprint: dict, fix: str) -> None:
+    """Refuse a training checkpoint whose recorded backbone (state.json) is not `fingerprint`: its LoRAs were
+    fitted to other weights. Checkpoints from before the fingerprint, or of an uncarded backbone, carry none."""
+    state = Path(checkpoint) / "state.json"
+    recorded = json.loads(state.read_text()).get("backbone") if state.is_file() else None
+    if not recorded or not fingerprint or recorded == fingerprint:
+        return
+    changed = differing(recorded, fingerprint)
+    raise V2LError(f"checkpoint {checkpoint} was trained on another backbone ({', '.join(changed)} differ); {fix}")
 
 
 def _short(files: dict[str, str]) -> str:

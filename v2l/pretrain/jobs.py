@@ -46,6 +46,11 @@ def _sized(cfg, name: str, smoke: bool, install: bool):
     )
 
 
+def _budget(loop: LoopConfig) -> str:
+    """The budget flags of a card's command: a step-budgeted run is rerun with its steps, not only its minutes."""
+    return f"--minutes {loop.minutes}" + (f" --max-steps {loop.max_steps}" if loop.max_steps else "")
+
+
 def _checked_vae(vae: str | Path | None) -> Path:
     """The VAE folder to train on: `vae`, else the committed one."""
 
@@ -94,7 +99,7 @@ def train_vae(
     result = pretrain_vae(out, _sized(cfg, "vae", smoke, install))
     # Threads decide how many steps fit the time budget, so they are part of the command.
     command = (
-        f"v2l pretrain vae --out {out} --minutes {loop.minutes} --seed {loop.seed} "
+        f"v2l pretrain vae --out {out} {_budget(loop)} --seed {loop.seed} "
         f"--pool-clips {cfg.pool_clips} --threads {loop.threads}"
     )
     if decoder_minutes:
@@ -125,7 +130,7 @@ def train_backbone(
     loop = cfg.loop
     result = pretrain_backbone(out, vae_dir, _sized(cfg, "backbone", smoke, install))
     command = (
-        f"v2l pretrain backbone --out {out} --minutes {loop.minutes} --seed {loop.seed} "
+        f"v2l pretrain backbone --out {out} {_budget(loop)} --seed {loop.seed} "
         f"--cache-clips {cfg.cache_clips} --threads {loop.threads}" + (f" --vae {vae}" if vae else "")
     )
     command += " --smoke" if smoke else ""
@@ -148,7 +153,7 @@ def train_judge(
     cfg = _configured(JudgePretrainConfig, dict(minutes=minutes, max_steps=max_steps, seed=seed, threads=threads))
     loop = cfg.loop
     result = pretrain_judge(out, _checked_vae(vae), _sized(cfg, "judge", smoke, install))
-    command = f"v2l pretrain judge --out {out} --minutes {loop.minutes} --seed {loop.seed} --threads {loop.threads}" + (
+    command = f"v2l pretrain judge --out {out} {_budget(loop)} --seed {loop.seed} --threads {loop.threads}" + (
         f" --vae {vae}" if vae else ""
     )
     command += " --smoke" if smoke else ""
@@ -179,7 +184,7 @@ def train_clip(
     )
     loop, default = cfg.loop, ClipPretrainConfig()
     result = pretrain_clip(out, _sized(cfg, "clip", smoke, install))
-    command = f"v2l pretrain clip --out {out} --minutes {loop.minutes} --seed {loop.seed} --threads {loop.threads}"
+    command = f"v2l pretrain clip --out {out} {_budget(loop)} --seed {loop.seed} --threads {loop.threads}"
     for field in ("dev_procedural", "extra_procedural", "pool_clips"):  # named only when not the default
         if getattr(cfg, field) != getattr(default, field):
             command += f" --{field.replace('_', '-')} {getattr(cfg, field)}"

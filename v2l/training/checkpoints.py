@@ -10,9 +10,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from v2l.cards.lineage import differing
+from v2l.cards.lineage import check_trained_on
 from v2l.checkpointing import latest_step, write_step
-from v2l.errors import V2LError
 from v2l.saved_model import MODEL_FILE, weights_path
 
 
@@ -65,15 +64,5 @@ def load_checkpoint(
 
 def check_same_backbone(path: str | Path, fingerprint: dict) -> None:
     """Refuse to resume a checkpoint trained on other backbone weights: its LoRAs were fitted to those."""
-
-    path = Path(path)
-    recorded = json.loads((path / "state.json").read_text()).get("backbone")
-    # Checkpoints from before the fingerprint, or of an uncarded backbone (a local 5B folder), carry none.
-    if not recorded or recorded == fingerprint:
-        return
-
-    changed = differing(recorded, fingerprint)
-    raise V2LError(
-        f"checkpoint {path} was trained on another backbone ({', '.join(changed)} differ from the "
-        f"committed weights); start a fresh run: move {path.parent} aside or set another run_dir"
-    )
+    fix = f"start a fresh run: move {Path(path).parent} aside or set another run_dir"
+    check_trained_on(path, fingerprint, fix)
