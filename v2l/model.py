@@ -114,7 +114,8 @@ def default_model(
     if checkpoint is not None:
         # A checkpoint on weights it was not trained on predicts LoRAs for another latent space: refuse, not guess.
         fix = "pass the backbone it was trained on (--backbone-weights DIR) or install that backbone first"
-        check_trained_on(checkpoint, backbone.fingerprint, fix)
+        if backbone.fingerprint:  # an uncarded folder (a downloaded 5B) has nothing to compare
+            check_trained_on(checkpoint, backbone.fingerprint, fix)
         return Video2LoRA.from_checkpoint(checkpoint, backbone)
     if preset == "tiny" and backbone_weights is None:
         committed = TINY_WEIGHTS / "hypernet"

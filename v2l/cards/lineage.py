@@ -60,7 +60,7 @@ def check_trained_on(checkpoint: str | Path, fingerprint: dict, fix: str) -> Non
     fitted to other weights. Checkpoints from before the fingerprint, or of an uncarded backbone, carry none."""
     state = Path(checkpoint) / "state.json"
     recorded = json.loads(state.read_text()).get("backbone") if state.is_file() else None
-    if not recorded or not fingerprint or recorded == fingerprint:
+    if not recorded or recorded == fingerprint:
         return
     changed = differing(recorded, fingerprint)
     raise V2LError(f"checkpoint {checkpoint} was trained on another backbone ({', '.join(changed)} differ); {fix}")
