@@ -210,5 +210,6 @@ def test_a_step_budgeted_run_records_its_steps_in_the_cards_command(tmp_path):
 
     card = train_judge(tmp_path / "steps", minutes=10, max_steps=3, threads=1, smoke=True)
     assert "--minutes 10.0 --max-steps 3" in card["command"] and card["command"].endswith("--smoke")
-    card = train_judge(tmp_path / "minutes", minutes=10, threads=1, smoke=True)
+    card = train_judge(tmp_path / "minutes", minutes=10, threads=1, smoke=True, pool_clips=640)
     assert "--minutes 10.0 --seed" in card["command"] and "--max-steps" not in card["command"]
+    assert "--pool-clips 640" in card["command"]  # the pool size decides what the judge learns

@@ -64,6 +64,7 @@ def judge(
     minutes: Optional[float] = minutes_option(None, help="wall-time budget in minutes" + CFG),
     max_steps: Optional[int] = max_steps_option(),
     seed: Optional[int] = seed_option(None, help="random seed" + CFG),
+    pool_clips: Optional[int] = count_option(None, "--pool-clips", help="labelled training clips held in memory" + CFG),
     threads: Optional[int] = threads_option(None, help="torch threads" + CFG),
     install: bool = typer.Option(False, "--install", help="copy the judge into the committed weights"),
     smoke: bool = typer.Option(False, "--smoke", help=SMOKE_HELP),
@@ -71,7 +72,7 @@ def judge(
     """Train the semantic judge (all semantics) and measure it on held-out content."""
     from v2l.pretrain.jobs import train_judge
 
-    typer.echo(json_line(train_judge(out, vae, minutes, max_steps, seed, threads, install, smoke)))
+    typer.echo(json_line(train_judge(out, vae, minutes, max_steps, seed, threads, install, smoke, pool_clips)))
 
 
 def json_line(card: dict) -> str:

@@ -146,15 +146,21 @@ def train_judge(
     threads: int | None = None,
     install: bool = False,
     smoke: bool = False,
+    pool_clips: int | None = None,
 ) -> dict:
     """None takes JudgePretrainConfig's default."""
 
     out = Path(out)
-    cfg = _configured(JudgePretrainConfig, dict(minutes=minutes, max_steps=max_steps, seed=seed, threads=threads))
+    cfg = _configured(
+        JudgePretrainConfig,
+        dict(minutes=minutes, max_steps=max_steps, seed=seed, threads=threads),
+        pool_clips=pool_clips,
+    )
     loop = cfg.loop
     result = pretrain_judge(out, _checked_vae(vae), _sized(cfg, "judge", smoke, install))
-    command = f"v2l pretrain judge --out {out} {_budget(loop)} --seed {loop.seed} --threads {loop.threads}" + (
-        f" --vae {vae}" if vae else ""
+    command = (
+        f"v2l pretrain judge --out {out} {_budget(loop)} --seed {loop.seed} --pool-clips {cfg.pool_clips} "
+        f"--threads {loop.threads}" + (f" --vae {vae}" if vae else "")
     )
     command += " --smoke" if smoke else ""
     return install_model("judge", out / "model" / "judge", result, command, loop.seed, install)
