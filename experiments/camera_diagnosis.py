@@ -105,6 +105,18 @@ ROWS = [
     Row(name="code_r4", r=4, what="rank 4 through the aux"),
     Row(name="code_r1_scale4", scale=4.0, what="LoRA scale 4 (larger effective step on the code)"),
     Row(name="code_r1_lr1e-2", code_lr=1e-2, what="code lr 1e-2"),
+    # Rotations render at 6-44 % in every joint row: can any LoRA on these modules steer the backbone to one?
+    Row(name="peft_r4_rotate_cw", kind="peft", r=4, semantics=["rotate_cw"], what="peft rank 4 on rotate_cw alone"),
+    Row(name="code_r1_rotate_cw", semantics=["rotate_cw"], what="a release-settings code on rotate_cw alone"),
+    Row(name="code_r4_rotate_cw", r=4, semantics=["rotate_cw"], what="a rank-4 code on rotate_cw alone"),
+    Row(
+        name="peft_r4_rotate_cw_long",
+        kind="peft",
+        r=4,
+        steps=1800,
+        semantics=["rotate_cw"],
+        what="peft rank 4 on rotate_cw, 3x the steps",
+    ),
     Row(
         name="codes_camera_joint",
         semantics=CAMERA,
