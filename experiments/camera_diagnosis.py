@@ -83,7 +83,12 @@ class Row(BaseModel):
     clips_per_semantic: int = 768
     samples: int = 16
     seed: int = 0
+    # module-name suffixes inside each block the LoRA wraps; empty: the four attention projections (both kinds)
+    targets: list[str] = []
 
+
+ATTN_FF = ["attn1.to_q", "attn1.to_k", "attn1.to_v", "attn1.to_out.0", "ff.net.0.proj", "ff.net.2"]
+ALL_LINEAR = ATTN_FF + ["norm1.linear", "norm2.linear"]
 
 ROWS = [
     Row(name="peft_r4", kind="peft", r=4, what="peft LoRA, rank 4, lr 3e-3 (the per-condition baseline)"),
@@ -116,6 +121,30 @@ ROWS = [
         steps=1800,
         semantics=["rotate_cw"],
         what="peft rank 4 on rotate_cw, 3x the steps",
+    ),
+    # Which modules does a rotation need? The same rows with the feed-forward (and the adaLN modulation) wrapped too.
+    Row(
+        name="peft_r4_rotate_cw_ff",
+        kind="peft",
+        r=4,
+        semantics=["rotate_cw"],
+        targets=ATTN_FF,
+        what="peft rank 4 on rotate_cw, attention + feed-forward (6 modules per block)",
+    ),
+    Row(
+        name="peft_r4_rotate_cw_all",
+        kind="peft",
+        r=4,
+        semantics=["rotate_cw"],
+        targets=ALL_LINEAR,
+        what="peft rank 4 on rotate_cw, every linear of a block (+ the adaLN norm1/norm2 modulation)",
+    ),
+    Row(
+        name="code_r4_rotate_cw_ff",
+        r=4,
+        semantics=["rotate_cw"],
+        targets=ATTN_FF,
+        what="a rank-4 code on rotate_cw alone, attention + feed-forward",
     ),
     Row(
         name="codes_camera_joint",
@@ -231,7 +260,8 @@ def run_code(row: Row) -> dict:
     from v2l.training.step import OptimConfig
 
     backbone = get_spec("tiny").default()
-    lora = LoRAConfig(r=row.r, a=row.a, b=row.b, scale=row.scale)
+    extra = {"target_modules": tuple(row.targets)} if row.targets else {}
+    lora = LoRAConfig(r=row.r, a=row.a, b=row.b, scale=row.scale, **extra)
     model = Video2LoRA(backbone, V2LConfig(preset="tiny", lora=lora), seed=row.seed)
     if row.aux == "committed":
         committed = Video2LoRA.from_checkpoint(TINY_WEIGHTS / "hypernet", get_spec("tiny").default())
@@ -425,6 +455,7 @@ def run_peft(row: Row) -> dict:
         clips=row.clips_per_semantic,
         seed=row.seed,
         max_steps=row.steps,
+        **({"targets": row.targets} if row.targets else {}),
     )
     judge = VideoJudge.load(TINY_WEIGHTS / "judge")
     acc = _judge_all(backbone, judge, row.semantics, lambda n: contextlib.nullcontext(), row.samples, row.seed)

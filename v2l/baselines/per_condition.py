@@ -35,13 +35,15 @@ def train_lora(
     max_steps: int | None = None,
     run_dir: str | Path | None = None,
     checkpoint_every_s: float = 60.0,
+    targets: tuple[str, ...] | list[str] = tuple(TARGETS),
 ) -> dict:
     """Adds adapter `semantic` to the backbone's transformer and trains it with the shared loop (`run_loop`:
     constant learning rate, AdamW); returns timing and losses.
 
     `progress(training_seconds, step)` is called every `check_every_s` of training (e.g. to judge the adapter so
     far); the time it takes is not counted as training time. `max_steps` stops earlier, at a step count. With
-    `run_dir` the run checkpoints there (step folders) and a second call resumes from its last checkpoint."""
+    `run_dir` the run checkpoints there (step folders) and a second call resumes from its last checkpoint.
+    `targets`: module-name suffixes the adapter wraps (default: the four attention projections)."""
     import tempfile
 
     from peft import LoraConfig
@@ -50,7 +52,7 @@ def train_lora(
     torch.manual_seed(seed)
     tr = backbone.transformer
     tr.add_adapter(
-        LoraConfig(r=rank, lora_alpha=rank, target_modules=TARGETS, init_lora_weights=True), adapter_name=semantic
+        LoraConfig(r=rank, lora_alpha=rank, target_modules=list(targets), init_lora_weights=True), adapter_name=semantic
     )
     tr.set_adapter(semantic)
     named = {n: p for n, p in tr.named_parameters() if f".{semantic}." in n}
