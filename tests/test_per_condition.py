@@ -74,3 +74,24 @@ def test_per_condition_lora_resumes_exactly_from_its_checkpoint(tmp_path):
     assert any(not torch.equal(first[k], whole[k]) for k in whole), "two steps differ from four"
     for k in whole:
         assert torch.equal(resumed[k], whole[k]), k
+
+
+def test_per_condition_lora_wraps_the_modules_it_is_given():
+    """`targets` picks the wrapped modules: the feed-forward gets adapter tensors only when named, and trains."""
+    from v2l.backbones import get_spec
+    from v2l.baselines.per_condition import adapter_state, train_lora
+
+    def wrapped(targets):
+        backbone = get_spec("tiny").default()
+        kwargs = {"targets": targets} if targets else {}
+        train_lora(backbone, "pan_left", minutes=60, batch=2, clips=4, max_steps=2, **kwargs)
+        return adapter_state(backbone, "pan_left")
+
+    default = wrapped(None)
+    assert not any(".ff." in k for k in default) and any("attn1.to_q" in k for k in default)
+    with_ff = wrapped(["attn1.to_q", "ff.net.2"])
+    assert {k.split(".lora_")[0].split("transformer_blocks.0.")[-1] for k in with_ff if "blocks.0." in k} == {
+        "attn1.to_q",
+        "ff.net.2",
+    }
+    assert any(v.abs().sum() > 0 for k, v in with_ff.items() if "ff.net.2.lora_B" in k), "the feed-forward trained"
